@@ -1,0 +1,40 @@
+"""authserver: an OAuth 2.0 / OpenID Connect authorization server for many tenants."""
+
+from __future__ import annotations
+
+import logging
+
+from cryptography.hazmat.primitives import hashes
+from cryptography.hazmat.primitives.kdf.hkdf import HKDF
+from flask import Flask
+
+from authserver.runtime import Runtime, build_runtime
+from authserver.settings import Settings
+
+__all__ = ["create_app"]
+
+
+def create_app(settings: Settings | None = None, runtime: Runtime | None = None) -> Flask:
+    """Composition root: build the runtime (settings, database, keys) and the Flask app."""
+    runtime = runtime or build_runtime(settings)
+    if not logging.getLogger().handlers:
+        logging.basicConfig(level=runtime.settings.log_level,
+                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    app = Flask(__name__, instance_path=str(runtime.settings.instance_path.resolve()))
+    app.config.update(
+        SECRET_KEY=_derive(runtime.master_key, b"flask-session-signing"),
+        SESSION_COOKIE_SECURE=runtime.settings.https,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        JSON_SORT_KEYS=False,
+    )
+    from authserver import web
+
+    web.register(app, runtime)
+    return app
+
+
+def _derive(master_key: bytes, purpose: bytes) -> bytes:
+    # One configured secret; independent keys per purpose so no key serves two roles.
+    return HKDF(algorithm=hashes.SHA256(), length=32, salt=None, info=purpose).derive(master_key)

@@ -1,0 +1,469 @@
+"""The ``authserver`` command: database, tenants, clients, users, keys, serving, demo.
+
+Operators script these commands, so options and ``--json`` output are a stable
+interface. Errors print one line to stderr: exit 2 for bad configuration or usage,
+1 for a refused operation; never a traceback.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from functools import cache
+from typing import Any, NoReturn
+
+import click
+from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.orm import Session
+
+from authserver.runtime import Runtime, build_runtime, ensure_default_tenant
+from authserver.services import clients as client_service
+from authserver.services.accounts import NewUser, create_user
+from authserver.services.envelope import DecryptionError
+from authserver.services.errors import InvalidInput, NotFound, ServiceError
+from authserver.services.keys import SUPPORTED_ALGS, KeyManager, key_state
+from authserver.services.tenants import create_tenant, get_tenant
+from authserver.settings import SettingsError
+from authserver.storage import migrate
+from authserver.storage.models import Tenant
+from authserver.storage.repositories import (
+    AuditRepository,
+    ClientRepository,
+    SigningKeyRepository,
+    TenantRepository,
+    UserRepository,
+)
+
+ACTOR = "cli"
+json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
+tenant_option = click.option("--tenant", "tenant_slug", required=True, metavar="SLUG",
+                             help="Tenant slug.")
+
+
+class Failure(click.ClickException):
+    exit_code = 1
+
+    def format_message(self) -> str:
+        return self.message
+
+    def show(self, file: Any = None) -> None:
+        click.echo(f"authserver: {self.message}", err=True)
+
+
+@cache
+def _runtime() -> Runtime:
+    return build_runtime()
+
+
+@contextmanager
+def unit_of_work() -> Iterator[tuple[Runtime, Session]]:
+    rt = _runtime()
+    with rt.database.session() as session:
+        yield rt, session
+
+
+def emit(as_json: bool, data: Any, human: Callable[[], None]) -> None:
+    if as_json:
+        click.echo(json.dumps(data, indent=2, default=str))
+    else:
+        human()
+
+
+def tenant_view(rt: Runtime, tenant: Tenant) -> dict[str, Any]:
+    issuer = rt.issuer(tenant.slug)
+    return {
+        "slug": tenant.slug,
+        "display_name": tenant.display_name,
+        "issuer": issuer,
+        "jwks_uri": f"{issuer}/jwks",
+        "created_at": tenant.created_at.isoformat(),
+    }
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+def cli() -> None:
+    """authserver: OAuth 2.0 / OpenID Connect authorization server."""
+
+
+# --- db -----------------------------------------------------------------------------------
+
+
+@cli.group()
+def db() -> None:
+    """Database schema."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Apply all migrations and make sure the default tenant exists."""
+    rt = _runtime()
+    migrate.upgrade(rt.database)
+    created = ensure_default_tenant(rt, ACTOR)
+    click.echo(f"database at revision {migrate.current_revision(rt.database)}"
+               + ("; created tenant 'default'" if created else ""))
+
+
+@db.command("current")
+def db_current() -> None:
+    """Show the schema revision the database is at."""
+    rt = _runtime()
+    click.echo(f"{migrate.current_revision(rt.database) or 'empty'} "
+               f"(head {migrate.head_revision()})")
+
+
+# --- tenants ------------------------------------------------------------------------------
+
+
+@cli.group()
+def tenant() -> None:
+    """Tenants: each has its own issuer, keys, clients and users."""
+
+
+@tenant.command("create")
+@click.argument("slug")
+@click.option("--name", help="Display name (defaults to the slug).")
+@json_option
+def tenant_create(slug: str, name: str | None, as_json: bool) -> None:
+    """Create tenant SLUG with fresh RS256 and ES256 signing keys."""
+    with unit_of_work() as (rt, session):
+        row = create_tenant(session, rt.master_key, rt.key_timing, slug, name, ACTOR, rt.clock())
+        view = tenant_view(rt, row)
+    emit(as_json, view, lambda: click.echo(f"created tenant {slug}; issuer {view['issuer']}"))
+
+
+@tenant.command("list")
+@json_option
+def tenant_list(as_json: bool) -> None:
+    """List tenants."""
+    with unit_of_work() as (rt, session):
+        views = [tenant_view(rt, t) for t in TenantRepository(session).all()]
+    emit(as_json, views, lambda: [click.echo(f"{v['slug']}\t{v['issuer']}") for v in views])
+
+
+@tenant.command("show")
+@click.argument("slug")
+@json_option
+def tenant_show(slug: str, as_json: bool) -> None:
+    """Show tenant SLUG and its issuer."""
+    with unit_of_work() as (rt, session):
+        view = tenant_view(rt, get_tenant(session, slug))
+    emit(as_json, view, lambda: [click.echo(f"{k}: {v}") for k, v in view.items()])
+
+
+# --- clients ------------------------------------------------------------------------------
+
+
+@cli.group()
+def client() -> None:
+    """OAuth clients (applications)."""
+
+
+def _load_jwks(path: str | None) -> dict[str, Any] | None:
+    if path is None:
+        return None
+    try:
+        with open(path, encoding="utf-8") as handle:
+            data = json.load(handle)
+    except (OSError, ValueError) as exc:
+        raise InvalidInput("jwks", f"cannot read a JSON key set from {path}: {exc}") from None
+    if not isinstance(data, dict) or not isinstance(data.get("keys"), list):
+        raise InvalidInput("jwks", f"{path} is not a JWK Set ({{\"keys\": [...]}})")
+    return data
+
+
+@client.command("create")
+@tenant_option
+@click.option("--name", required=True, help="Name shown on the consent screen.")
+@click.option("--public", is_flag=True, help="Public client (SPA, native app): no secret, PKCE.")
+@click.option("--grant-type", "grant_types", multiple=True, metavar="TYPE",
+              type=click.Choice(client_service.GRANT_TYPES),
+              help="Allowed grant (repeatable). Default: authorization_code, refresh_token.")
+@click.option("--redirect-uri", "redirect_uris", multiple=True, metavar="URI",
+              help="Exact redirect URI (repeatable).")
+@click.option("--post-logout-redirect-uri", "logout_uris", multiple=True, metavar="URI",
+              help="Exact post-logout redirect URI (repeatable).")
+@click.option("--scope", default=" ".join(client_service.DEFAULT_SCOPES), show_default=True,
+              help="Space-separated scopes the client may request.")
+@click.option("--auth-method", type=click.Choice(client_service.AUTH_METHODS),
+              help="Token endpoint authentication (default client_secret_basic; none if public).")
+@click.option("--jwks", "jwks_path", metavar="FILE", help="Client's JWK Set (private_key_jwt).")
+@click.option("--jwks-uri", help="Client's JWK Set URL (private_key_jwt).")
+@click.option("--first-party", is_flag=True, help="Trusted first-party app: skip consent.")
+@click.option("--no-pkce", "no_pkce", is_flag=True,
+              help="Do not require PKCE (confidential clients only; not recommended).")
+@click.option("--no-state", "no_state", is_flag=True, help="Do not require the state parameter.")
+@click.option("--id-token-alg", type=click.Choice(SUPPORTED_ALGS), default="RS256",
+              show_default=True, help="ID token signing algorithm.")
+@click.option("--client-id", help="Choose the client_id (default: random).")
+@json_option
+def client_create(tenant_slug: str, name: str, public: bool, grant_types: tuple[str, ...],
+                  redirect_uris: tuple[str, ...], logout_uris: tuple[str, ...], scope: str,
+                  auth_method: str | None, jwks_path: str | None, jwks_uri: str | None,
+                  first_party: bool, no_pkce: bool, no_state: bool, id_token_alg: str,
+                  client_id: str | None, as_json: bool) -> None:
+    """Register a client; a generated secret is printed once and stored only as a hash."""
+    spec = client_service.ClientSpec(
+        name=name, public=public, grant_types=grant_types, redirect_uris=redirect_uris,
+        post_logout_redirect_uris=logout_uris, scopes=scope.split(), auth_method=auth_method,
+        first_party=first_party, require_pkce=not no_pkce, require_state=not no_state,
+        id_token_alg=id_token_alg, jwks=_load_jwks(jwks_path), jwks_uri=jwks_uri,
+        client_id=client_id,
+    )
+    with unit_of_work() as (_rt, session):
+        row = get_tenant(session, tenant_slug)
+        registered = client_service.register_client(
+            ClientRepository(session, row.id), AuditRepository(session, row.id), spec, ACTOR)
+        out: dict[str, Any] = {"client_id": registered.client.client_id}
+        if registered.client_secret is not None:
+            out["client_secret"] = registered.client_secret
+
+    def human() -> None:
+        click.echo(f"client_id:     {out['client_id']}")
+        if "client_secret" in out:
+            click.echo(f"client_secret: {out['client_secret']}")
+            click.echo("(the secret is shown only now; it is stored as a hash)")
+
+    emit(as_json, out, human)
+
+
+@client.command("list")
+@tenant_option
+@json_option
+def client_list(tenant_slug: str, as_json: bool) -> None:
+    """List a tenant's clients."""
+    with unit_of_work() as (_rt, session):
+        row = get_tenant(session, tenant_slug)
+        views = [client_service.client_summary(c) for c in ClientRepository(session, row.id).all()]
+    emit(as_json, views, lambda: [click.echo(f"{v['client_id']}\t{v['name']}") for v in views])
+
+
+def _get_client(session: Session, tenant_slug: str, client_id: str) -> tuple[Tenant, Any]:
+    row = get_tenant(session, tenant_slug)
+    found = ClientRepository(session, row.id).get(client_id)
+    if found is None:
+        raise NotFound(f"no client {client_id!r} in tenant {tenant_slug!r}")
+    return row, found
+
+
+@client.command("show")
+@tenant_option
+@click.argument("client_id")
+@json_option
+def client_show(tenant_slug: str, client_id: str, as_json: bool) -> None:
+    """Show a client's registration (never its secret)."""
+    with unit_of_work() as (_rt, session):
+        _row, found = _get_client(session, tenant_slug, client_id)
+        view = client_service.client_summary(found)
+    emit(as_json, view, lambda: [click.echo(f"{k}: {v}") for k, v in view.items()])
+
+
+@client.command("delete")
+@tenant_option
+@click.argument("client_id")
+def client_delete(tenant_slug: str, client_id: str) -> None:
+    """Delete a client."""
+    with unit_of_work() as (_rt, session):
+        row, found = _get_client(session, tenant_slug, client_id)
+        ClientRepository(session, row.id).delete(found)
+        AuditRepository(session, row.id).record(ACTOR, "client.deleted", client_id)
+    click.echo(f"deleted client {client_id}")
+
+
+# --- users --------------------------------------------------------------------------------
+
+
+@cli.group()
+def user() -> None:
+    """People who sign in."""
+
+
+@user.command("create")
+@tenant_option
+@click.option("--email", required=True)
+@click.option("--username")
+@click.option("--given-name")
+@click.option("--family-name")
+@click.option("--email-verified", is_flag=True, help="Mark the email address as verified.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from standard input (one line).")
+@json_option
+def user_create(tenant_slug: str, email: str, username: str | None, given_name: str | None,
+                family_name: str | None, email_verified: bool, password_stdin: bool,
+                as_json: bool) -> None:
+    """Create a user; the password is read from stdin so it never appears in `ps`."""
+    password = _read_password() if password_stdin else None
+    with unit_of_work() as (rt, session):
+        row = get_tenant(session, tenant_slug)
+        new = NewUser(email=email, password=password, username=username, given_name=given_name,
+                      family_name=family_name, email_verified=email_verified)
+        created = create_user(UserRepository(session, row.id), AuditRepository(session, row.id),
+                              new, ACTOR, rt.clock())
+        out = {"sub": created.sub, "email": created.email}
+    emit(as_json, out, lambda: click.echo(f"created user {out['email']} (sub {out['sub']})"))
+
+
+def _read_password() -> str:
+    line = sys.stdin.readline()
+    password = line[:-1] if line.endswith("\n") else line
+    if password.endswith("\r"):
+        password = password[:-1]
+    if not password:
+        raise InvalidInput("password", "nothing was read from standard input")
+    return password
+
+
+# --- keys ---------------------------------------------------------------------------------
+
+
+@cli.group()
+def keys() -> None:
+    """Signing keys: list, rotate, revoke."""
+
+
+def _key_manager(rt: Runtime, session: Session, row: Tenant) -> KeyManager:
+    return KeyManager(SigningKeyRepository(session, row.id), AuditRepository(session, row.id),
+                      row, rt.master_key, rt.key_timing)
+
+
+def _key_view(key: Any, now: dt.datetime) -> dict[str, Any]:
+    def iso(value: dt.datetime | None) -> str | None:
+        return value.isoformat() if value else None
+
+    return {"kid": key.kid, "alg": key.alg, "state": key_state(key, now),
+            "activates_at": iso(key.activates_at), "retires_at": iso(key.retires_at),
+            "expires_at": iso(key.expires_at), "revoked_at": iso(key.revoked_at)}
+
+
+@keys.command("list")
+@tenant_option
+@json_option
+def keys_list(tenant_slug: str, as_json: bool) -> None:
+    """List a tenant's keys and their lifecycle state."""
+    with unit_of_work() as (rt, session):
+        row = get_tenant(session, tenant_slug)
+        now = rt.clock()
+        views = [_key_view(k, now) for k in SigningKeyRepository(session, row.id).all()]
+
+    def human() -> None:
+        for v in views:
+            click.echo(f"{v['kid']}  {v['alg']:<6} {v['state']:<9} "
+                       f"active from {v['activates_at']}"
+                       + (f", retires {v['retires_at']}" if v["retires_at"] else ""))
+
+    emit(as_json, views, human)
+
+
+@keys.command("rotate")
+@tenant_option
+@click.option("--alg", "algs", multiple=True, type=click.Choice(SUPPORTED_ALGS),
+              help="Algorithm to rotate (repeatable; default: every one in use).")
+@click.option("--immediate", is_flag=True,
+              help="Sign with the new key at once (suspected compromise) instead of after "
+                   "KEY_PUBLISH_LEAD.")
+@json_option
+def keys_rotate(tenant_slug: str, algs: tuple[str, ...], immediate: bool, as_json: bool) -> None:
+    """Publish new keys now; they sign after KEY_PUBLISH_LEAD, when the old ones retire."""
+    with unit_of_work() as (rt, session):
+        row = get_tenant(session, tenant_slug)
+        now = rt.clock()
+        manager = _key_manager(rt, session, row)
+        manager.purge_expired(now)
+        created = manager.rotate(now, ACTOR, algs or None, immediate)
+        views = [_key_view(k, now) for k in created]
+    rt.keyring.invalidate()
+
+    def human() -> None:
+        for v in views:
+            click.echo(f"new {v['alg']} key {v['kid']}: published now, signs from "
+                       f"{v['activates_at']}")
+
+    emit(as_json, views, human)
+
+
+@keys.command("revoke")
+@tenant_option
+@click.argument("kid")
+def keys_revoke(tenant_slug: str, kid: str) -> None:
+    """Withdraw KID from JWKS at once; tokens it signed stop verifying."""
+    with unit_of_work() as (rt, session):
+        row = get_tenant(session, tenant_slug)
+        replacement = _key_manager(rt, session, row).revoke(kid, rt.clock(), ACTOR)
+    rt.keyring.invalidate()
+    click.echo(f"revoked {kid}" + (f"; {replacement.kid} signs from now" if replacement else ""))
+
+
+# --- serve and demo -----------------------------------------------------------------------
+
+
+@cli.command()
+@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
+@click.option("--threads", type=click.IntRange(1, 256), default=4, show_default=True)
+def serve(bind: str, workers: int, threads: int) -> None:
+    """Serve under gunicorn (gthread workers keep connections alive)."""
+    from authserver.serve import serve as run_server
+
+    _runtime()  # validate settings and the master key before forking workers
+    run_server(bind=bind, workers=workers, threads=threads)
+
+
+@cli.command()
+@json_option
+def demo(as_json: bool) -> None:
+    """Create (if absent) a demo tenant, clients and user; print their credentials."""
+    from authserver.demo import ensure_demo
+
+    rt = _runtime()
+    if rt.settings.is_production:
+        raise Failure("demo refuses to run with AUTHSERVER_ENV=production")
+    data = ensure_demo(rt, ACTOR)
+    emit(as_json, data, lambda: click.echo(_demo_text(data)))
+
+
+def _demo_text(data: dict[str, Any]) -> str:
+    lines = [f"Demo tenant issuer: {data['issuer']}",
+             f"Discovery:          {data['issuer']}/.well-known/openid-configuration",
+             f"JWKS:               {data['jwks_uri']}", ""]
+    for c in data["clients"]:
+        lines.append(f"{c['name']}: client_id={c['client_id']}"
+                     + (f" client_secret={c['client_secret']}" if c.get("client_secret") else ""))
+    lines += ["", f"Demo user: {data['user']['email']} / password {data['user']['password']}",
+              "(secrets and the password are new each time demo runs)"]
+    return "\n".join(lines)
+
+
+# --- entry point --------------------------------------------------------------------------
+
+
+def _fail(message: str, status: int) -> NoReturn:
+    click.echo(f"authserver: {message}", err=True)
+    raise SystemExit(status)
+
+
+def main(argv: list[str] | None = None) -> None:
+    logging.basicConfig(level=logging.WARNING, format="authserver: %(levelname)s: %(message)s")
+    try:
+        cli.main(args=argv, prog_name="authserver", standalone_mode=False)
+    except click.exceptions.Exit as exc:
+        raise SystemExit(exc.exit_code) from None
+    except click.Abort:
+        _fail("aborted", 1)
+    except click.ClickException as exc:
+        exc.show()
+        raise SystemExit(exc.exit_code) from None
+    except SettingsError as exc:
+        _fail(f"configuration error: {exc}", 2)
+    except ServiceError as exc:
+        _fail(str(exc), 1)
+    except DecryptionError as exc:
+        _fail(f"cannot decrypt keys: {exc}", 1)
+    except (OperationalError, ProgrammingError) as exc:
+        detail = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
+        _fail(f"database error: {detail} (is the database reachable, and did you run "
+              "`authserver db upgrade`?)", 1)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)

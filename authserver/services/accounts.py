@@ -1,0 +1,64 @@
+"""User accounts: creation with argon2id password hashes and normalised identifiers."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import secrets
+from dataclasses import dataclass
+
+from authserver.services.errors import Conflict, InvalidInput
+from authserver.services.passwords import hash_password, password_problem
+from authserver.storage.models import User
+from authserver.storage.repositories import AuditRepository, UserRepository
+
+_EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]+$")
+_USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,150}$")
+
+
+@dataclass(frozen=True, slots=True)
+class NewUser:
+    email: str
+    password: str | None
+    username: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    email_verified: bool = False
+
+
+def normalise_email(email: str) -> str:
+    email = email.strip().lower()
+    if len(email) > 320 or not _EMAIL.fullmatch(email):
+        raise InvalidInput("email", f"{email!r} is not an email address")
+    return email
+
+
+def _clean_name(value: str | None, field_name: str) -> str | None:
+    if value is None or not value.strip():
+        return None
+    if len(value) > 200:
+        raise InvalidInput(field_name, "must be at most 200 characters")
+    return value.strip()
+
+
+def create_user(repo: UserRepository, audit: AuditRepository, new: NewUser, actor: str,
+                now: dt.datetime) -> User:
+    email = normalise_email(new.email)
+    username = new.username.strip() if new.username else None
+    if username is not None and not _USERNAME.fullmatch(username):
+        raise InvalidInput("username", "use 1-150 letters, digits, dots, dashes, underscores")
+    if new.password is not None and (problem := password_problem(new.password)):
+        raise InvalidInput("password", problem)
+    if repo.by_email(email) is not None:
+        raise Conflict(f"a user with email {email} already exists in this tenant")
+    if username is not None and repo.by_username(username) is not None:
+        raise Conflict(f"username {username!r} is taken in this tenant")
+    user = repo.add(User(
+        sub=secrets.token_urlsafe(16), email=email, email_verified=new.email_verified,
+        username=username, given_name=_clean_name(new.given_name, "given_name"),
+        family_name=_clean_name(new.family_name, "family_name"),
+        password_hash=hash_password(new.password) if new.password is not None else None,
+        password_changed_at=now if new.password is not None else None,
+    ))
+    audit.record(actor, "user.created", user.sub)
+    return user

@@ -1,0 +1,186 @@
+"""Client registration: validated metadata, generated credentials, secrets kept as digests.
+
+Redirect URIs follow RFC 9700 §4.1: registered in full and later matched exactly, so
+nothing that could act as a pattern (wildcards, fragments) is accepted at all.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+import secrets
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+from authserver.services.errors import Conflict, InvalidInput
+from authserver.services.keys import SUPPORTED_ALGS
+from authserver.storage.models import Client
+from authserver.storage.repositories import AuditRepository, ClientRepository
+
+GRANT_TYPES = ("authorization_code", "client_credentials", "refresh_token")
+AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
+SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+DEFAULT_SCOPES = ("openid", "profile", "email")
+LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
+_CLIENT_ID = re.compile(r"^[A-Za-z0-9._~-]{3,64}$")
+_SCOPE_TOKEN = re.compile(r"^[\x21\x23-\x5b\x5d-\x7e]+$")  # RFC 6749 §3.3 scope-token
+
+
+@dataclass(frozen=True, slots=True)
+class ClientSpec:
+    name: str
+    public: bool = False
+    grant_types: Sequence[str] = ()
+    redirect_uris: Sequence[str] = ()
+    post_logout_redirect_uris: Sequence[str] = ()
+    scopes: Sequence[str] = DEFAULT_SCOPES
+    auth_method: str | None = None
+    first_party: bool = False
+    require_pkce: bool = True
+    require_state: bool = True
+    id_token_alg: str = "RS256"  # noqa: S105 (an algorithm name)
+    jwks: dict[str, Any] | None = field(default=None)
+    jwks_uri: str | None = None
+    client_id: str | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class RegisteredClient:
+    client: Client
+    client_secret: str | None  # shown once, never stored
+
+
+def secret_digest(secret: str) -> str:
+    # Generated secrets carry 256 bits of entropy, so a fast hash suffices (and keeps the
+    # token endpoint fast); a slow KDF only matters for human-chosen passwords.
+    return hashlib.sha256(secret.encode()).hexdigest()
+
+
+def secret_matches(client: Client, presented: str) -> bool:
+    if client.secret_digest is None:
+        return False
+    return hmac.compare_digest(client.secret_digest, secret_digest(presented))
+
+
+def validate_redirect_uri(uri: str, field_name: str = "redirect_uri", public: bool = False) -> str:
+    def bad(problem: str) -> InvalidInput:
+        return InvalidInput(field_name, f"{uri!r} {problem}")
+
+    if len(uri) > 2000 or any(c.isspace() for c in uri):
+        raise bad("is too long or contains white space")
+    if "*" in uri:
+        raise bad("contains a wildcard; redirect URIs are matched exactly")
+    parts = urlsplit(uri)
+    if not parts.scheme:
+        raise bad("is not an absolute URI")
+    if "#" in uri:
+        raise bad("must not contain a fragment (RFC 6749 §3.1.2)")
+    if parts.scheme in ("http", "https"):
+        if not parts.hostname:
+            raise bad("has no host")
+        if parts.username is not None or parts.password is not None or "@" in parts.netloc:
+            raise bad("must not contain user information")
+        if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+            raise bad("must use https (http is only for loopback addresses)")
+    elif parts.scheme in ("javascript", "data", "vbscript", "file"):
+        raise bad("uses a forbidden scheme")
+    elif not public:
+        raise bad("uses a private-use scheme, which only native (public) clients may")
+    elif "." not in parts.scheme:
+        # RFC 8252 §7.1: private-use schemes are reverse domain names.
+        raise bad("private-use schemes must be reverse domain names (com.example.app:/cb)")
+    return uri
+
+
+def validate_scopes(scopes: Sequence[str]) -> list[str]:
+    result: list[str] = []
+    for scope in scopes:
+        if not _SCOPE_TOKEN.fullmatch(scope):
+            raise InvalidInput("scope", f"{scope!r} is not a valid scope token")
+        if scope not in result:
+            result.append(scope)
+    return result
+
+
+def _choose_auth_method(spec: ClientSpec) -> str:
+    method = spec.auth_method or ("none" if spec.public else "client_secret_basic")
+    if method not in AUTH_METHODS:
+        raise InvalidInput("auth_method", f"must be one of {', '.join(AUTH_METHODS)}")
+    if spec.public and method != "none":
+        raise InvalidInput("auth_method", "public clients have no credentials: use none")
+    if not spec.public and method == "none":
+        raise InvalidInput("auth_method", "none is only for public clients (--public)")
+    if method == "private_key_jwt" and not (spec.jwks or spec.jwks_uri):
+        raise InvalidInput("auth_method", "private_key_jwt needs the client's jwks or jwks_uri")
+    return method
+
+
+def _choose_grant_types(spec: ClientSpec) -> list[str]:
+    grants = list(dict.fromkeys(spec.grant_types)) or ["authorization_code", "refresh_token"]
+    for grant in grants:
+        if grant not in GRANT_TYPES:
+            raise InvalidInput("grant_type", f"{grant!r} is not supported; use "
+                               f"{', '.join(GRANT_TYPES)}")
+    if spec.public and "client_credentials" in grants:
+        raise InvalidInput("grant_type", "public clients cannot use client_credentials")
+    if "authorization_code" in grants and not spec.redirect_uris:
+        raise InvalidInput("redirect_uri", "authorization_code clients need a redirect URI")
+    return grants
+
+
+def register_client(repo: ClientRepository, audit: AuditRepository, spec: ClientSpec,
+                    actor: str) -> RegisteredClient:
+    name = spec.name.strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("name", "must be 1-200 characters")
+    client_id = spec.client_id or secrets.token_urlsafe(18)
+    if not _CLIENT_ID.fullmatch(client_id):
+        raise InvalidInput("client_id", "use 3-64 letters, digits, '.', '_', '~' or '-'")
+    if repo.get(client_id) is not None:
+        raise Conflict(f"client {client_id!r} already exists in this tenant")
+    method = _choose_auth_method(spec)
+    grants = _choose_grant_types(spec)
+    if spec.id_token_alg not in SUPPORTED_ALGS:
+        raise InvalidInput("id_token_alg", f"must be one of {', '.join(SUPPORTED_ALGS)}")
+    if spec.jwks_uri is not None and urlsplit(spec.jwks_uri).scheme != "https":
+        raise InvalidInput("jwks_uri", "must be an https URL")
+    redirect_uris = [validate_redirect_uri(u, "redirect_uri", spec.public)
+                     for u in dict.fromkeys(spec.redirect_uris)]
+    logout_uris = [validate_redirect_uri(u, "post_logout_redirect_uri", spec.public)
+                   for u in dict.fromkeys(spec.post_logout_redirect_uris)]
+    secret = secrets.token_urlsafe(32) if method in SECRET_METHODS else None
+    client = repo.add(Client(
+        client_id=client_id, name=name, is_public=spec.public,
+        secret_digest=secret_digest(secret) if secret else None,
+        token_endpoint_auth_method=method, grant_types=grants, redirect_uris=redirect_uris,
+        post_logout_redirect_uris=logout_uris, allowed_scopes=validate_scopes(spec.scopes),
+        first_party=spec.first_party,
+        # RFC 9700 §2.1.1: PKCE is mandatory for public clients, whatever was asked.
+        require_pkce=spec.require_pkce or spec.public, require_state=spec.require_state,
+        id_token_signed_response_alg=spec.id_token_alg, jwks=spec.jwks, jwks_uri=spec.jwks_uri,
+    ))
+    audit.record(actor, "client.created", client.client_id, name=name, public=spec.public,
+                 grant_types=grants)
+    return RegisteredClient(client=client, client_secret=secret)
+
+
+def client_summary(client: Client) -> dict[str, Any]:
+    """Everything about a client that is safe to print (no secret digest)."""
+    return {
+        "client_id": client.client_id,
+        "name": client.name,
+        "public": client.is_public,
+        "token_endpoint_auth_method": client.token_endpoint_auth_method,
+        "grant_types": list(client.grant_types),
+        "redirect_uris": list(client.redirect_uris),
+        "post_logout_redirect_uris": list(client.post_logout_redirect_uris),
+        "scope": " ".join(client.allowed_scopes),
+        "first_party": client.first_party,
+        "require_pkce": client.require_pkce,
+        "require_state": client.require_state,
+        "id_token_signed_response_alg": client.id_token_signed_response_alg,
+        "created_at": client.created_at.isoformat() if client.created_at else None,
+    }

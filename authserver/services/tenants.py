@@ -1,0 +1,102 @@
+"""Tenants: creation (with a wrapped data key and default signing keys) and lookup."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import threading
+import time
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from authserver.services import envelope
+from authserver.services.errors import Conflict, InvalidInput, NotFound
+from authserver.services.keys import KeyManager, KeyTiming
+from authserver.storage.database import Database
+from authserver.storage.models import Tenant
+from authserver.storage.repositories import (
+    AuditRepository,
+    SigningKeyRepository,
+    TenantRepository,
+)
+
+DEFAULT_TENANT = "default"
+# A DNS-label-like slug: it appears in issuer URLs and must never need escaping.
+_SLUG = re.compile(r"^[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?$")
+
+
+@dataclass(frozen=True, slots=True)
+class TenantInfo:
+    id: int
+    slug: str
+    display_name: str
+
+
+def validate_slug(slug: str) -> str:
+    if not _SLUG.fullmatch(slug):
+        raise InvalidInput(
+            "slug",
+            f"{slug!r} is not a valid tenant slug: use 1-63 lower-case letters, digits and "
+            "inner hyphens",
+        )
+    return slug
+
+
+def create_tenant(session: Session, master_key: bytes, timing: KeyTiming, slug: str,
+                  display_name: str | None, actor: str, now: dt.datetime) -> Tenant:
+    """Create a tenant with its own data key and RS256 + ES256 signing keys."""
+    validate_slug(slug)
+    name = (display_name or slug).strip()
+    if not name or len(name) > 200:
+        raise InvalidInput("name", "must be 1-200 characters")
+    tenants = TenantRepository(session)
+    if tenants.by_slug(slug) is not None:
+        raise Conflict(f"tenant {slug!r} already exists")
+    tenant = tenants.add(Tenant(
+        slug=slug, display_name=name,
+        wrapped_data_key=envelope.wrap_data_key(master_key, envelope.new_data_key(), slug),
+        master_key_id=envelope.key_id(master_key),
+    ))
+    audit = AuditRepository(session, tenant.id)
+    audit.record(actor, "tenant.created", slug, display_name=name)
+    manager = KeyManager(SigningKeyRepository(session, tenant.id), audit, tenant, master_key,
+                         timing)
+    manager.ensure_defaults(now, actor)
+    return tenant
+
+
+def get_tenant(session: Session, slug: str) -> Tenant:
+    tenant = TenantRepository(session).by_slug(slug)
+    if tenant is None:
+        raise NotFound(f"no tenant {slug!r} (see: authserver tenant list)")
+    return tenant
+
+
+class TenantDirectory:
+    """slug → TenantInfo, cached briefly so request routing costs no query."""
+
+    def __init__(self, database: Database, ttl_seconds: float = 30.0) -> None:
+        self.database = database
+        self.ttl = ttl_seconds
+        self._cache: dict[str, tuple[float, TenantInfo | None]] = {}
+        self._lock = threading.Lock()
+
+    def find(self, slug: str) -> TenantInfo | None:
+        if not _SLUG.fullmatch(slug):
+            return None
+        hit = self._cache.get(slug)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        with self.database.session() as session:
+            row = TenantRepository(session).by_slug(slug)
+            info = TenantInfo(row.id, row.slug, row.display_name) if row else None
+        with self._lock:
+            if len(self._cache) > 10_000:  # unknown slugs must not grow memory without bound
+                self._cache.clear()
+            self._cache[slug] = (time.monotonic() + self.ttl, info)
+        return info
+
+    def invalidate(self) -> None:
+        with self._lock:
+            self._cache.clear()

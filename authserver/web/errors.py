@@ -1,0 +1,33 @@
+"""Error rendering: plain JSON for every HTTP error, never a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, jsonify
+from flask.typing import ResponseReturnValue
+from werkzeug.exceptions import HTTPException, InternalServerError
+
+log = logging.getLogger(__name__)
+
+
+def _http_error(exc: HTTPException) -> ResponseReturnValue:
+    code = exc.code or 500
+    error = "not_found" if code == 404 else ("invalid_request" if code < 500 else "server_error")
+    response = jsonify(error=error, error_description=exc.description or exc.name)
+    response.status_code = code
+    if code == 405 and exc.get_response().headers.get("Allow"):
+        response.headers["Allow"] = exc.get_response().headers["Allow"]
+    return response
+
+
+def _unexpected(exc: Exception) -> ResponseReturnValue:
+    # Details go to the log only; the client learns nothing about internals.
+    log.exception("unhandled error: %s", type(exc).__name__)
+    hidden = InternalServerError(description="The server could not complete the request.")
+    return _http_error(hidden)
+
+
+def register(app: Flask) -> None:
+    app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(Exception, _unexpected)
