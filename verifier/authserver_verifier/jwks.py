@@ -138,6 +138,7 @@ class JWKSCache:
         self._last_attempt = -inf
         self._next_retry = -inf
         self._bg_running = False
+        self._bg_thread: threading.Thread | None = None
         self._lock = threading.Lock()
         self._pid = os.getpid()
         if jwks is not None:
@@ -251,6 +252,7 @@ class JWKSCache:
         thread = threading.Thread(
             target=self._background_refresh, name="authserver-verifier-jwks", daemon=True
         )
+        self._bg_thread = thread
         try:
             thread.start()
         except RuntimeError:  # interpreter shutting down

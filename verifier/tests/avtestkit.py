@@ -246,7 +246,9 @@ class FakeAuthServer:
         self.issuer = self.base + ISSUER_PATH
         self.jwks_uri = self.issuer + "/jwks"
         self.introspection_endpoint = self.issuer + "/introspect"
-        self.thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+        )
         self.thread.start()
 
     def metadata(self) -> dict[str, Any]:
