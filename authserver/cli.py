@@ -467,3 +467,7 @@ def main(argv: list[str] | None = None) -> None:
               "`authserver db upgrade`?)", 1)
     except KeyboardInterrupt:
         _fail("interrupted", 130)
+
+
+if __name__ == "__main__":
+    main()

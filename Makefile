@@ -1,0 +1,52 @@
+# Two commands on a fresh machine: `make run` (demo on 127.0.0.1:8000) and `make test`.
+PYTHON ?= python3
+VENV   ?= .venv
+BIN    := $(VENV)/bin
+BIND   ?= 127.0.0.1:8000
+# Debian packages the tests drive for real (browser tests).
+SYSTEM_PACKAGES := chromium chromium-driver
+
+.PHONY: run test install install-test system-deps lint migrate demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml verifier/setup.cfg
+	$(BIN)/pip install --quiet -e '.[postgres,redis]'
+	touch $@
+
+$(VENV)/.installed-test: $(VENV)/.installed setup.cfg verifier/setup.cfg
+	$(BIN)/pip install --quiet -e '.[test,postgres,redis]' -e 'verifier[test]'
+	touch $@
+
+install: $(VENV)/.installed
+install-test: $(VENV)/.installed-test
+
+system-deps:
+	@missing=""; for p in $(SYSTEM_PACKAGES); do \
+	  dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing system packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+migrate: install
+	$(BIN)/authserver db upgrade
+
+demo: migrate
+	$(BIN)/authserver demo
+
+run: demo
+	$(BIN)/authserver serve --bind $(BIND)
+
+lint: install-test
+	$(BIN)/ruff check authserver migrations tests bench
+	$(BIN)/lint-imports
+	cd verifier && ../$(BIN)/ruff check .
+
+test: install-test system-deps lint
+	$(BIN)/pytest
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache
