@@ -53,11 +53,14 @@ class TestKey:
             jwk = {"kty": "RSA", "n": _int_b64(nums.n), "e": _int_b64(nums.e)}
         elif isinstance(pub, ec.EllipticCurvePublicKey):
             size = (pub.curve.key_size + 7) // 8
-            crv = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}[
-                pub.curve.name
-            ]
+            crv = {"secp256r1": "P-256", "secp384r1": "P-384", "secp521r1": "P-521"}[pub.curve.name]
             nums = pub.public_numbers()
-            jwk = {"kty": "EC", "crv": crv, "x": _int_b64(nums.x, size), "y": _int_b64(nums.y, size)}
+            jwk = {
+                "kty": "EC",
+                "crv": crv,
+                "x": _int_b64(nums.x, size),
+                "y": _int_b64(nums.y, size),
+            }
         else:
             raw = pub.public_bytes(serialization.Encoding.Raw, serialization.PublicFormat.Raw)
             jwk = {"kty": "OKP", "crv": "Ed25519", "x": b64u(raw)}
@@ -224,10 +227,16 @@ class FakeAuthServer:
                     self._send(404, {"error": "not_found"})
                     return
                 cid, secret = state.introspection_client
-                expected = "Basic " + base64.b64encode(
-                    (urllib.parse.quote(cid, safe="") + ":" + urllib.parse.quote(secret, safe=""))
-                    .encode()
-                ).decode()
+                expected = (
+                    "Basic "
+                    + base64.b64encode(
+                        (
+                            urllib.parse.quote(cid, safe="")
+                            + ":"
+                            + urllib.parse.quote(secret, safe="")
+                        ).encode()
+                    ).decode()
+                )
                 if self.headers.get("Authorization") != expected:
                     with state.lock:
                         state.bad_auth += 1

@@ -46,8 +46,9 @@ def test_expiry_within_leeway_is_tolerated_and_leeway_is_configurable(keys, stat
     token = mint(keys["ES256"], default_claims(static_issuer, exp=now - 10, iat=now - 400))
     lenient = Verifier(issuer=static_issuer, audience=AUDIENCE, algorithms=("ES256",), jwks=jwks)
     assert lenient.verify(token).sub == "user-123", "default 30 s leeway not applied"
-    strict = Verifier(issuer=static_issuer, audience=AUDIENCE, algorithms=("ES256",), jwks=jwks,
-                      leeway=0)
+    strict = Verifier(
+        issuer=static_issuer, audience=AUDIENCE, algorithms=("ES256",), jwks=jwks, leeway=0
+    )
     assert reason(strict, token) == "token expired", "leeway=0 still tolerated expiry"
 
 
@@ -62,10 +63,12 @@ def test_overflowing_exp_is_rejected(keys, static_verifier, static_issuer):
     token_claims = __import__("json").dumps(claims).replace(str(claims["exp"]), "1e400")
     from avtestkit import b64u, encode_segments, sign
 
-    signing_input = encode_segments({"alg": "ES256", "typ": "at+jwt", "kid": "ec256"},
-                                    token_claims.encode())
-    token = (signing_input + b"." + b64u(sign(keys["ES256"].private, "ES256", signing_input))
-             .encode()).decode()
+    signing_input = encode_segments(
+        {"alg": "ES256", "typ": "at+jwt", "kid": "ec256"}, token_claims.encode()
+    )
+    token = (
+        signing_input + b"." + b64u(sign(keys["ES256"].private, "ES256", signing_input)).encode()
+    ).decode()
     assert reason(static_verifier, token) == "missing or invalid exp"
 
 
@@ -84,16 +87,24 @@ def test_iat_in_the_future_beyond_leeway_is_rejected(keys, static_verifier, stat
 
 
 def test_non_numeric_nbf_and_iat_are_rejected(keys, static_verifier, static_issuer):
-    assert reason(static_verifier, mint(keys["ES256"], default_claims(static_issuer, nbf="0"))) \
+    assert (
+        reason(static_verifier, mint(keys["ES256"], default_claims(static_issuer, nbf="0")))
         == "invalid nbf"
-    assert reason(static_verifier, mint(keys["ES256"], default_claims(static_issuer, iat=None))) \
+    )
+    assert (
+        reason(static_verifier, mint(keys["ES256"], default_claims(static_issuer, iat=None)))
         == "invalid iat"
+    )
 
 
 def test_required_claims_are_enforced(keys, static_issuer):
-    verifier = Verifier(issuer=static_issuer, audience=AUDIENCE, algorithms=("ES256",),
-                        jwks={"keys": [keys["ES256"].jwk()]},
-                        required_claims=RFC9068_REQUIRED_CLAIMS)
+    verifier = Verifier(
+        issuer=static_issuer,
+        audience=AUDIENCE,
+        algorithms=("ES256",),
+        jwks={"keys": [keys["ES256"].jwk()]},
+        required_claims=RFC9068_REQUIRED_CLAIMS,
+    )
     assert verifier.verify(mint(keys["ES256"], default_claims(static_issuer))).jti == "jti-1"
     for name in ("sub", "client_id", "iat", "jti"):
         token = mint(keys["ES256"], default_claims(static_issuer, **{name: ...}))
@@ -104,10 +115,14 @@ def test_payload_that_is_not_a_json_object_is_rejected(keys, static_verifier):
     from avtestkit import b64u, sign
 
     for payload in (b"[]", b"null", b'"x"', b"{", b'{"exp": NaN}', b"\xff\xfe"):
-        signing_input = (b64u(b'{"alg":"ES256","typ":"at+jwt","kid":"ec256"}') + "."
-                         + b64u(payload)).encode()
-        token = signing_input + b"." + b64u(sign(keys["ES256"].private, "ES256",
-                                                  signing_input)).encode()
+        signing_input = (
+            b64u(b'{"alg":"ES256","typ":"at+jwt","kid":"ec256"}') + "." + b64u(payload)
+        ).encode()
+        token = (
+            signing_input
+            + b"."
+            + b64u(sign(keys["ES256"].private, "ES256", signing_input)).encode()
+        )
         with pytest.raises(InvalidToken) as info:
             static_verifier.verify(token)
         assert info.value.description == "malformed payload", payload

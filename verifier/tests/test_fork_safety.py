@@ -30,9 +30,13 @@ def _run_in_child(fn) -> int:
 
 
 def test_child_verifies_after_fork_while_parent_lock_was_held(server, keys, clock):
-    verifier = Verifier(issuer=server.issuer, audience=AUDIENCE, algorithms=("ES256",),
-                        jwks_uri=server.jwks_uri,
-                        cache_options={"clock": clock, "refresh_ahead": 1.0})
+    verifier = Verifier(
+        issuer=server.issuer,
+        audience=AUDIENCE,
+        algorithms=("ES256",),
+        jwks_uri=server.jwks_uri,
+        cache_options={"clock": clock, "refresh_ahead": 1.0},
+    )
     token = mint(keys["ES256"], default_claims(server.issuer))
     verifier.verify(token)
 
@@ -55,9 +59,13 @@ def test_child_verifies_after_fork_while_parent_lock_was_held(server, keys, cloc
 
 def test_child_can_start_its_own_background_refresh(server, keys, clock):
     server.state.cache_control = "max-age=100"
-    verifier = Verifier(issuer=server.issuer, audience=AUDIENCE, algorithms=("ES256",),
-                        jwks_uri=server.jwks_uri,
-                        cache_options={"clock": clock, "refresh_ahead": 0.5})
+    verifier = Verifier(
+        issuer=server.issuer,
+        audience=AUDIENCE,
+        algorithms=("ES256",),
+        jwks_uri=server.jwks_uri,
+        cache_options={"clock": clock, "refresh_ahead": 0.5},
+    )
     token = mint(keys["ES256"], default_claims(server.issuer))
     verifier.verify(token)
     verifier.jwks._bg_running = True  # parent "has" a refresher thread the child won't inherit

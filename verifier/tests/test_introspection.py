@@ -15,9 +15,15 @@ OPAQUE = "2YotnFZFEjr1zCsicMWpAA"
 def make_verifier(server, *, secret=None, clock=None, **kwargs) -> Verifier:
     cid, real_secret = server.state.introspection_client
     return Verifier(
-        issuer=server.issuer, audience=AUDIENCE, algorithms=("ES256",), jwks_uri=server.jwks_uri,
-        introspection_endpoint=server.introspection_endpoint, introspection_client_id=cid,
-        introspection_client_secret=secret or real_secret, clock=clock or time.time, **kwargs,
+        issuer=server.issuer,
+        audience=AUDIENCE,
+        algorithms=("ES256",),
+        jwks_uri=server.jwks_uri,
+        introspection_endpoint=server.introspection_endpoint,
+        introspection_client_id=cid,
+        introspection_client_secret=secret or real_secret,
+        clock=clock or time.time,
+        **kwargs,
     )
 
 
@@ -52,7 +58,9 @@ def test_positive_answers_are_cached(server):
 
 def test_cache_expires_after_ttl_and_never_outlives_exp(server):
     now = [1_000_000.0]
-    server.state.introspection_responses[OPAQUE] = active(server, exp=int(now[0]) + 10, iat=int(now[0]))
+    server.state.introspection_responses[OPAQUE] = active(
+        server, exp=int(now[0]) + 10, iat=int(now[0])
+    )
     verifier = make_verifier(server, clock=lambda: now[0], introspection_cache_ttl=30, leeway=0)
     verifier.verify(OPAQUE)
     now[0] += 9
@@ -71,8 +79,9 @@ def test_negative_answers_are_cached_only_briefly(server):
         with pytest.raises(InvalidToken):
             verifier.verify(OPAQUE)
     assert introspections(server) == 1, "inactive answer not cached at all"
-    server.state.introspection_responses[OPAQUE] = active(server, exp=int(now[0]) + 300,
-                                                           iat=int(now[0]))
+    server.state.introspection_responses[OPAQUE] = active(
+        server, exp=int(now[0]) + 300, iat=int(now[0])
+    )
     now[0] += 6
     assert verifier.verify(OPAQUE).sub == "user-123", "negative answer cached too long"
 
@@ -93,8 +102,12 @@ def test_audience_issuer_and_scope_are_checked_on_introspection_answers(server):
     state.introspection_responses["t-noaud"] = active(server, aud=...)
     state.introspection_responses["t-exp"] = active(server, exp=int(time.time()) - 100)
     verifier = make_verifier(server)
-    for token, why in [("t-aud", "invalid audience"), ("t-iss", "invalid issuer"),
-                       ("t-noaud", "missing audience"), ("t-exp", "token expired")]:
+    for token, why in [
+        ("t-aud", "invalid audience"),
+        ("t-iss", "invalid issuer"),
+        ("t-noaud", "missing audience"),
+        ("t-exp", "token expired"),
+    ]:
         with pytest.raises(InvalidToken) as info:
             verifier.verify(token)
         assert info.value.description == why, f"{token}: {info.value.description}"

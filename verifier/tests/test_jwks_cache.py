@@ -15,8 +15,13 @@ from authserver_verifier import InvalidToken, VerificationUnavailable, Verifier
 
 
 def make_verifier(server, clock, **cache_options) -> Verifier:
-    return Verifier(issuer=server.issuer, audience=AUDIENCE, algorithms=ALL_ALGS,
-                    jwks_uri=server.jwks_uri, cache_options={"clock": clock, **cache_options})
+    return Verifier(
+        issuer=server.issuer,
+        audience=AUDIENCE,
+        algorithms=ALL_ALGS,
+        jwks_uri=server.jwks_uri,
+        cache_options={"clock": clock, **cache_options},
+    )
 
 
 def token_for(server, key, **claims) -> str:
@@ -55,17 +60,19 @@ def test_age_header_shortens_lifetime_via_parser():
 @pytest.mark.parametrize(
     ("cache_control", "expect_fresh_at", "expect_refetch_at"),
     [
-        ("max-age=5", 59, 61),           # below min_ttl=60 -> 60
-        ("no-store", 59, 61),            # treated as 0 -> 60
-        ("max-age=999999", 599, 601),    # above max_ttl=600 -> 600
-        (None, 299, 301),                # absent -> default_ttl=300
+        ("max-age=5", 59, 61),  # below min_ttl=60 -> 60
+        ("no-store", 59, 61),  # treated as 0 -> 60
+        ("max-age=999999", 599, 601),  # above max_ttl=600 -> 600
+        (None, 299, 301),  # absent -> default_ttl=300
     ],
 )
-def test_lifetime_is_clamped_to_configured_bounds(server, keys, clock, cache_control,
-                                                  expect_fresh_at, expect_refetch_at):
+def test_lifetime_is_clamped_to_configured_bounds(
+    server, keys, clock, cache_control, expect_fresh_at, expect_refetch_at
+):
     server.state.cache_control = cache_control
-    verifier = make_verifier(server, clock, min_ttl=60, max_ttl=600, default_ttl=300,
-                             refresh_ahead=1.0)
+    verifier = make_verifier(
+        server, clock, min_ttl=60, max_ttl=600, default_ttl=300, refresh_ahead=1.0
+    )
     token = token_for(server, keys["ES256"])
     verifier.verify(token)
     clock.advance(expect_fresh_at)
@@ -115,9 +122,14 @@ def test_stale_keys_expire_after_stale_if_error(server, keys, clock):
 
 
 def test_unreachable_jwks_without_cached_keys_is_unavailable_not_invalid(keys, clock):
-    verifier = Verifier(issuer="http://127.0.0.1:9/t/default", audience=AUDIENCE,
-                        algorithms=("ES256",), jwks_uri="http://127.0.0.1:9/t/default/jwks",
-                        timeout=2, cache_options={"clock": clock})
+    verifier = Verifier(
+        issuer="http://127.0.0.1:9/t/default",
+        audience=AUDIENCE,
+        algorithms=("ES256",),
+        jwks_uri="http://127.0.0.1:9/t/default/jwks",
+        timeout=2,
+        cache_options={"clock": clock},
+    )
     token = mint(keys["ES256"], default_claims("http://127.0.0.1:9/t/default"))
     with pytest.raises(VerificationUnavailable):
         verifier.verify(token)
@@ -130,7 +142,8 @@ def test_rotated_key_is_picked_up_by_unknown_kid_refetch(server, keys, clock):
     server.state.jwks = {"keys": [keys["ES256"].jwk(), keys["EdDSA"].jwk()]}
     clock.advance(31)
     assert verifier.verify(token_for(server, keys["EdDSA"])).sub == "user-123", (
-        "new kid not picked up")
+        "new kid not picked up"
+    )
     assert server.jwks_fetches() == 2, "rotation should cost exactly one refetch"
 
 
@@ -239,24 +252,37 @@ def test_parsed_key_objects_are_reused_across_refreshes(server, keys, clock):
 
 class TestDiscovery:
     def test_jwks_uri_is_discovered_from_openid_configuration(self, server, keys, clock):
-        verifier = Verifier(issuer=server.issuer, audience=AUDIENCE, algorithms=("ES256",),
-                            cache_options={"clock": clock})
+        verifier = Verifier(
+            issuer=server.issuer,
+            audience=AUDIENCE,
+            algorithms=("ES256",),
+            cache_options={"clock": clock},
+        )
         assert verifier.verify(token_for(server, keys["ES256"])).sub == "user-123"
         assert server.state.count(ISSUER_PATH + "/.well-known/openid-configuration") == 1
         assert verifier.jwks.jwks_uri == server.jwks_uri, "discovered jwks_uri not used"
 
     def test_falls_back_to_oauth_authorization_server_metadata(self, server, keys, clock):
         server.state.openid_config_status = 404
-        verifier = Verifier(issuer=server.issuer, audience=AUDIENCE, algorithms=("ES256",),
-                            cache_options={"clock": clock})
+        verifier = Verifier(
+            issuer=server.issuer,
+            audience=AUDIENCE,
+            algorithms=("ES256",),
+            cache_options={"clock": clock},
+        )
         assert verifier.verify(token_for(server, keys["ES256"])).sub == "user-123"
         assert server.state.count("/.well-known/oauth-authorization-server" + ISSUER_PATH) == 1, (
-            "RFC 8414 metadata URL not tried")
+            "RFC 8414 metadata URL not tried"
+        )
 
     def test_metadata_with_a_different_issuer_is_refused(self, server, keys, clock):
         server.state.metadata_issuer = "https://evil.example/t/default"
-        verifier = Verifier(issuer=server.issuer, audience=AUDIENCE, algorithms=("ES256",),
-                            cache_options={"clock": clock})
+        verifier = Verifier(
+            issuer=server.issuer,
+            audience=AUDIENCE,
+            algorithms=("ES256",),
+            cache_options={"clock": clock},
+        )
         with pytest.raises(VerificationUnavailable):
             verifier.verify(token_for(server, keys["ES256"]))
         assert server.jwks_fetches() == 0, "keys fetched from an unverified metadata document"

@@ -8,9 +8,25 @@ from avtestkit import AUDIENCE, default_claims, mint
 from authserver_verifier import DEFAULT_MAX_TOKEN_SIZE, InvalidToken, Verifier
 
 GARBAGE = [
-    "", ".", "..", "...", "a.b", "a.b.c", "a.b.c.d", "a.b.c.d.e", "null", "{}",
-    "eyJ", "eyJhbGciOiJFUzI1NiJ9", "eyJhbGciOiJFUzI1NiJ9..", "====.====.====",
-    "é.é.é", "\x00.\x00.\x00", " . . ", "Bearer x.y.z", "a+b.c/d.e=f",
+    "",
+    ".",
+    "..",
+    "...",
+    "a.b",
+    "a.b.c",
+    "a.b.c.d",
+    "a.b.c.d.e",
+    "null",
+    "{}",
+    "eyJ",
+    "eyJhbGciOiJFUzI1NiJ9",
+    "eyJhbGciOiJFUzI1NiJ9..",
+    "====.====.====",
+    "é.é.é",
+    "\x00.\x00.\x00",
+    " . . ",
+    "Bearer x.y.z",
+    "a+b.c/d.e=f",
 ]
 
 
@@ -33,20 +49,25 @@ def test_every_truncation_of_a_valid_token_is_rejected(keys, static_verifier, st
             static_verifier.verify(token[:cut])
 
 
-def test_padding_and_standard_base64_characters_are_rejected(keys, static_verifier,
-                                                             static_issuer):
+def test_padding_and_standard_base64_characters_are_rejected(keys, static_verifier, static_issuer):
     head, payload, sig = mint(keys["ES256"], default_claims(static_issuer)).split(".")
-    variants = [f"{head}=.{payload}.{sig}", f"{head}.{payload}.{sig}==",
-                f"{head}.{payload}.{sig.replace('-', '+').replace('_', '/')}" if (
-                    "-" in sig or "_" in sig) else f"{head}.{payload}.{sig}+",
-                f" {head}.{payload}.{sig}", f"{head}.{payload}.{sig}\n"]
+    variants = [
+        f"{head}=.{payload}.{sig}",
+        f"{head}.{payload}.{sig}==",
+        f"{head}.{payload}.{sig.replace('-', '+').replace('_', '/')}"
+        if ("-" in sig or "_" in sig)
+        else f"{head}.{payload}.{sig}+",
+        f" {head}.{payload}.{sig}",
+        f"{head}.{payload}.{sig}\n",
+    ]
     for token in variants:
         with pytest.raises(InvalidToken):
             static_verifier.verify(token)
 
 
 def test_non_canonical_base64_spelling_of_the_signature_is_rejected(
-        keys, static_verifier, static_issuer):
+    keys, static_verifier, static_issuer
+):
     # 64-byte ES256 signatures leave 4 unused bits in the last character;
     # setting them keeps the decoded bytes but changes the token text.
     alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
@@ -70,8 +91,13 @@ def test_oversized_token_is_rejected_before_parsing(keys, static_verifier, stati
 
 def test_token_size_limit_is_configurable(keys, static_issuer):
     token = mint(keys["ES256"], default_claims(static_issuer, pad="x" * 10_000))
-    verifier = Verifier(issuer=static_issuer, audience=AUDIENCE, algorithms=("ES256",),
-                        jwks={"keys": [keys["ES256"].jwk()]}, max_token_size=20_000)
+    verifier = Verifier(
+        issuer=static_issuer,
+        audience=AUDIENCE,
+        algorithms=("ES256",),
+        jwks={"keys": [keys["ES256"].jwk()]},
+        max_token_size=20_000,
+    )
     assert verifier.verify(token)["pad"] == "x" * 10_000, "raised size limit not honoured"
 
 
