@@ -7,17 +7,17 @@ import pytest
 pytest.importorskip("starlette")
 pytest.importorskip("httpx")
 
-from avcontract import ISSUER, REALM, check_contract, make_verifier  # noqa: E402
-from avtestkit import default_claims, mint  # noqa: E402
-from starlette.applications import Starlette  # noqa: E402
-from starlette.middleware import Middleware  # noqa: E402
-from starlette.requests import Request  # noqa: E402
-from starlette.responses import JSONResponse  # noqa: E402
-from starlette.routing import Route, WebSocketRoute  # noqa: E402
-from starlette.testclient import TestClient  # noqa: E402
+from avcontract import ISSUER, REALM, check_contract, make_verifier
+from avtestkit import default_claims, mint
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Route, WebSocketRoute
+from starlette.testclient import TestClient
 
-from authserver_verifier import Claims  # noqa: E402
-from authserver_verifier.contrib.asgi import (  # noqa: E402
+from authserver_verifier import Claims
+from authserver_verifier.contrib.asgi import (
     CLAIMS_KEY,
     BearerAuthError,
     BearerAuthMiddleware,
@@ -108,16 +108,18 @@ def test_multiple_authorization_headers_are_a_bad_request(starlette_app, keys):
 @pytest.fixture
 def fastapi_app(keys):
     fastapi = pytest.importorskip("fastapi")
+    from fastapi import Depends
+
     app = fastapi.FastAPI()
     app.state.authserver_verifier = make_verifier(keys)
     install_error_handler(app)
 
     @app.get("/stores")
-    def list_stores(claims: Claims = fastapi.Depends(RequireScope("stores:read"))):
+    def list_stores(claims: Claims = Depends(RequireScope("stores:read"))):
         return {"sub": claims.sub}
 
     @app.post("/stores")
-    async def create_store(claims: Claims = fastapi.Depends(RequireScope("stores:write"))):
+    async def create_store(claims: Claims = Depends(RequireScope("stores:write"))):
         return {"sub": claims.sub}
 
     return app
@@ -129,11 +131,13 @@ def test_fastapi_dependency_honours_the_rfc6750_contract(fastapi_app, keys):
 
 def test_fastapi_without_error_handler_keeps_status_and_challenge(keys):
     fastapi = pytest.importorskip("fastapi")
+    from fastapi import Depends
+
     app = fastapi.FastAPI()
     verifier = make_verifier(keys)
 
     @app.get("/stores")
-    def list_stores(claims: Claims = fastapi.Depends(RequireScope("x", verifier=verifier))):
+    def list_stores(claims: Claims = Depends(RequireScope("x", verifier=verifier))):
         return {"sub": claims.sub}
 
     resp = TestClient(app).get("/stores")
