@@ -21,6 +21,7 @@ from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 
 ISSUER_PATH = "/t/default"
 AUDIENCE = "https://stores.example.test"
+ALL_ALGS = ("ES256", "ES384", "RS256", "PS256", "EdDSA")
 
 
 def b64u(data: bytes) -> str:

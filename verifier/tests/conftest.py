@@ -16,16 +16,16 @@ for _p in (_HERE, _HERE.parent):
         sys.path.insert(0, str(_p))
 
 import pytest  # noqa: E402
-from hypothesis import settings  # noqa: E402
-
-# No example database: the suite must not litter whatever directory it runs from.
-settings.register_profile("authserver-verifier", database=None)
-settings.load_profile("authserver-verifier")
-from avtestkit import AUDIENCE, FakeAuthServer, FakeClock, TestKey, make_keys  # noqa: E402
+from avtestkit import (  # noqa: E402
+    ALL_ALGS,
+    AUDIENCE,
+    FakeAuthServer,
+    FakeClock,
+    TestKey,
+    make_keys,
+)
 
 from authserver_verifier import Verifier  # noqa: E402
-
-ALL_ALGS = ("ES256", "ES384", "RS256", "PS256", "EdDSA")
 
 
 @pytest.fixture(scope="session")

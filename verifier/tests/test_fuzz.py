@@ -16,8 +16,13 @@ from authserver_verifier import Claims, InsufficientScope, InvalidToken, Verifie
 
 ISSUER = "https://issuer.example.test/t/default"
 ALGS = ("ES256", "RS256", "PS256", "EdDSA")
-FUZZ = settings(max_examples=250, deadline=None,
-                suppress_health_check=[HealthCheck.function_scoped_fixture])
+# database=None: the suite must not write example databases wherever it runs from.
+FUZZ = settings(
+    max_examples=250,
+    deadline=None,
+    database=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture],
+)
 # Everything a token could plausibly contain plus characters it must not.
 TOKEN_CHARS = st.sampled_from(
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.=+/ \t\n\x00é€"
@@ -29,8 +34,12 @@ def fuzz_env():
     from avtestkit import make_keys
 
     keys = make_keys()
-    verifier = Verifier(issuer=ISSUER, audience=AUDIENCE, algorithms=ALGS,
-                        jwks={"keys": [k.jwk() for k in keys.values()]})
+    verifier = Verifier(
+        issuer=ISSUER,
+        audience=AUDIENCE,
+        algorithms=ALGS,
+        jwks={"keys": [k.jwk() for k in keys.values()]},
+    )
     tokens = {alg: mint(keys[alg], default_claims(ISSUER, exp=2**40)) for alg in ALGS}
     return keys, verifier, tokens
 
@@ -63,9 +72,9 @@ def test_random_three_part_strings_are_invalid_token(fuzz_env, parts):
 
 mutation = st.tuples(
     st.sampled_from(ALGS),
-    st.integers(0, 2),                       # segment
+    st.integers(0, 2),  # segment
     st.sampled_from(["flip", "insert", "delete", "replace"]),
-    st.integers(0, 10_000),                  # position (mod segment length)
+    st.integers(0, 10_000),  # position (mod segment length)
     TOKEN_CHARS,
 )
 
@@ -82,13 +91,13 @@ def test_mutated_valid_tokens_are_never_accepted(fuzz_env, m):
         seg = seg[:i] + char + seg[i:]
     elif op == "delete" and seg:
         i = pos % len(seg)
-        seg = seg[:i] + seg[i + 1:]
+        seg = seg[:i] + seg[i + 1 :]
     elif op == "replace" and seg:
         i = pos % len(seg)
-        seg = seg[:i] + char + seg[i + 1:]
+        seg = seg[:i] + char + seg[i + 1 :]
     elif op == "flip" and seg:
         i = pos % len(seg)
-        seg = seg[:i] + chr(ord(seg[i]) ^ (1 << (pos % 7))) + seg[i + 1:]
+        seg = seg[:i] + chr(ord(seg[i]) ^ (1 << (pos % 7))) + seg[i + 1 :]
     segments[seg_index] = seg
     mutated = ".".join(segments)
     if mutated == tokens[alg]:
@@ -110,26 +119,38 @@ def test_segments_swapped_between_tokens_are_rejected(fuzz_env, pair, seg):
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False)
-    | st.text(max_size=10) | st.sampled_from(["ES256", "at+jwt", "ec256", "none", "HS256"]),
-    lambda children: st.lists(children, max_size=3) | st.dictionaries(
-        st.text(max_size=5), children, max_size=3),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False)
+    | st.text(max_size=10)
+    | st.sampled_from(["ES256", "at+jwt", "ec256", "none", "HS256"]),
+    lambda children: (
+        st.lists(children, max_size=3) | st.dictionaries(st.text(max_size=5), children, max_size=3)
+    ),
     max_leaves=8,
 )
 
 
 @FUZZ
 @given(
-    header=st.dictionaries(st.sampled_from(["alg", "typ", "kid", "crit", "jwk", "b64", "x"]),
-                           json_values, max_size=5),
-    claims=st.dictionaries(st.sampled_from(["iss", "aud", "exp", "nbf", "iat", "scope", "scp"]),
-                           json_values, max_size=7),
+    header=st.dictionaries(
+        st.sampled_from(["alg", "typ", "kid", "crit", "jwk", "b64", "x"]), json_values, max_size=5
+    ),
+    claims=st.dictionaries(
+        st.sampled_from(["iss", "aud", "exp", "nbf", "iat", "scope", "scp"]),
+        json_values,
+        max_size=7,
+    ),
 )
 def test_properly_signed_arbitrary_headers_and_claims_raise_only_token_errors(
-        fuzz_env, header, claims):
+    fuzz_env, header, claims
+):
     keys, verifier, _ = fuzz_env
     signing_input = encode_segments(header, claims)
-    token = signing_input + b"." + b64u(sign(keys["ES256"].private, "ES256", signing_input)).encode()
+    token = (
+        signing_input + b"." + b64u(sign(keys["ES256"].private, "ES256", signing_input)).encode()
+    )
     try:
         result = verifier.verify(token, required_scopes=["stores:read"])
     except (InvalidToken, InsufficientScope):
@@ -137,7 +158,9 @@ def test_properly_signed_arbitrary_headers_and_claims_raise_only_token_errors(
     # Accepted: then every rule must really hold.
     assert isinstance(result, Claims)
     assert header.get("alg") == "ES256" and str(header.get("typ")).lower() in (
-        "at+jwt", "application/at+jwt"), f"bad header accepted: {header}"
+        "at+jwt",
+        "application/at+jwt",
+    ), f"bad header accepted: {header}"
     assert "crit" not in header, "crit accepted"
     assert claims.get("iss") == ISSUER, "wrong iss accepted"
     assert "stores:read" in result.scopes, "missing scope accepted"
@@ -146,7 +169,11 @@ def test_properly_signed_arbitrary_headers_and_claims_raise_only_token_errors(
 def test_fuzz_helpers_really_sign(fuzz_env):
     """Guard: the structured fuzz test would be vacuous if its tokens never verified."""
     keys, verifier, _ = fuzz_env
-    signing_input = encode_segments({"alg": "ES256", "typ": "at+jwt", "kid": "ec256"},
-                                    json.dumps(default_claims(ISSUER)).encode())
-    token = signing_input + b"." + b64u(sign(keys["ES256"].private, "ES256", signing_input)).encode()
+    signing_input = encode_segments(
+        {"alg": "ES256", "typ": "at+jwt", "kid": "ec256"},
+        json.dumps(default_claims(ISSUER)).encode(),
+    )
+    token = (
+        signing_input + b"." + b64u(sign(keys["ES256"].private, "ES256", signing_input)).encode()
+    )
     assert verifier.verify(token).sub == "user-123"

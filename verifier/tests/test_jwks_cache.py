@@ -8,8 +8,7 @@ from __future__ import annotations
 import threading
 
 import pytest
-from avtestkit import AUDIENCE, ISSUER_PATH, default_claims, mint
-from conftest import ALL_ALGS
+from avtestkit import ALL_ALGS, AUDIENCE, ISSUER_PATH, default_claims, mint
 
 from authserver_verifier import InvalidToken, VerificationUnavailable, Verifier
 

@@ -19,8 +19,9 @@ def test_core_import_pulls_in_no_web_framework_or_jwt_library():
         "bad = [m for m in ('flask', 'starlette', 'fastapi', 'jwt', 'jwcrypto', 'authlib', "
         "'sqlalchemy', 'authserver', 'requests') if m in sys.modules]; print(','.join(bad))"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         cwd=ROOT, check=True)
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    )
     assert out.stdout.strip() == "", f"core import loaded: {out.stdout.strip()}"
 
 
@@ -33,11 +34,17 @@ def test_only_runtime_dependency_is_cryptography():
     assert [d.split(">")[0].split("=")[0] for d in deps] == ["cryptography"], deps
 
 
-@pytest.mark.parametrize("module", [
-    "authserver_verifier._b64", "authserver_verifier._http", "authserver_verifier.claims",
-    "authserver_verifier.errors", "authserver_verifier.keys",
-    "authserver_verifier.contrib._common",
-])
+@pytest.mark.parametrize(
+    "module",
+    [
+        "authserver_verifier._b64",
+        "authserver_verifier._http",
+        "authserver_verifier.claims",
+        "authserver_verifier.errors",
+        "authserver_verifier.keys",
+        "authserver_verifier.contrib._common",
+    ],
+)
 def test_docstring_examples_run(module):
     result = doctest.testmod(importlib.import_module(module), optionflags=doctest.ELLIPSIS)
     assert result.failed == 0, f"{module}: {result.failed} docstring example(s) failed"
