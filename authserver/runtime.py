@@ -6,6 +6,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from authserver.services.client_directory import ClientDirectoryCache
 from authserver.services.keyring import KeyRing
 from authserver.services.keys import KeyTiming
 from authserver.services.master_key import load_master_key
@@ -23,6 +24,7 @@ class Runtime:
     master_key: bytes
     keyring: KeyRing
     tenants: TenantDirectory
+    clients: ClientDirectoryCache
     clock: Callable[[], dt.datetime] = utcnow
 
     @property
@@ -44,6 +46,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         master_key=master_key,
         keyring=KeyRing(database, master_key, settings.key_cache_ttl),
         tenants=TenantDirectory(database, ttl_seconds=settings.key_cache_ttl),
+        clients=ClientDirectoryCache(database, settings.client_cache_ttl),
     )
 
 

@@ -60,6 +60,7 @@ class Settings:
     jwks_max_age: int = 300
     key_publish_lead: int = 600
     key_cache_ttl: int = 30
+    client_cache_ttl: int = 30
     log_level: str = "INFO"
 
     @property
@@ -196,6 +197,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "jwks_max_age": parse_duration,
     "key_publish_lead": parse_duration,
     "key_cache_ttl": parse_duration,
+    "client_cache_ttl": parse_duration,
     "log_level": parse_log_level,
 }
 assert set(_PARSERS) == {f.name for f in dataclasses.fields(Settings)}

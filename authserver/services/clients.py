@@ -41,7 +41,7 @@ class ClientSpec:
     first_party: bool = False
     require_pkce: bool = True
     require_state: bool = True
-    id_token_alg: str = "RS256"  # noqa: S105 (an algorithm name)
+    id_token_alg: str = "RS256"
     jwks: dict[str, Any] | None = field(default=None)
     jwks_uri: str | None = None
     client_id: str | None = None
@@ -59,10 +59,11 @@ def secret_digest(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
 
-def secret_matches(client: Client, presented: str) -> bool:
-    if client.secret_digest is None:
+def secret_digest_matches(stored_digest: str | None, presented: str) -> bool:
+    """Constant-time comparison of a presented secret against the stored digest."""
+    if stored_digest is None or not presented or len(presented) > 512:
         return False
-    return hmac.compare_digest(client.secret_digest, secret_digest(presented))
+    return hmac.compare_digest(stored_digest, secret_digest(presented))
 
 
 def validate_redirect_uri(uri: str, field_name: str = "redirect_uri", public: bool = False) -> str:

@@ -121,3 +121,23 @@ class KeyRing:
                 return KeySnapshot(keys=(), valid_until=now + self.ttl)
             keys = list(SigningKeyRepository(session, tenant_id).all())
             return load_snapshot(keys, tenant, self.master_key, now, self.ttl)
+
+
+class TenantKeys:
+    """The SigningKeys port for one tenant, backed by the shared key ring."""
+
+    def __init__(self, keyring: KeyRing, tenant_id: int) -> None:
+        self.keyring = keyring
+        self.tenant_id = tenant_id
+
+    def current(self, alg: str) -> tuple[str, PrivateKey]:
+        key = self.keyring.snapshot(self.tenant_id).signing_key(alg, self.keyring.clock())
+        if key is None or key.private_key is None:
+            raise KeyError(f"no active {alg} signing key")
+        return key.kid, key.private_key
+
+    def published(self) -> list[dict[str, Any]]:
+        return self.keyring.snapshot(self.tenant_id).jwks(self.keyring.clock())["keys"]
+
+    def signing_algs(self) -> list[str]:
+        return sorted(self.keyring.snapshot(self.tenant_id).signing_algs(self.keyring.clock()))

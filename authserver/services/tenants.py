@@ -31,6 +31,8 @@ class TenantInfo:
     id: int
     slug: str
     display_name: str
+    refresh_token_idle_ttl: int | None = None
+    refresh_token_absolute_ttl: int | None = None
 
 
 def validate_slug(slug: str) -> str:
@@ -90,7 +92,8 @@ class TenantDirectory:
             return hit[1]
         with self.database.session() as session:
             row = TenantRepository(session).by_slug(slug)
-            info = TenantInfo(row.id, row.slug, row.display_name) if row else None
+            info = TenantInfo(row.id, row.slug, row.display_name, row.refresh_token_idle_ttl,
+                              row.refresh_token_absolute_ttl) if row else None
         with self._lock:
             if len(self._cache) > 10_000:  # unknown slugs must not grow memory without bound
                 self._cache.clear()

@@ -8,10 +8,13 @@ from authserver.runtime import Runtime
 
 
 def register(app: Flask, runtime: Runtime) -> None:
-    from authserver.web import errors, health, jwks, tenancy
+    from authserver.web import discovery, errors, health, jwks, tenancy, token
+    from authserver.web.oauth_context import OAuthRegistry
 
     app.extensions["authserver"] = runtime
+    app.extensions["authserver.oauth"] = OAuthRegistry(runtime)
     errors.register(app)
     app.register_blueprint(health.bp)
     tenancy.register(app)
-    app.register_blueprint(jwks.bp)
+    for blueprint in (jwks.bp, discovery.bp, token.bp):
+        app.register_blueprint(blueprint)

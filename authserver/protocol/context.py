@@ -1,0 +1,53 @@
+"""Everything the protocol needs to serve one tenant, bundled once per tenant."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+from authserver.protocol.ports import (
+    AssertionReplayGuard,
+    ClientDirectory,
+    ClientRecord,
+    Clock,
+    SigningKeys,
+    TokenStore,
+    UserDirectory,
+)
+from authserver.protocol.tokens import Lifetimes, TokenMinter
+
+
+@dataclass(frozen=True)
+class RefreshLimits:
+    idle: dt.timedelta
+    absolute: dt.timedelta
+
+
+@dataclass
+class TenantContext:
+    issuer: str
+    clients: ClientDirectory
+    keys: SigningKeys
+    users: UserDirectory
+    store: TokenStore
+    replay_guard: AssertionReplayGuard
+    lifetimes: Lifetimes
+    clock: Clock
+    tenant_refresh_idle: int | None = None
+    tenant_refresh_absolute: int | None = None
+
+    def __post_init__(self) -> None:
+        self.minter = TokenMinter(self.issuer, self.keys, self.lifetimes)
+
+    @property
+    def token_endpoint(self) -> str:
+        return f"{self.issuer}/token"
+
+    def refresh_limits(self, client: ClientRecord) -> RefreshLimits:
+        """Client setting, else tenant setting, else the global default."""
+        idle = (client.refresh_token_idle_ttl or self.tenant_refresh_idle
+                or self.lifetimes.refresh_idle)
+        absolute = (client.refresh_token_absolute_ttl or self.tenant_refresh_absolute
+                    or self.lifetimes.refresh_absolute)
+        return RefreshLimits(dt.timedelta(seconds=min(idle, absolute)),
+                             dt.timedelta(seconds=absolute))

@@ -1,0 +1,31 @@
+"""Client credentials grant (RFC 6749 §4.4): the hot path.
+
+No database access here: the client comes from the in-process directory, the key from
+the key ring, and the token is a self-contained JWT (docs/architecture.md, "Hot path").
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from authlib.oauth2.rfc6749 import grants
+
+from authserver.protocol.grants.common import client_credentials_scope, validate_resources
+from authserver.protocol.server import CONFIDENTIAL_AUTH_METHODS, TokenServer
+from authserver.protocol.tokens import token_response
+
+
+class ClientCredentialsGrant(grants.ClientCredentialsGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
+    server: TokenServer
+
+    def validate_token_request(self) -> None:
+        super().validate_token_request()
+        self.request.scope = client_credentials_scope(self.client, self.request.payload.scope)
+        self.resources = validate_resources(self.request.resources)
+
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        ctx = self.server.ctx
+        token, _jti, expires_in = ctx.minter.access_token(
+            self.client, self.request.scope, self.resources, ctx.clock())
+        return 200, token_response(token, expires_in, self.request.scope), []

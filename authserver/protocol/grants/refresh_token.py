@@ -1,0 +1,72 @@
+"""Refresh token grant with rotation and reuse detection (RFC 9700 §4.14.2).
+
+Each refresh token works once. Presenting a used one means two parties hold it, so the
+whole grant (every refresh and access token descending from the authorization) is revoked
+and the event audited. The new refresh token keeps the grant's scope (RFC 6749 §6); a
+narrower ``scope`` only narrows the access token.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from authlib.oauth2.rfc6749 import grants
+
+from authserver.protocol.errors import InvalidGrantError, InvalidRequestError
+from authserver.protocol.grants.common import check_scope_subset, requested_scopes
+from authserver.protocol.grants.issue import issue_user_tokens
+from authserver.protocol.ports import GrantRecord
+from authserver.protocol.server import ALL_AUTH_METHODS, TokenServer
+from authserver.protocol.tokens import digest
+
+log = logging.getLogger(__name__)
+
+
+class RefreshTokenGrant(grants.RefreshTokenGrant):
+    TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS
+    server: TokenServer
+
+    def validate_token_request(self) -> None:
+        client = self._validate_request_client()
+        self.request.client = client
+        raw = self.request.form.get("refresh_token")
+        if not raw:
+            raise InvalidRequestError("Missing 'refresh_token' in request.")
+        ctx = self.server.ctx
+        now = ctx.clock()
+        grant, status = ctx.store.find_refresh_token(digest(raw), now)
+        if grant is not None and grant.client_id != client.client_id:
+            # Bound to the client it was issued to (RFC 6749 §6); no hint of whose it is.
+            grant, status = None, "unknown"
+        if status == "reused" and grant is not None:
+            log.warning("refresh token reuse for client %s; revoking the grant",
+                        client.client_id)
+            ctx.store.revoke_grant(grant.grant_id, "refresh_token_reuse", now)
+        if grant is None or status != "ok":
+            raise InvalidGrantError("The refresh token is invalid, expired or revoked.")
+        requested = requested_scopes(self.request.payload.scope)
+        check_scope_subset(requested, grant.scope.split())
+        # Checks passed: now spend it. Of N concurrent uses, exactly one wins this update.
+        if not ctx.store.consume_refresh_token(digest(raw), now):
+            raise InvalidGrantError("The refresh token is invalid, expired or revoked.")
+        self.request.scope = " ".join(requested) if requested else grant.scope
+        self.request.refresh_token = grant
+
+    def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
+        ctx = self.server.ctx
+        grant: GrantRecord = self.request.refresh_token
+        user = ctx.users.by_id(grant.user_id)
+        if user is None or user.disabled:
+            raise InvalidGrantError("The user can no longer sign in.")
+        body = issue_user_tokens(ctx, self.client, grant, user, self.request.scope, ctx.clock())
+        return 200, body, []
+
+    def authenticate_refresh_token(self, refresh_token: str) -> None:
+        raise NotImplementedError  # replaced by validate_token_request
+
+    def authenticate_user(self, refresh_token: Any) -> None:
+        raise NotImplementedError
+
+    def revoke_old_credential(self, refresh_token: Any) -> None:
+        raise NotImplementedError

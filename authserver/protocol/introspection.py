@@ -1,0 +1,44 @@
+"""Token introspection (RFC 7662): which tokens are active, for confidential clients."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from authserver.protocol.access_tokens import is_active, looks_like_jwt, verified_claims
+from authserver.protocol.context import TenantContext
+from authserver.protocol.errors import InvalidClientError, InvalidRequestError
+from authserver.protocol.ports import ClientRecord
+from authserver.protocol.tokens import digest
+
+INACTIVE: dict[str, Any] = {"active": False}
+_JWT_FIELDS = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "jti",
+               "auth_time", "acr")
+
+
+def introspect(ctx: TenantContext, client: ClientRecord, form: Mapping[str, str]
+               ) -> dict[str, Any]:
+    if client.is_public:
+        # RFC 7662 §2.1: the endpoint must be protected; public clients prove nothing.
+        raise InvalidClientError(description="Public clients may not introspect tokens.")
+    token = form.get("token")
+    if not token:
+        raise InvalidRequestError("Missing 'token' in request.")
+    now = ctx.clock()
+    if looks_like_jwt(token):
+        claims = verified_claims(ctx, token)
+        if claims is None or not is_active(ctx, claims, now):
+            return dict(INACTIVE)
+        body = {"active": True, "token_type": "Bearer"}
+        body.update({k: claims[k] for k in _JWT_FIELDS if k in claims})
+        return body
+    grant, status = ctx.store.find_refresh_token(digest(token), now)
+    # A refresh token is only described to the client that holds it.
+    if grant is None or status != "ok" or grant.client_id != client.client_id:
+        return dict(INACTIVE)
+    user = ctx.users.by_id(grant.user_id)
+    if user is None:
+        return dict(INACTIVE)
+    return {"active": True, "token_type": "refresh_token", "scope": grant.scope,
+            "client_id": grant.client_id, "sub": user.sub, "iss": ctx.issuer,
+            "exp": int(grant.absolute_expires_at.timestamp())}

@@ -1,0 +1,87 @@
+"""OpenID Connect claims: by scope (Core §5.4) and by the ``claims`` parameter (§5.5)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from typing import Any
+
+from authserver.protocol.errors import InvalidRequestError
+from authserver.protocol.ports import UserRecord
+
+SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
+    "profile": ("name", "family_name", "given_name", "middle_name", "nickname",
+                "preferred_username", "profile", "picture", "website", "gender", "birthdate",
+                "zoneinfo", "locale", "updated_at"),
+    "email": ("email", "email_verified"),
+    "phone": ("phone_number", "phone_number_verified"),
+    "address": ("address",),
+}
+SUPPORTED_CLAIMS = ("sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "acr", "amr",
+                    "azp", "sid", "at_hash", "name", "given_name", "family_name",
+                    "preferred_username", "updated_at", "email", "email_verified")
+MAX_CLAIMS_PARAMETER = 4096
+
+
+def user_claims(user: UserRecord) -> dict[str, Any]:
+    """Every claim we hold about ``user``; empty values are left out (Core §5.3.2)."""
+    name = " ".join(p for p in (user.given_name, user.family_name) if p) or None
+    claims: dict[str, Any] = {
+        "sub": user.sub,
+        "name": name,
+        "given_name": user.given_name,
+        "family_name": user.family_name,
+        "preferred_username": user.username,
+        "updated_at": int(user.updated_at.timestamp()),
+        "email": user.email,
+        "email_verified": user.email_verified,
+    }
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def parse_claims_parameter(raw: str | None) -> dict[str, Any] | None:
+    """Validate the ``claims`` request parameter's shape; unknown claims are ignored."""
+    if raw is None or raw == "":
+        return None
+    if len(raw) > MAX_CLAIMS_PARAMETER:
+        raise InvalidRequestError("The claims parameter is too large.")
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        raise InvalidRequestError("The claims parameter is not valid JSON.") from None
+    if not isinstance(value, dict):
+        raise InvalidRequestError("The claims parameter must be a JSON object.")
+    result: dict[str, Any] = {}
+    for member in ("userinfo", "id_token"):
+        section = value.get(member)
+        if section is None:
+            continue
+        if not isinstance(section, dict) or not all(
+                v is None or isinstance(v, dict) for v in section.values()):
+            raise InvalidRequestError(f"claims.{member} must map claim names to objects or null.")
+        result[member] = section
+    return result
+
+
+def _requested(claims: Mapping[str, Any] | None, member: str) -> list[str]:
+    if not claims:
+        return []
+    return list((claims.get(member) or {}).keys())
+
+
+def userinfo_claims(user: UserRecord, scope: str,
+                    claims_request: Mapping[str, Any] | None) -> dict[str, Any]:
+    available = user_claims(user)
+    names = {"sub"}
+    for scope_name in scope.split():
+        names.update(SCOPE_CLAIMS.get(scope_name, ()))
+    names.update(_requested(claims_request, "userinfo"))
+    return {k: v for k, v in available.items() if k in names}
+
+
+def id_token_claims_from_request(claims_request: Mapping[str, Any] | None,
+                                 user: UserRecord) -> dict[str, Any]:
+    """Claims asked for in ``claims.id_token`` (scope claims go to userinfo, Core §5.4)."""
+    wanted = _requested(claims_request, "id_token")
+    available = user_claims(user)
+    return {k: available[k] for k in wanted if k in available and k != "sub"}

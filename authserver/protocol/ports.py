@@ -1,0 +1,204 @@
+"""What the protocol layer needs from the outside world, as small typed interfaces.
+
+Storage implements them (authserver/storage/oauth.py); tests can fake them. Records
+crossing this boundary are frozen dataclasses, never ORM rows, so protocol code cannot
+lazy-load or mutate storage by accident.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from authserver.protocol.redirect_uris import redirect_uri_registered
+
+Clock = Callable[[], dt.datetime]
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRecord:
+    """A registered client, with the checks Authlib's ``ClientMixin`` expects."""
+
+    client_id: str
+    name: str
+    is_public: bool
+    secret_digest: str | None
+    token_endpoint_auth_method: str
+    grant_types: tuple[str, ...]
+    redirect_uris: tuple[str, ...]
+    post_logout_redirect_uris: tuple[str, ...]
+    allowed_scopes: tuple[str, ...]
+    first_party: bool
+    require_pkce: bool
+    require_state: bool
+    id_token_signed_response_alg: str
+    jwks: Mapping[str, Any] | None = None
+    refresh_token_idle_ttl: int | None = None
+    refresh_token_absolute_ttl: int | None = None
+    secret_checker: Callable[[str | None, str], bool] | None = field(
+        default=None, compare=False, repr=False)
+
+    # --- authlib.oauth2.rfc6749.ClientMixin
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        # OIDC requires redirect_uri on every request; never guess one.
+        return None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        if not scope:
+            return ""
+        return " ".join(s for s in scope.split() if s in self.allowed_scopes)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return redirect_uri_registered(redirect_uri, self.redirect_uris)
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        return self.secret_checker is not None and self.secret_checker(self.secret_digest,
+                                                                       client_secret)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        if endpoint == "token":
+            return method == self.token_endpoint_auth_method
+        # Introspection and revocation: same credentials as at the token endpoint.
+        return method == self.token_endpoint_auth_method
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code" and "authorization_code" in self.grant_types
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in self.grant_types
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRecord:
+    """A redeemed authorization code, as the token endpoint needs it."""
+
+    client_id: str
+    user_id: int
+    sid: str | None
+    redirect_uri: str
+    scope: str
+    nonce: str | None
+    code_challenge: str | None
+    resources: tuple[str, ...]
+    claims: Mapping[str, Any] | None
+    auth_time: dt.datetime
+    acr: str
+    amr: tuple[str, ...]
+    expires_at: dt.datetime
+    code_digest: str
+
+    # --- authlib AuthorizationCodeMixin
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_nonce(self) -> str | None:
+        return self.nonce
+
+    def get_auth_time(self) -> int:
+        return int(self.auth_time.timestamp())
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRecord:
+    grant_id: str
+    client_id: str
+    user_id: int
+    sid: str | None
+    scope: str
+    resources: tuple[str, ...]
+    claims: Mapping[str, Any] | None
+    auth_time: dt.datetime
+    acr: str
+    amr: tuple[str, ...]
+    offline: bool
+    absolute_expires_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: int
+    sub: str
+    email: str
+    email_verified: bool
+    username: str | None
+    given_name: str | None
+    family_name: str | None
+    disabled: bool
+    updated_at: dt.datetime
+
+
+class ClientDirectory(Protocol):
+    def get(self, client_id: str) -> ClientRecord | None: ...
+
+
+class SigningKeys(Protocol):
+    def current(self, alg: str) -> tuple[str, Any]:
+        """(kid, private key object) of the key that signs ``alg`` now; KeyError if none."""
+        ...
+
+    def signing_algs(self) -> Sequence[str]: ...
+
+    def published(self) -> list[dict[str, Any]]:
+        """Public JWKs currently in the JWKS (tokens signed by any of them still verify)."""
+        ...
+
+
+class UserDirectory(Protocol):
+    def by_id(self, user_id: int) -> UserRecord | None: ...
+    def by_sub(self, sub: str) -> UserRecord | None: ...
+
+
+class AssertionReplayGuard(Protocol):
+    def first_use(self, client_id: str, jti: str, expires_at: dt.datetime) -> bool: ...
+
+
+class TokenStore(Protocol):
+    """Codes, grants, refresh tokens and revocations: the stateful side of OAuth."""
+
+    def redeem_code(self, code_digest: str, now: dt.datetime) -> tuple[CodeRecord | None, str]:
+        """Burn the code atomically: (record, "ok"), (record-or-None, "used"/"unknown")."""
+        ...
+
+    def revoke_grant_of_code(self, code_digest: str, reason: str, now: dt.datetime) -> None: ...
+
+    def create_grant(self, grant: GrantRecord, code_digest: str | None,
+                     now: dt.datetime) -> bool:
+        """Store the grant; False (and stored revoked) if its code was replayed meanwhile."""
+        ...
+
+    def add_refresh_token(self, grant_id: str, digest: str, expires_at: dt.datetime,
+                          now: dt.datetime) -> None: ...
+
+    def find_refresh_token(self, digest: str, now: dt.datetime
+                           ) -> tuple[GrantRecord | None, str]:
+        """(grant, "ok"|"reused"|"expired"|"revoked"|"unknown"); writes nothing."""
+        ...
+
+    def consume_refresh_token(self, digest: str, now: dt.datetime) -> bool:
+        """Mark used if still unused; True for exactly one of concurrent callers."""
+        ...
+
+    def revoke_grant(self, grant_id: str, reason: str, now: dt.datetime) -> None: ...
+
+    def revoke_refresh_token(self, digest: str, client_id: str, now: dt.datetime) -> bool: ...
+
+    def save_code(self, **values: Any) -> None: ...
+
+    def record_access_token(self, grant_id: str, jti: str, expires_at: dt.datetime) -> None: ...
+
+    def access_token_grant_live(self, jti: str, now: dt.datetime) -> bool | None:
+        """None if ``jti`` is not a user token; else whether its grant is still live."""
+        ...
+
+    def revoke_access_token(self, jti: str, expires_at: dt.datetime) -> None: ...
+
+    def is_access_token_revoked(self, jti: str) -> bool: ...
+

@@ -1,0 +1,28 @@
+"""Token revocation (RFC 7009). Always 200 for well-formed requests: the response must
+not tell a client whether some token exists (§2.2)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from authserver.protocol.access_tokens import looks_like_jwt, verified_claims
+from authserver.protocol.context import TenantContext
+from authserver.protocol.errors import InvalidRequestError
+from authserver.protocol.ports import ClientRecord
+from authserver.protocol.tokens import digest
+
+
+def revoke(ctx: TenantContext, client: ClientRecord, form: Mapping[str, str]) -> None:
+    token = form.get("token")
+    if not token:
+        raise InvalidRequestError("Missing 'token' in request.")
+    now = ctx.clock()
+    if looks_like_jwt(token):
+        claims = verified_claims(ctx, token)
+        # A client may only revoke tokens issued to it.
+        if claims is not None and claims.get("client_id") == client.client_id:
+            ctx.store.revoke_access_token(claims["jti"],
+                                          dt.datetime.fromtimestamp(claims["exp"], dt.UTC))
+        return
+    ctx.store.revoke_refresh_token(digest(token), client.client_id, now)

@@ -1,0 +1,89 @@
+"""The token-side authorization server, built on Authlib's framework-agnostic core.
+
+Authlib dispatches on ``grant_type``, authenticates clients through its registry of
+methods (plus our ``private_key_jwt``), and renders RFC 6749 §5.2 errors. Our grant
+subclasses (grants/) decide what is issued. No Flask here: the web layer hands in a
+:class:`FormRequest` and gets back ``(status, body, headers)``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+from authlib.oauth2.rfc6749 import AuthorizationServer
+from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload, OAuth2Request
+
+from authserver.protocol.client_auth import PrivateKeyJWTAuthenticator
+from authserver.protocol.context import TenantContext
+from authserver.protocol.errors import OAuth2Error
+from authserver.protocol.ports import ClientRecord
+
+NO_STORE = [("Content-Type", "application/json"), ("Cache-Control", "no-store"),
+            ("Pragma", "no-cache")]
+ALL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
+
+Response = tuple[int, Any, list[tuple[str, str]]]
+
+
+class FormRequest(OAuth2Request):
+    """A parsed POST: single-valued form fields, plus the repeatable ``resource``."""
+
+    def __init__(self, method: str, uri: str, headers: Mapping[str, str],
+                 form: Mapping[str, str], resources: Sequence[str] = ()) -> None:
+        super().__init__(method, uri, headers=dict(headers))
+        self._form = dict(form)
+        self.resources = tuple(resources)
+        self.payload = BasicOAuth2Payload(self._form)
+
+    @property
+    def form(self) -> dict[str, str]:
+        return self._form
+
+    @property
+    def args(self) -> dict[str, str]:
+        return {}
+
+
+class TokenServer(AuthorizationServer):
+    def __init__(self, ctx: TenantContext) -> None:
+        super().__init__(scopes_supported=None)
+        self.ctx = ctx
+        self.register_client_auth_method("private_key_jwt", PrivateKeyJWTAuthenticator(
+            (ctx.issuer, ctx.token_endpoint), ctx.replay_guard, ctx.clock))
+        from authserver.protocol.grants.authorization_code import AuthorizationCodeGrant
+        from authserver.protocol.grants.client_credentials import ClientCredentialsGrant
+        from authserver.protocol.grants.refresh_token import RefreshTokenGrant
+
+        self.register_grant(ClientCredentialsGrant)
+        self.register_grant(AuthorizationCodeGrant)
+        self.register_grant(RefreshTokenGrant)
+
+    # --- hooks Authlib requires
+    def query_client(self, client_id: str) -> ClientRecord | None:
+        return self.ctx.clients.get(client_id) if client_id else None
+
+    def save_token(self, token: dict[str, Any], request: OAuth2Request) -> None:
+        # Grants persist what must be persisted themselves; access tokens are JWTs.
+        return None
+
+    def send_signal(self, name: str, *args: Any, **kwargs: Any) -> None:
+        return None
+
+    def create_oauth2_request(self, request: FormRequest) -> FormRequest:
+        return request
+
+    def handle_response(self, status: int, body: Any, headers: Any) -> Response:
+        merged = dict(NO_STORE)
+        merged.update(dict(headers or []))
+        return status, body, list(merged.items())
+
+    def handle_error_response(self, request: OAuth2Request, error: OAuth2Error) -> Response:
+        status, body, headers = error()
+        return self.handle_response(status, dict(body), headers)
+
+    # --- endpoints beyond the token endpoint use the same client authentication
+    def authenticate_endpoint_client(self, request: FormRequest, endpoint: str) -> ClientRecord:
+        client: ClientRecord = self.authenticate_client(request, ALL_AUTH_METHODS, endpoint)
+        return client

@@ -1,0 +1,79 @@
+"""In-process cache of registered clients, so the token endpoint runs no query.
+
+Entries live ``ttl`` seconds (CLIENT_CACHE_TTL); the process that changes a client
+invalidates at once, others see the change within the TTL. Misses are cached too, so a
+flood of unknown client_ids costs one query per id per TTL, and the cache is bounded.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+
+from sqlalchemy import select
+
+from authserver.protocol.ports import ClientRecord
+from authserver.services.clients import secret_digest_matches
+from authserver.storage.database import Database
+from authserver.storage.models import Client
+
+MAX_ENTRIES = 50_000
+
+
+def client_record(row: Client) -> ClientRecord:
+    return ClientRecord(
+        client_id=row.client_id, name=row.name, is_public=row.is_public,
+        secret_digest=row.secret_digest, token_endpoint_auth_method=row.token_endpoint_auth_method,
+        grant_types=tuple(row.grant_types), redirect_uris=tuple(row.redirect_uris),
+        post_logout_redirect_uris=tuple(row.post_logout_redirect_uris),
+        allowed_scopes=tuple(row.allowed_scopes), first_party=row.first_party,
+        require_pkce=row.require_pkce, require_state=row.require_state,
+        id_token_signed_response_alg=row.id_token_signed_response_alg, jwks=row.jwks,
+        refresh_token_idle_ttl=row.refresh_token_idle_ttl,
+        refresh_token_absolute_ttl=row.refresh_token_absolute_ttl,
+        secret_checker=secret_digest_matches,
+    )
+
+
+class ClientDirectoryCache:
+    def __init__(self, database: Database, ttl_seconds: float) -> None:
+        self.database = database
+        self.ttl = ttl_seconds
+        self._entries: dict[tuple[int, str], tuple[float, ClientRecord | None]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, tenant_id: int, client_id: str) -> ClientRecord | None:
+        key = (tenant_id, client_id)
+        hit = self._entries.get(key)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        if len(client_id) > 64:
+            return None
+        with self.database.session() as session:
+            row = session.scalar(select(Client).where(Client.tenant_id == tenant_id,
+                                                      Client.client_id == client_id))
+            record = client_record(row) if row else None
+        with self._lock:
+            if len(self._entries) >= MAX_ENTRIES:
+                self._entries.clear()
+            self._entries[key] = (time.monotonic() + self.ttl, record)
+        return record
+
+    def invalidate(self, tenant_id: int | None = None) -> None:
+        with self._lock:
+            if tenant_id is None:
+                self._entries.clear()
+            else:
+                for key in [k for k in self._entries if k[0] == tenant_id]:
+                    del self._entries[key]
+
+
+class TenantClients:
+    """The ClientDirectory port for one tenant."""
+
+    def __init__(self, cache: ClientDirectoryCache, tenant_id: int) -> None:
+        self.cache = cache
+        self.tenant_id = tenant_id
+
+    def get(self, client_id: str) -> ClientRecord | None:
+        return self.cache.get(self.tenant_id, client_id)

@@ -1,0 +1,259 @@
+"""SQL implementations of the protocol ports: codes, grants, refresh tokens, revocations.
+
+Single-use guarantees come from conditional UPDATEs (``… WHERE used_at IS NULL``) whose
+row count says who won, so they hold across threads, workers and hosts on SQLite and
+PostgreSQL alike. Security events are audited in the same transaction as the change.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from authserver.protocol.ports import CodeRecord, GrantRecord, UserRecord
+from authserver.storage.database import Database
+from authserver.storage.models import (
+    AuthorizationCode,
+    Grant,
+    IssuedAccessToken,
+    LoginSession,
+    RefreshToken,
+    RevokedToken,
+    UsedAssertion,
+    User,
+)
+from authserver.storage.repositories import AuditRepository
+
+# Marks a code whose replay was seen before its grant existed: the grant is born revoked.
+REPLAYED = "!replayed"
+
+
+def grant_record(row: Grant) -> GrantRecord:
+    return GrantRecord(
+        grant_id=row.grant_id, client_id=row.client_id, user_id=row.user_id, sid=row.sid,
+        scope=row.scope, resources=tuple(row.resources or ()), claims=row.claims,
+        auth_time=row.auth_time, acr=row.acr, amr=tuple(row.amr or ()), offline=row.offline,
+        absolute_expires_at=row.absolute_expires_at)
+
+
+def user_record(row: User) -> UserRecord:
+    return UserRecord(id=row.id, sub=row.sub, email=row.email,
+                      email_verified=row.email_verified, username=row.username,
+                      given_name=row.given_name, family_name=row.family_name,
+                      disabled=row.disabled, updated_at=row.updated_at)
+
+
+class SqlUserDirectory:
+    def __init__(self, database: Database, tenant_id: int) -> None:
+        self.database = database
+        self.tenant_id = tenant_id
+
+    def by_id(self, user_id: int) -> UserRecord | None:
+        with self.database.session() as session:
+            row = session.get(User, user_id)
+            return user_record(row) if row and row.tenant_id == self.tenant_id else None
+
+    def by_sub(self, sub: str) -> UserRecord | None:
+        with self.database.session() as session:
+            row = session.scalar(select(User).where(User.tenant_id == self.tenant_id,
+                                                    User.sub == sub))
+            return user_record(row) if row else None
+
+
+class SqlAssertionReplayGuard:
+    def __init__(self, database: Database, tenant_id: int) -> None:
+        self.database = database
+        self.tenant_id = tenant_id
+
+    def first_use(self, client_id: str, jti: str, expires_at: dt.datetime) -> bool:
+        try:
+            with self.database.session() as session:
+                session.add(UsedAssertion(tenant_id=self.tenant_id, client_id=client_id,
+                                          jti=jti, expires_at=expires_at))
+        except IntegrityError:
+            return False
+        return True
+
+
+class SqlTokenStore:
+    """TokenStore for one tenant."""
+
+    def __init__(self, database: Database, tenant_id: int) -> None:
+        self.database = database
+        self.tenant_id = tenant_id
+
+    # --- authorization codes
+    def save_code(self, **values: Any) -> None:
+        with self.database.session() as session:
+            session.add(AuthorizationCode(tenant_id=self.tenant_id, **values))
+
+    def redeem_code(self, code_digest: str, now: dt.datetime) -> tuple[CodeRecord | None, str]:
+        with self.database.session() as session:
+            claimed = session.execute(
+                update(AuthorizationCode)
+                .where(AuthorizationCode.tenant_id == self.tenant_id,
+                       AuthorizationCode.code_digest == code_digest,
+                       AuthorizationCode.used_at.is_(None))
+                .values(used_at=now)
+            ).rowcount
+            row = session.scalar(select(AuthorizationCode).where(
+                AuthorizationCode.tenant_id == self.tenant_id,
+                AuthorizationCode.code_digest == code_digest))
+            if row is None:
+                return None, "unknown"
+            record = CodeRecord(
+                client_id=row.client_id, user_id=row.user_id, sid=row.sid,
+                redirect_uri=row.redirect_uri, scope=row.scope, nonce=row.nonce,
+                code_challenge=row.code_challenge, resources=tuple(row.resources or ()),
+                claims=row.claims, auth_time=row.auth_time, acr=row.acr,
+                amr=tuple(row.amr or ()), expires_at=row.expires_at, code_digest=code_digest)
+            return record, "ok" if claimed == 1 else "used"
+
+    def revoke_grant_of_code(self, code_digest: str, reason: str, now: dt.datetime) -> None:
+        with self.database.session() as session:
+            code = session.scalar(select(AuthorizationCode).where(
+                AuthorizationCode.tenant_id == self.tenant_id,
+                AuthorizationCode.code_digest == code_digest))
+            if code is None:
+                return
+            if code.grant_id is None:
+                code.grant_id = REPLAYED
+            elif code.grant_id != REPLAYED:
+                self._revoke(session, code.grant_id, reason, now)
+            AuditRepository(session, self.tenant_id).record(
+                f"client:{code.client_id}", "token.code_replayed", code.grant_id)
+
+    def create_grant(self, grant: GrantRecord, code_digest: str | None,
+                     now: dt.datetime) -> bool:
+        with self.database.session() as session:
+            live = True
+            if code_digest is not None:
+                linked = session.execute(
+                    update(AuthorizationCode)
+                    .where(AuthorizationCode.tenant_id == self.tenant_id,
+                           AuthorizationCode.code_digest == code_digest,
+                           AuthorizationCode.grant_id.is_(None))
+                    .values(grant_id=grant.grant_id)
+                ).rowcount
+                live = linked == 1
+            session.add(Grant(
+                tenant_id=self.tenant_id, grant_id=grant.grant_id, client_id=grant.client_id,
+                user_id=grant.user_id, sid=grant.sid, scope=grant.scope,
+                resources=list(grant.resources), claims=grant.claims, auth_time=grant.auth_time,
+                acr=grant.acr, amr=list(grant.amr), offline=grant.offline, created_at=now,
+                absolute_expires_at=grant.absolute_expires_at,
+                revoked_at=None if live else now, revoked_reason=None if live else "code_replay"))
+            return live
+
+    # --- refresh tokens
+    def add_refresh_token(self, grant_id: str, digest: str, expires_at: dt.datetime,
+                          now: dt.datetime) -> None:
+        with self.database.session() as session:
+            session.add(RefreshToken(tenant_id=self.tenant_id, token_digest=digest,
+                                     grant_id=grant_id, created_at=now, expires_at=expires_at))
+
+    def find_refresh_token(self, digest: str, now: dt.datetime) -> tuple[GrantRecord | None, str]:
+        with self.database.session() as session:
+            found = session.execute(
+                select(RefreshToken, Grant).join(Grant, Grant.grant_id == RefreshToken.grant_id)
+                .where(RefreshToken.tenant_id == self.tenant_id,
+                       RefreshToken.token_digest == digest)).first()
+            if found is None:
+                return None, "unknown"
+            token, grant = found
+            record = grant_record(grant)
+            if token.used_at is not None:
+                return record, "reused"
+            if grant.revoked_at is not None:
+                return record, "revoked"
+            if token.expires_at <= now or grant.absolute_expires_at <= now:
+                return record, "expired"
+            if not self._grant_live(session, grant, now):
+                return record, "revoked"
+            return record, "ok"
+
+    def consume_refresh_token(self, digest: str, now: dt.datetime) -> bool:
+        with self.database.session() as session:
+            return session.execute(
+                update(RefreshToken)
+                .where(RefreshToken.tenant_id == self.tenant_id,
+                       RefreshToken.token_digest == digest, RefreshToken.used_at.is_(None))
+                .values(used_at=now)
+            ).rowcount == 1
+
+    def revoke_grant(self, grant_id: str, reason: str, now: dt.datetime) -> None:
+        with self.database.session() as session:
+            self._revoke(session, grant_id, reason, now)
+
+    def revoke_refresh_token(self, digest: str, client_id: str, now: dt.datetime) -> bool:
+        """RFC 7009 §2.1: revoking a refresh token revokes its whole grant."""
+        with self.database.session() as session:
+            grant = session.scalar(
+                select(Grant).join(RefreshToken, Grant.grant_id == RefreshToken.grant_id)
+                .where(RefreshToken.tenant_id == self.tenant_id,
+                       RefreshToken.token_digest == digest))
+            if grant is None or grant.client_id != client_id:
+                return False
+            self._revoke(session, grant.grant_id, "revoked_by_client", now)
+            return True
+
+    # --- access tokens
+    def record_access_token(self, grant_id: str, jti: str, expires_at: dt.datetime) -> None:
+        with self.database.session() as session:
+            session.add(IssuedAccessToken(tenant_id=self.tenant_id, jti=jti, grant_id=grant_id,
+                                          expires_at=expires_at))
+
+    def access_token_grant_live(self, jti: str, now: dt.datetime) -> bool | None:
+        with self.database.session() as session:
+            grant = session.scalar(
+                select(Grant).join(IssuedAccessToken, Grant.grant_id == IssuedAccessToken.grant_id)
+                .where(IssuedAccessToken.tenant_id == self.tenant_id,
+                       IssuedAccessToken.jti == jti))
+            if grant is None:
+                return None
+            return grant.revoked_at is None and self._grant_live(session, grant, now)
+
+    def revoke_access_token(self, jti: str, expires_at: dt.datetime) -> None:
+        with self.database.session() as session:
+            exists = session.scalar(select(RevokedToken.id).where(RevokedToken.jti == jti))
+            if exists is None:
+                session.add(RevokedToken(tenant_id=self.tenant_id, jti=jti,
+                                         expires_at=expires_at))
+
+    def is_access_token_revoked(self, jti: str) -> bool:
+        with self.database.session() as session:
+            return session.scalar(select(RevokedToken.id).where(
+                RevokedToken.tenant_id == self.tenant_id, RevokedToken.jti == jti)) is not None
+
+    def purge_expired(self, now: dt.datetime) -> None:
+        with self.database.session() as session:
+            for model in (AuthorizationCode, RevokedToken, UsedAssertion, IssuedAccessToken):
+                session.execute(delete(model).where(model.tenant_id == self.tenant_id,
+                                                    model.expires_at < now))
+
+    # --- helpers
+    def _grant_live(self, session: Session, grant: Grant, now: dt.datetime) -> bool:
+        """A grant dies with its user, and (unless offline) with its login session."""
+        user = session.get(User, grant.user_id)
+        if user is None or user.disabled:
+            return False
+        if grant.offline or grant.sid is None:
+            return True
+        login = session.scalar(select(LoginSession).where(
+            LoginSession.tenant_id == self.tenant_id, LoginSession.sid == grant.sid))
+        return login is not None and login.ended_at is None
+
+    def _revoke(self, session: Session, grant_id: str, reason: str, now: dt.datetime) -> None:
+        grant = session.scalar(select(Grant).where(Grant.tenant_id == self.tenant_id,
+                                                   Grant.grant_id == grant_id))
+        if grant is None or grant.revoked_at is not None:
+            return
+        grant.revoked_at = now
+        grant.revoked_reason = reason
+        AuditRepository(session, self.tenant_id).record(
+            f"client:{grant.client_id}", "grant.revoked", grant_id, reason=reason,
+            user_id=grant.user_id)

@@ -1,0 +1,39 @@
+"""Discovery documents: OIDC under the issuer, RFC 8414 in both of its URL forms."""
+
+from __future__ import annotations
+
+import json
+
+from flask import Blueprint, Response
+
+from authserver.protocol.metadata import metadata
+from authserver.web.context import runtime, tenant
+from authserver.web.tenancy import TENANT_PREFIX
+
+bp = Blueprint("discovery", __name__)
+
+
+def _document(openid: bool) -> Response:
+    rt = runtime()
+    info = tenant()
+    algs = sorted(rt.keyring.snapshot(info.id).signing_algs(rt.clock()))
+    body = json.dumps(metadata(rt.issuer(info.slug), algs, openid), separators=(",", ":"))
+    response = Response(body, mimetype="application/json")
+    response.headers["Cache-Control"] = "public, max-age=300"
+    response.headers["Access-Control-Allow-Origin"] = "*"  # public metadata, for SPAs
+    return response
+
+
+@bp.get(f"{TENANT_PREFIX}/.well-known/openid-configuration")
+def openid_configuration() -> Response:
+    return _document(openid=True)
+
+
+@bp.get(f"{TENANT_PREFIX}/.well-known/oauth-authorization-server")
+@bp.get(f"/.well-known/oauth-authorization-server{TENANT_PREFIX}")
+def authorization_server_metadata() -> Response:
+    # RFC 8414 §3 inserts the well-known segment before the issuer's path; many clients
+    # append it instead, so both are served.
+    return _document(openid=False)
+
+

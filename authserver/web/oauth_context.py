@@ -1,0 +1,54 @@
+"""Per-tenant protocol objects (context and Authlib server), built once and reused."""
+
+from __future__ import annotations
+
+import threading
+
+from authserver.protocol.context import TenantContext
+from authserver.protocol.server import TokenServer
+from authserver.protocol.tokens import Lifetimes
+from authserver.runtime import Runtime
+from authserver.services.client_directory import TenantClients
+from authserver.services.keyring import TenantKeys
+from authserver.services.oauth_store import (
+    SqlAssertionReplayGuard,
+    SqlTokenStore,
+    SqlUserDirectory,
+)
+from authserver.services.tenants import TenantInfo
+
+
+class OAuthRegistry:
+    def __init__(self, runtime: Runtime) -> None:
+        self.runtime = runtime
+        self._servers: dict[int, TokenServer] = {}
+        self._lock = threading.Lock()
+
+    def server(self, tenant: TenantInfo) -> TokenServer:
+        server = self._servers.get(tenant.id)
+        if server is None:
+            with self._lock:
+                server = self._servers.get(tenant.id) or TokenServer(self._context(tenant))
+                self._servers[tenant.id] = server
+        return server
+
+    def context(self, tenant: TenantInfo) -> TenantContext:
+        return self.server(tenant).ctx
+
+    def _context(self, tenant: TenantInfo) -> TenantContext:
+        rt = self.runtime
+        s = rt.settings
+        db = rt.database
+        return TenantContext(
+            issuer=rt.issuer(tenant.slug),
+            clients=TenantClients(rt.clients, tenant.id),
+            keys=TenantKeys(rt.keyring, tenant.id),
+            users=SqlUserDirectory(db, tenant.id),
+            store=SqlTokenStore(db, tenant.id),
+            replay_guard=SqlAssertionReplayGuard(db, tenant.id),
+            lifetimes=Lifetimes(s.access_token_ttl, s.id_token_ttl, s.refresh_token_idle_ttl,
+                                s.refresh_token_absolute_ttl),
+            clock=rt.clock,
+            tenant_refresh_idle=tenant.refresh_token_idle_ttl,
+            tenant_refresh_absolute=tenant.refresh_token_absolute_ttl,
+        )

@@ -1,0 +1,78 @@
+"""Token endpoint (RFC 6749 §3.2), revocation (RFC 7009) and introspection (RFC 7662)."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from authserver.protocol.errors import OAuth2Error
+from authserver.protocol.introspection import introspect
+from authserver.protocol.revocation import revoke
+from authserver.protocol.server import NO_STORE, FormRequest, TokenServer
+from authserver.web.context import tenant
+from authserver.web.params import form_params
+from authserver.web.tenancy import TENANT_PREFIX
+
+bp = Blueprint("oauth_token", __name__, url_prefix=TENANT_PREFIX)
+log = logging.getLogger(__name__)
+
+
+def _server() -> TokenServer:
+    server: TokenServer = current_app.extensions["authserver.oauth"].server(tenant())
+    return server
+
+
+def _respond(status: int, body: Any, headers: list[tuple[str, str]]) -> Response:
+    text = body if isinstance(body, str) else json.dumps(body, separators=(",", ":"))
+    response = Response(text, status=status)
+    for name, value in headers:
+        response.headers[name] = value
+    return response
+
+
+def _error(error: OAuth2Error) -> Response:
+    status, body, headers = error()
+    merged = dict(NO_STORE)
+    merged.update(dict(headers or []))
+    return _respond(status, dict(body), list(merged.items()))
+
+
+def _form_request() -> FormRequest:
+    form, resources = form_params(request)
+    return FormRequest("POST", request.url, request.headers, form, resources)
+
+
+@bp.post("/token")
+def token() -> Response:
+    try:
+        oauth_request = _form_request()
+    except OAuth2Error as error:
+        return _error(error)
+    return _respond(*_server().create_token_response(oauth_request))
+
+
+@bp.post("/revoke")
+def revocation() -> Response:
+    try:
+        oauth_request = _form_request()
+        server = _server()
+        client = server.authenticate_endpoint_client(oauth_request, "revocation")
+        revoke(server.ctx, client, oauth_request.form)
+    except OAuth2Error as error:
+        return _error(error)
+    return _respond(200, "", NO_STORE)
+
+
+@bp.post("/introspect")
+def introspection() -> Response:
+    try:
+        oauth_request = _form_request()
+        server = _server()
+        client = server.authenticate_endpoint_client(oauth_request, "introspection")
+        body = introspect(server.ctx, client, oauth_request.form)
+    except OAuth2Error as error:
+        return _error(error)
+    return _respond(200, body, NO_STORE)
