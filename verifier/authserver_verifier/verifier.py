@@ -37,6 +37,24 @@ def _reject_constant(name: str) -> NoReturn:
     raise ValueError(f"non-standard JSON constant {name}")
 
 
+# One decoder built up front: json.loads with any keyword argument constructs
+# a fresh JSONDecoder per call, which costs more than the parse itself.
+_PAYLOAD_DECODER = json.JSONDecoder(parse_constant=_reject_constant)
+_raw_decode = _PAYLOAD_DECODER.raw_decode
+
+
+def _parse_object(text: str) -> Any:
+    # raw_decode skips decode()'s two whitespace regex scans; issuers emit
+    # compact JSON, and anything else falls back to the full (strict) decode.
+    try:
+        value, end = _raw_decode(text)
+        if end == len(text):
+            return value
+    except ValueError:
+        pass
+    return _PAYLOAD_DECODER.decode(text)
+
+
 def _no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     # RFC 7515 §5.2: a header with duplicate names must be rejected, otherwise
     # two parsers could disagree about which "alg" or "kid" applies.
@@ -229,9 +247,7 @@ class Verifier:
             self._headers[header_seg] = (alg, kid)
 
         try:
-            payload = json.loads(
-                b64url_decode(payload_seg).decode("utf-8"), parse_constant=_reject_constant
-            )
+            payload = _parse_object(b64url_decode(payload_seg).decode("utf-8"))
         except (ValueError, RecursionError):
             raise self._invalid("malformed payload") from None
         if type(payload) is not dict:
