@@ -20,9 +20,15 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     if not logging.getLogger().handlers:
         logging.basicConfig(level=runtime.settings.log_level,
                             format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    app = Flask(__name__, instance_path=str(runtime.settings.instance_path.resolve()))
+    app = Flask(__name__, instance_path=str(runtime.settings.instance_path.resolve()),
+                template_folder="web/templates", static_folder="web/static")
     app.config.update(
         SECRET_KEY=_derive(runtime.master_key, b"flask-session-signing"),
+        # The flow cookie (pending authorization requests, CSRF token); sign-in sessions
+        # have their own per-tenant cookie (web/sessions.py).
+        SESSION_COOKIE_NAME="__Host-authserver-flow" if runtime.settings.https
+        else "authserver-flow",
+        SESSION_COOKIE_PATH="/",
         SESSION_COOKIE_SECURE=runtime.settings.https,
         SESSION_COOKIE_HTTPONLY=True,
         SESSION_COOKIE_SAMESITE="Lax",

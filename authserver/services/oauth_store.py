@@ -209,13 +209,23 @@ class SqlTokenStore:
 
     def access_token_grant_live(self, jti: str, now: dt.datetime) -> bool | None:
         with self.database.session() as session:
-            grant = session.scalar(
-                select(Grant).join(IssuedAccessToken, Grant.grant_id == IssuedAccessToken.grant_id)
-                .where(IssuedAccessToken.tenant_id == self.tenant_id,
-                       IssuedAccessToken.jti == jti))
+            grant = self._grant_of_access_token(session, jti)
             if grant is None:
                 return None
             return grant.revoked_at is None and self._grant_live(session, grant, now)
+
+    def access_token_grant(self, jti: str, now: dt.datetime) -> GrantRecord | None:
+        """The live grant behind a user access token; None if absent or no longer live."""
+        with self.database.session() as session:
+            grant = self._grant_of_access_token(session, jti)
+            if grant is None or grant.revoked_at is not None:
+                return None
+            return grant_record(grant) if self._grant_live(session, grant, now) else None
+
+    def _grant_of_access_token(self, session: Session, jti: str) -> Grant | None:
+        return session.scalar(
+            select(Grant).join(IssuedAccessToken, Grant.grant_id == IssuedAccessToken.grant_id)
+            .where(IssuedAccessToken.tenant_id == self.tenant_id, IssuedAccessToken.jti == jti))
 
     def revoke_access_token(self, jti: str, expires_at: dt.datetime) -> None:
         with self.database.session() as session:

@@ -8,7 +8,18 @@ from authserver.runtime import Runtime
 
 
 def register(app: Flask, runtime: Runtime) -> None:
-    from authserver.web import discovery, errors, health, jwks, tenancy, token
+    from authserver.web import (
+        authorize,
+        discovery,
+        errors,
+        health,
+        jwks,
+        logout,
+        sessions,
+        tenancy,
+        token,
+        userinfo,
+    )
     from authserver.web.oauth_context import OAuthRegistry
 
     app.extensions["authserver"] = runtime
@@ -16,5 +27,6 @@ def register(app: Flask, runtime: Runtime) -> None:
     errors.register(app)
     app.register_blueprint(health.bp)
     tenancy.register(app)
-    for blueprint in (jwks.bp, discovery.bp, token.bp):
+    sessions.register(app)
+    for blueprint in (jwks.bp, discovery.bp, token.bp, authorize.bp, userinfo.bp, logout.bp):
         app.register_blueprint(blueprint)

@@ -1,0 +1,67 @@
+"""What the person must do before a code is issued (OIDC Core §3.1.2.3, §3.1.2.4).
+
+Pure decision logic: the web layer supplies the facts (current session, remembered
+consent, what this interaction has already done) and acts on the answer.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Collection
+from dataclasses import dataclass
+
+from authserver.protocol.authorization import AuthorizationRequest
+from authserver.protocol.errors import (
+    AccountSelectionRequiredError,
+    ConsentRequiredError,
+    LoginRequiredError,
+)
+from authserver.protocol.ports import ClientRecord
+
+LOGIN = "login"
+SELECT_ACCOUNT = "select_account"
+CONSENT = "consent"
+ISSUE = "issue"
+
+
+@dataclass(frozen=True, slots=True)
+class SignedIn:
+    user_id: int
+    auth_time: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Progress:
+    """What happened during this interaction (so prompt=login is not asked twice)."""
+
+    logged_in: bool = False
+    account_chosen: bool = False
+    consented: bool = False
+
+
+def login_too_old(request: AuthorizationRequest, session: SignedIn, now: dt.datetime) -> bool:
+    if request.max_age is None:
+        return False
+    return (now - session.auth_time).total_seconds() > request.max_age
+
+
+def next_step(request: AuthorizationRequest, client: ClientRecord, session: SignedIn | None,
+              granted: Collection[str], progress: Progress, now: dt.datetime) -> str:
+    silent = "none" in request.prompt
+    needs_login = session is None or (not progress.logged_in and (
+        "login" in request.prompt or login_too_old(request, session, now)))
+    if needs_login:
+        if silent:
+            raise LoginRequiredError(redirect_uri=request.redirect_uri)
+        return LOGIN
+    if "select_account" in request.prompt and not (progress.logged_in or progress.account_chosen):
+        if silent:  # pragma: no cover (prompt=none cannot be combined; kept for safety)
+            raise AccountSelectionRequiredError(redirect_uri=request.redirect_uri)
+        return SELECT_ACCOUNT
+    if not client.first_party:
+        missing = [s for s in request.scope.split() if s not in granted]
+        if missing or ("consent" in request.prompt and not progress.consented):
+            if silent:
+                raise ConsentRequiredError(redirect_uri=request.redirect_uri)
+            return CONSENT
+    return ISSUE

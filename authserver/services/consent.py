@@ -1,0 +1,47 @@
+"""Remembered consent: which scopes a person granted an application, until revoked."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import delete, select
+
+from authserver.storage.database import Database
+from authserver.storage.models import Consent
+from authserver.storage.repositories import AuditRepository
+
+
+class ConsentService:
+    def __init__(self, database: Database, tenant_id: int) -> None:
+        self.database = database
+        self.tenant_id = tenant_id
+
+    def granted(self, user_id: int, client_id: str) -> set[str]:
+        with self.database.session() as session:
+            row = session.scalar(self._query(user_id, client_id))
+            return set(row.scopes) if row else set()
+
+    def remember(self, user_id: int, client_id: str, scopes: list[str], now: dt.datetime) -> None:
+        with self.database.session() as session:
+            row = session.scalar(self._query(user_id, client_id))
+            if row is None:
+                session.add(Consent(tenant_id=self.tenant_id, user_id=user_id,
+                                    client_id=client_id, scopes=sorted(set(scopes)),
+                                    created_at=now, updated_at=now))
+            else:
+                row.scopes = sorted(set(row.scopes) | set(scopes))
+                row.updated_at = now
+            AuditRepository(session, self.tenant_id).record(
+                f"user:{user_id}", "consent.granted", client_id, scopes=sorted(scopes))
+
+    def revoke(self, user_id: int, client_id: str) -> None:
+        with self.database.session() as session:
+            session.execute(delete(Consent).where(
+                Consent.tenant_id == self.tenant_id, Consent.user_id == user_id,
+                Consent.client_id == client_id))
+            AuditRepository(session, self.tenant_id).record(
+                f"user:{user_id}", "consent.revoked", client_id)
+
+    def _query(self, user_id: int, client_id: str):  # type: ignore[no-untyped-def]
+        return select(Consent).where(Consent.tenant_id == self.tenant_id,
+                                     Consent.user_id == user_id, Consent.client_id == client_id)

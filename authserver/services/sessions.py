@@ -1,0 +1,107 @@
+"""Sign-in sessions: random cookie tokens stored as digests, idle and absolute limits.
+
+A new token is made at every sign-in (session fixation, OWASP ASVS V7.2.4); the old
+session in that browser is ended. ``last_seen_at`` is refreshed at most once a minute so
+that reading a session is not a write on every request.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import secrets
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+
+from authserver.storage.database import Database
+from authserver.storage.models import LoginSession, User
+from authserver.storage.repositories import AuditRepository
+
+TOUCH_INTERVAL = dt.timedelta(minutes=1)
+
+
+@dataclass(frozen=True, slots=True)
+class ActiveSession:
+    sid: str
+    user_id: int
+    sub: str
+    email: str
+    display_name: str
+    auth_time: dt.datetime
+    amr: tuple[str, ...]
+    acr: str
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+class SessionService:
+    def __init__(self, database: Database, tenant_id: int, idle_ttl: int,
+                 absolute_ttl: int) -> None:
+        self.database = database
+        self.tenant_id = tenant_id
+        self.idle = dt.timedelta(seconds=idle_ttl)
+        self.absolute = dt.timedelta(seconds=absolute_ttl)
+
+    def start(self, user_id: int, amr: list[str], acr: str, now: dt.datetime,
+              replacing: str | None = None) -> tuple[str, str]:
+        """Create a session; returns (cookie token, sid)."""
+        token = secrets.token_urlsafe(32)
+        sid = secrets.token_urlsafe(16)
+        with self.database.session() as session:
+            if replacing:
+                self._end(session, _digest(replacing), now, "replaced")
+            session.add(LoginSession(
+                tenant_id=self.tenant_id, token_digest=_digest(token), sid=sid, user_id=user_id,
+                auth_time=now, amr=amr, acr=acr, created_at=now, last_seen_at=now))
+            AuditRepository(session, self.tenant_id).record(
+                f"user:{user_id}", "session.started", sid, amr=amr)
+        return token, sid
+
+    def find(self, token: str | None, now: dt.datetime) -> ActiveSession | None:
+        if not token or len(token) > 100:
+            return None
+        with self.database.session() as session:
+            found = session.execute(
+                select(LoginSession, User).join(User, User.id == LoginSession.user_id)
+                .where(LoginSession.tenant_id == self.tenant_id,
+                       LoginSession.token_digest == _digest(token))).first()
+            if found is None:
+                return None
+            row, user = found
+            expired = (now - row.last_seen_at > self.idle
+                       or now - row.created_at > self.absolute)
+            if row.ended_at is not None or user.disabled or expired:
+                if row.ended_at is None:
+                    row.ended_at = now  # so refresh tokens bound to it stop too
+                return None
+            if now - row.last_seen_at > TOUCH_INTERVAL:
+                row.last_seen_at = now
+            name = " ".join(p for p in (user.given_name, user.family_name) if p)
+            return ActiveSession(sid=row.sid, user_id=user.id, sub=user.sub, email=user.email,
+                                 display_name=name or user.email, auth_time=row.auth_time,
+                                 amr=tuple(row.amr), acr=row.acr)
+
+    def end(self, token: str | None, now: dt.datetime) -> str | None:
+        if not token:
+            return None
+        with self.database.session() as session:
+            return self._end(session, _digest(token), now, "logout")
+
+    def end_all_for_user(self, user_id: int, now: dt.datetime) -> None:
+        with self.database.session() as session:
+            session.execute(update(LoginSession).where(
+                LoginSession.tenant_id == self.tenant_id, LoginSession.user_id == user_id,
+                LoginSession.ended_at.is_(None)).values(ended_at=now))
+
+    def _end(self, session, digest: str, now: dt.datetime, reason: str) -> str | None:  # type: ignore[no-untyped-def]
+        row = session.scalar(select(LoginSession).where(
+            LoginSession.tenant_id == self.tenant_id, LoginSession.token_digest == digest))
+        if row is None or row.ended_at is not None:
+            return None
+        row.ended_at = now
+        AuditRepository(session, self.tenant_id).record(
+            f"user:{row.user_id}", "session.ended", row.sid, reason=reason)
+        return str(row.sid)

@@ -1,0 +1,43 @@
+"""Browser-facing protections: CSRF tokens, security headers, cookie naming."""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+
+from flask import Response, abort, request, session
+
+CSRF_FIELD = "csrf_token"
+
+
+def csrf_token() -> str:
+    token = session.get("csrf")
+    if not token:
+        token = session["csrf"] = secrets.token_urlsafe(32)
+    return str(token)
+
+
+def check_csrf() -> None:
+    """Every form POST carries the token bound to this browser's flow cookie."""
+    sent = request.form.get(CSRF_FIELD, "")
+    expected = session.get("csrf", "")
+    if not sent or not expected or not hmac.compare_digest(str(sent), str(expected)):
+        abort(400, description="This form has expired or was not sent from this browser. "
+                               "Go back, reload the page and try again.")
+
+
+def page_headers(response: Response, form_action: str = "'self'") -> Response:
+    """Headers for login, consent and logout pages (docs/security.md)."""
+    response.headers["Content-Security-Policy"] = (
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+        f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
+    response.headers["X-Frame-Options"] = "DENY"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
+def session_cookie_name(tenant_slug: str, https: bool) -> str:
+    # __Host- pins the cookie to this exact origin, https only, Path=/ (RFC 6265bis §4.1.3.2).
+    return f"__Host-as-{tenant_slug}" if https else f"as-{tenant_slug}"

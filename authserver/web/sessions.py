@@ -1,0 +1,68 @@
+"""The sign-in session cookie, and Flask-Login wiring so views see ``current_user``."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, Request, Response, g, request
+from flask_login import LoginManager, UserMixin
+
+from authserver.services.sessions import ActiveSession, SessionService
+from authserver.web.context import runtime, tenant
+from authserver.web.security import session_cookie_name
+
+
+@dataclass(frozen=True)
+class SignedInUser(UserMixin):
+    """What Flask-Login calls the user: here, a live sign-in session."""
+
+    session: ActiveSession
+
+    def get_id(self) -> str:
+        return self.session.sub
+
+
+def sessions() -> SessionService:
+    rt = runtime()
+    return SessionService(rt.database, tenant().id, rt.settings.session_idle_ttl,
+                          rt.settings.session_absolute_ttl)
+
+
+def cookie_name() -> str:
+    return session_cookie_name(tenant().slug, runtime().settings.https)
+
+
+def current_session() -> ActiveSession | None:
+    """The live session of this browser for the current tenant (cached per request)."""
+    if "signed_in" not in g:
+        token = request.cookies.get(cookie_name())
+        g.signed_in = sessions().find(token, runtime().clock()) if token else None
+    active: ActiveSession | None = g.signed_in
+    return active
+
+
+def set_session_cookie(response: Response, token: str) -> None:
+    settings = runtime().settings
+    response.set_cookie(cookie_name(), token, max_age=settings.session_absolute_ttl, path="/",
+                        secure=settings.https, httponly=True, samesite="Lax")
+    g.pop("signed_in", None)
+
+
+def clear_session_cookie(response: Response) -> None:
+    settings = runtime().settings
+    response.delete_cookie(cookie_name(), path="/", secure=settings.https, httponly=True,
+                           samesite="Lax")
+
+
+def _load_from_request(_request: Request) -> SignedInUser | None:
+    if "tenant" not in g:
+        return None
+    active = current_session()
+    return SignedInUser(active) if active else None
+
+
+def register(app: Flask) -> None:
+    manager = LoginManager()
+    # Sessions are ours (server-side, per tenant); Flask-Login only exposes them.
+    manager.request_loader(_load_from_request)
+    manager.init_app(app)
