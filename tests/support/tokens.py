@@ -1,0 +1,359 @@
+"""Helpers for the token-side flow tests: endpoints, JWT checks against the published JWKS,
+extra client registration, client assertions (RFC 7523) and direct database edits that
+stand in for an administrator (disabling a user, ending a login session)."""
+
+from __future__ import annotations
+
+import base64
+import functools
+import hashlib
+import hmac
+import json
+import secrets
+import time
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from cryptography.hazmat.primitives import serialization
+from flask.testing import FlaskClient
+from jwcrypto.jwk import JWK
+from jwcrypto.jws import JWS
+from sqlalchemy import select, update
+
+from authserver.runtime import Runtime
+from authserver.services.accounts import NewUser, create_user
+from authserver.services.clients import ClientSpec, register_client
+from authserver.services.passwords import hash_password
+from authserver.services.sessions import SessionService
+from authserver.services.tenants import create_tenant
+from authserver.storage.models import AuditEvent, LoginSession, Tenant, User
+from authserver.storage.repositories import AuditRepository, ClientRepository, UserRepository
+from authserver.web.security import session_cookie_name
+from tests.support.oauth import (
+    ISSUER,
+    ISSUER_PATH,
+    PASSWORD,
+    REDIRECT,
+    Pkce,
+    World,
+    authorize_params,
+    basic,
+    exchange,
+    obtain_code,
+)
+
+TOKEN = f"{ISSUER_PATH}/token"
+INTROSPECT = f"{ISSUER_PATH}/introspect"
+REVOKE = f"{ISSUER_PATH}/revoke"
+USERINFO = f"{ISSUER_PATH}/userinfo"
+JWKS = f"{ISSUER_PATH}/jwks"
+TOKEN_ENDPOINT = f"{ISSUER}/token"
+ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
+
+
+# --- responses ---------------------------------------------------------------------------
+
+
+def describe(response: Any) -> str:
+    return f"HTTP {response.status_code}: {response.get_data(as_text=True)[:300]}"
+
+
+def expect_error(response: Any, status: int, error: str, what: str) -> dict[str, Any]:
+    """Assert an RFC 6749 §5.2 error response; ``what`` says what was being checked."""
+    body = response.get_json(silent=True) or {}
+    assert response.status_code == status and body.get("error") == error, (
+        f"{what}: expected {status} {error}, got {describe(response)}")
+    assert response.headers.get("Cache-Control") == "no-store", (
+        f"{what}: error responses from the token endpoints must carry Cache-Control: no-store")
+    return body
+
+
+def expect_tokens(response: Any, what: str) -> dict[str, Any]:
+    assert response.status_code == 200, f"{what}: expected tokens, got {describe(response)}"
+    assert response.headers.get("Cache-Control") == "no-store", (
+        f"{what}: token responses must carry Cache-Control: no-store (RFC 6749 §5.1)")
+    body: dict[str, Any] = response.get_json()
+    assert body.get("token_type") == "Bearer" and body.get("access_token"), (
+        f"{what}: not a Bearer token response: {body}")
+    return body
+
+
+# --- JWTs ------------------------------------------------------------------------------------
+
+
+def b64url(data: bytes) -> str:
+    return base64.urlsafe_b64encode(data).rstrip(b"=").decode()
+
+
+def b64url_json(value: Mapping[str, Any]) -> str:
+    return b64url(json.dumps(value, separators=(",", ":")).encode())
+
+
+def unverified_parts(token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    head, body, _sig = token.split(".")
+    pad = lambda s: s + "=" * (-len(s) % 4)  # noqa: E731
+    return (json.loads(base64.urlsafe_b64decode(pad(head))),
+            json.loads(base64.urlsafe_b64decode(pad(body))))
+
+
+def verify_jwt(http: FlaskClient, token: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """Verify ``token`` with jwcrypto against the tenant's published JWKS, the way an
+    outside resource server would; returns (header, claims)."""
+    keys = http.get(JWKS).get_json()["keys"]
+    header, _ = unverified_parts(token)
+    matching = [k for k in keys if k["kid"] == header.get("kid")]
+    assert len(matching) == 1, f"the token's kid {header.get('kid')!r} is not in the JWKS"
+    assert header.get("alg") == matching[0]["alg"], "alg must match the published key"
+    jws = JWS()
+    jws.deserialize(token)
+    jws.verify(JWK(**matching[0]), alg=header["alg"])
+    return header, json.loads(jws.payload)
+
+
+def at_hash(access_token: str) -> str:
+    digest = hashlib.sha256(access_token.encode("ascii")).digest()
+    return b64url(digest[:16])
+
+
+# --- token endpoint calls --------------------------------------------------------------------
+
+
+def client_credentials(http: FlaskClient, world: World, scope: str | None = None,
+                       resources: Sequence[str] = (), client_id: str | None = None,
+                       secret: str | None = None) -> Any:
+    data: list[tuple[str, str]] = [("grant_type", "client_credentials")]
+    if scope is not None:
+        data.append(("scope", scope))
+    data += [("resource", r) for r in resources]
+    headers = basic(client_id or world.service_id,
+                    secret if secret is not None else world.service_secret)
+    return http.post(TOKEN, data=data, headers=headers)
+
+
+def refresh(http: FlaskClient, refresh_token: str, client_id: str = "web",
+            secret: str | None = None, **extra: str) -> Any:
+    data = {"grant_type": "refresh_token", "refresh_token": refresh_token, **extra}
+    headers = basic(client_id, secret) if secret is not None else {}
+    if secret is None:
+        data["client_id"] = client_id
+    return http.post(TOKEN, data=data, headers=headers)
+
+
+def introspect(http: FlaskClient, token: str, client_id: str, secret: str, **extra: str) -> Any:
+    return http.post(INTROSPECT, data={"token": token, **extra},
+                     headers=basic(client_id, secret))
+
+
+def revoke(http: FlaskClient, token: str, client_id: str, secret: str, **extra: str) -> Any:
+    return http.post(REVOKE, data={"token": token, **extra}, headers=basic(client_id, secret))
+
+
+def userinfo(http: FlaskClient, access_token: str) -> Any:
+    return http.get(USERINFO, headers={"Authorization": f"Bearer {access_token}"})
+
+
+def is_active(http: FlaskClient, world: World, token: str) -> bool:
+    """Ask the introspection endpoint, as the resource server ``service`` would."""
+    response = introspect(http, token, world.service_id, world.service_secret)
+    assert response.status_code == 200, f"introspection failed: {describe(response)}"
+    return bool(response.get_json()["active"])
+
+
+@dataclass
+class UserTokens:
+    body: dict[str, Any]
+    pkce: Pkce | None
+    params: dict[str, str] = field(default_factory=dict)
+
+    @property
+    def access_token(self) -> str:
+        return str(self.body["access_token"])
+
+    @property
+    def refresh_token(self) -> str:
+        return str(self.body["refresh_token"])
+
+    @property
+    def id_token(self) -> str:
+        return str(self.body["id_token"])
+
+
+def user_code(http: FlaskClient, world: World, client_id: str = "web", pkce: bool = True,
+              **params: str) -> tuple[str, Pkce | None, dict[str, str]]:
+    """Authorize as ann (signed in once per ``http`` client; later calls reuse the session
+    and consent) and return (code, pkce, the authorization request's parameters)."""
+    cookie = session_cookie_name("acme", world.runtime.settings.https)
+    if http.get_cookie(cookie) is None:
+        signed_in(http, world.runtime)
+    verifier = Pkce() if pkce else None
+    request = authorize_params(client_id, verifier, **params)
+    query = obtain_code(http, request)
+    assert "code" in query, f"the authorization request failed: {query}"
+    return query["code"], verifier, request
+
+
+def user_tokens(http: FlaskClient, world: World, client_id: str = "web",
+                secret: str | None = None, **params: str) -> UserTokens:
+    """Run the whole code flow for ann and exchange the code; the default client is web."""
+    if client_id == "web" and secret is None:
+        secret = world.web_secret
+    code, verifier, request = user_code(http, world, client_id, **params)
+    body = expect_tokens(exchange(http, code, verifier, client_id, secret), "code exchange")
+    return UserTokens(body, verifier, request)
+
+
+# --- the world, cheaply ------------------------------------------------------------------
+
+
+@functools.cache
+def _password_hash() -> str:
+    # argon2 is deliberately slow; one real hash of PASSWORD serves every test.
+    return hash_password(PASSWORD)
+
+
+def token_world(runtime: Runtime) -> World:
+    """The same tenant, clients and user as ``oauth.build_world``, but ann's argon2 hash
+    is computed once per test session instead of once per test."""
+    with runtime.database.session() as session:
+        tenant = create_tenant(session, runtime.master_key, runtime.key_timing, "acme", "Acme",
+                               "test", runtime.clock())
+        clients = ClientRepository(session, tenant.id)
+        audit = AuditRepository(session, tenant.id)
+        web = register_client(clients, audit, ClientSpec(
+            name="Web", client_id="web", redirect_uris=(REDIRECT, "http://127.0.0.1/native"),
+            post_logout_redirect_uris=("https://app.example/bye",),
+            scopes=("openid", "profile", "email", "offline_access", "stores:read")), "test")
+        register_client(clients, audit, ClientSpec(
+            name="SPA", client_id="spa", public=True, redirect_uris=("https://spa.example/cb",),
+            scopes=("openid", "profile", "email")), "test")
+        service = register_client(clients, audit, ClientSpec(
+            name="Service", client_id="service", grant_types=("client_credentials",),
+            scopes=("stores:read", "stores:write")), "test")
+        user = create_user(UserRepository(session, tenant.id), audit, NewUser(
+            email="ann@example.com", password=None, username="ann", given_name="Ann",
+            family_name="Lee", email_verified=True), "test", runtime.clock())
+        user.password_hash = _password_hash()
+        return World(runtime, "web", web.client_secret or "", "spa", "service",
+                     service.client_secret or "", user.sub)
+
+
+def signed_in(http: FlaskClient, runtime: Runtime, email: str = "ann@example.com") -> str:
+    """Give ``http`` a live sign-in session for ``email`` the way the login page would
+    (SessionService.start plus the session cookie), without paying for argon2 again.
+    Returns the session's sid. The login form itself is tested with the pages."""
+    tid = tenant_id(runtime)
+    with runtime.database.session() as session:
+        user = UserRepository(session, tid).by_email(email)
+        assert user is not None, f"no user {email}"
+        user_id = user.id
+    service = SessionService(runtime.database, tid, runtime.settings.session_idle_ttl,
+                             runtime.settings.session_absolute_ttl)
+    token, sid = service.start(user_id, ["pwd"], "1", runtime.clock())
+    http.set_cookie(session_cookie_name("acme", runtime.settings.https), token)
+    return sid
+
+
+# --- direct administration -------------------------------------------------------------------
+
+
+def tenant_id(runtime: Runtime, slug: str = "acme") -> int:
+    with runtime.database.session() as session:
+        found = session.scalar(select(Tenant.id).where(Tenant.slug == slug))
+        assert found is not None, f"tenant {slug} missing"
+        return int(found)
+
+
+def add_client(runtime: Runtime, spec: ClientSpec) -> str | None:
+    """Register another client in tenant acme; returns its secret (None without one).
+    Register before the first request that names it: the client cache keeps misses too."""
+    tid = tenant_id(runtime)
+    with runtime.database.session() as session:
+        registered = register_client(ClientRepository(session, tid),
+                                     AuditRepository(session, tid), spec, "test")
+        return registered.client_secret
+
+
+def set_user_disabled(runtime: Runtime, email: str, disabled: bool = True) -> None:
+    with runtime.database.session() as session:
+        session.execute(update(User).where(User.email == email).values(disabled=disabled))
+
+
+def end_login_session(runtime: Runtime, sid: str) -> None:
+    with runtime.database.session() as session:
+        changed = session.execute(update(LoginSession).where(LoginSession.sid == sid)
+                                  .values(ended_at=runtime.clock())).rowcount
+        assert changed == 1, f"no login session {sid}"
+
+
+def audit_events(runtime: Runtime, action: str) -> list[AuditEvent]:
+    with runtime.database.session() as session:
+        return list(session.scalars(select(AuditEvent).where(AuditEvent.action == action)))
+
+
+# --- private_key_jwt -------------------------------------------------------------------------
+
+
+class ClientKey:
+    """A client's own key pair: its public JWKS to register, and assertions it signs."""
+
+    def __init__(self, alg: str = "ES256") -> None:
+        self.alg = alg
+        self.kid = secrets.token_hex(8)
+        if alg == "ES256":
+            self.jwk = JWK.generate(kty="EC", crv="P-256", kid=self.kid)
+        else:
+            self.jwk = JWK.generate(kty="RSA", size=2048, kid=self.kid)
+
+    @property
+    def public_jwk(self) -> dict[str, Any]:
+        public = dict(json.loads(self.jwk.export_public()))
+        public.update(kid=self.kid, alg=self.alg, use="sig")
+        return public
+
+    @property
+    def jwks(self) -> dict[str, Any]:
+        return {"keys": [self.public_jwk]}
+
+    def public_pem(self) -> bytes:
+        key = self.jwk.get_op_key("verify")
+        return bytes(key.public_bytes(serialization.Encoding.PEM,
+                                      serialization.PublicFormat.SubjectPublicKeyInfo))
+
+    def sign(self, claims: Mapping[str, Any], header: Mapping[str, Any] | None = None) -> str:
+        protected = {"alg": self.alg, "kid": self.kid, "typ": "JWT", **(header or {})}
+        jws = JWS(json.dumps(dict(claims)).encode())
+        jws.add_signature(self.jwk, alg=self.alg, protected=json.dumps(protected))
+        return str(jws.serialize(compact=True))
+
+
+def assertion_claims(client_id: str, now: float | None = None, **overrides: Any
+                     ) -> dict[str, Any]:
+    """Valid RFC 7523 claims for ``client_id``; pass name=None to leave a claim out."""
+    issued = int(now if now is not None else time.time())
+    claims: dict[str, Any] = {"iss": client_id, "sub": client_id, "aud": ISSUER,
+                              "jti": secrets.token_urlsafe(16), "iat": issued,
+                              "exp": issued + 120}
+    claims.update(overrides)
+    return {k: v for k, v in claims.items() if v is not None}
+
+
+def unsigned_jwt(claims: Mapping[str, Any]) -> str:
+    return f"{b64url_json({'alg': 'none', 'typ': 'JWT'})}.{b64url_json(claims)}."
+
+
+def hs256_jwt(claims: Mapping[str, Any], secret: bytes, kid: str | None = None) -> str:
+    header: dict[str, Any] = {"alg": "HS256", "typ": "JWT"}
+    if kid:
+        header["kid"] = kid
+    signing_input = f"{b64url_json(header)}.{b64url_json(claims)}"
+    mac = hmac.new(secret, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64url(mac)}"
+
+
+def assertion_form(client_id: str | None, assertion: str, **extra: str) -> dict[str, str]:
+    form = {"client_assertion_type": ASSERTION_TYPE, "client_assertion": assertion, **extra}
+    if client_id:
+        form["client_id"] = client_id
+    return form
+
