@@ -36,7 +36,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
         JSON_SORT_KEYS=False,
     )
     from authserver import web
+    from authserver.web.flow_cookie import FlowCookieInterface
 
+    app.session_interface = FlowCookieInterface()
     web.register(app, runtime)
     return app
 

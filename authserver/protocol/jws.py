@@ -14,8 +14,10 @@ import base64
 import binascii
 import json
 from collections.abc import Iterable, Mapping
+from functools import lru_cache
 from typing import Any
 
+import orjson
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import ec, ed25519, padding, rsa
@@ -49,17 +51,18 @@ def b64url_decode(text: str) -> bytes:
         raise JWSError("bad base64url") from None
 
 
-def _dumps(value: Mapping[str, Any]) -> bytes:
-    return json.dumps(value, separators=(",", ":"), ensure_ascii=False).encode()
+@lru_cache(maxsize=256)
+def _encoded_header(alg: str, kid: str, typ: str | None) -> str:
+    header: dict[str, str] = {"alg": alg, "kid": kid}
+    if typ:
+        header["typ"] = typ
+    return b64url(orjson.dumps(header))
 
 
 def sign(claims: Mapping[str, Any], key: PrivateKey, alg: str, kid: str,
          typ: str | None = None) -> str:
     """Serialize ``claims`` as a compact JWS signed by ``key``."""
-    header: dict[str, str] = {"alg": alg, "kid": kid}
-    if typ:
-        header["typ"] = typ
-    signing_input = f"{b64url(_dumps(header))}.{b64url(_dumps(claims))}"
+    signing_input = f"{_encoded_header(alg, kid, typ)}.{b64url(orjson.dumps(claims))}"
     return f"{signing_input}.{b64url(_raw_sign(key, alg, signing_input.encode()))}"
 
 

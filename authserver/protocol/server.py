@@ -28,11 +28,26 @@ Response = tuple[int, Any, list[tuple[str, str]]]
 
 
 class FormRequest(OAuth2Request):
-    """A parsed POST: single-valued form fields, plus the repeatable ``resource``."""
+    """A parsed POST: single-valued form fields, plus the repeatable ``resource``.
+
+    ``OAuth2Request.__init__`` is not called: it only re-checks the URL's transport, which
+    settings already enforce for the whole server (production requires https), and it
+    costs a URL parse on the hottest path.
+    """
 
     def __init__(self, method: str, uri: str, headers: Mapping[str, str],
                  form: Mapping[str, str], resources: Sequence[str] = ()) -> None:
-        super().__init__(method, uri, headers=dict(headers))
+        self.method = method
+        self.uri = uri
+        self.headers = headers
+        self._body = None
+        self.client = None
+        self.auth_method = None
+        self.user = None
+        self.authorization_code = None
+        self.refresh_token = None
+        self.credential = None
+        self._scope = None
         self._form = dict(form)
         self.resources = tuple(resources)
         self.payload = BasicOAuth2Payload(self._form)

@@ -23,10 +23,14 @@ def register(app: Flask, runtime: Runtime) -> None:
     from authserver.web.oauth_context import OAuthRegistry
 
     app.extensions["authserver"] = runtime
-    app.extensions["authserver.oauth"] = OAuthRegistry(runtime)
+    registry = OAuthRegistry(runtime)
+    app.extensions["authserver.oauth"] = registry
     errors.register(app)
     app.register_blueprint(health.bp)
     tenancy.register(app)
     sessions.register(app)
     for blueprint in (jwks.bp, discovery.bp, token.bp, authorize.bp, userinfo.bp, logout.bp):
         app.register_blueprint(blueprint)
+    from authserver.web.token_endpoint import TokenEndpoint
+
+    app.wsgi_app = TokenEndpoint(app.wsgi_app, runtime, registry)  # type: ignore[method-assign]

@@ -4,6 +4,7 @@ twice, and every value is bounded so hostile input costs little and never reache
 from __future__ import annotations
 
 from collections.abc import Iterable
+from urllib.parse import parse_qsl
 
 from flask import Request
 
@@ -37,13 +38,22 @@ def form_params(request: Request) -> tuple[dict[str, str], list[str]]:
         raise InvalidRequestError("The request body is too large.")
     if request.mimetype != "application/x-www-form-urlencoded":
         raise InvalidRequestError("The body must be application/x-www-form-urlencoded.")
-    try:
-        pairs = list(request.form.items(multi=True))
-    except Exception:  # werkzeug raises on malformed or oversized bodies
-        raise InvalidRequestError("The request body could not be parsed.") from None
-    if request.args:
+    if request.query_string:
         # Credentials in a query string end up in logs (RFC 6749 §3.2).
         raise InvalidRequestError("Parameters must be sent in the request body.")
+    return parse_urlencoded(request.get_data(cache=True))
+
+
+def parse_urlencoded(body: bytes) -> tuple[dict[str, str], list[str]]:
+    """A form body, strictly. parse_qsl on the raw bytes is several times cheaper than
+    werkzeug's form parser, and the token endpoint is the hot path."""
+    if len(body) > MAX_BODY:
+        raise InvalidRequestError("The request body is too large.")
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), keep_blank_values=True, strict_parsing=False,
+                          max_num_fields=100, errors="strict")
+    except (UnicodeDecodeError, ValueError):
+        raise InvalidRequestError("The request body could not be parsed.") from None
     return _collect(pairs)
 
 

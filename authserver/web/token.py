@@ -1,4 +1,5 @@
-"""Token endpoint (RFC 6749 §3.2), revocation (RFC 7009) and introspection (RFC 7662)."""
+"""Revocation (RFC 7009) and introspection (RFC 7662); the token endpoint itself is the
+WSGI fast path in token_endpoint.py."""
 
 from __future__ import annotations
 
@@ -40,25 +41,16 @@ def _error(error: OAuth2Error) -> Response:
     return _respond(status, dict(body), list(merged.items()))
 
 
-def _form_request() -> FormRequest:
+def _form_request(server: TokenServer) -> FormRequest:
     form, resources = form_params(request)
-    return FormRequest("POST", request.url, request.headers, form, resources)
-
-
-@bp.post("/token")
-def token() -> Response:
-    try:
-        oauth_request = _form_request()
-    except OAuth2Error as error:
-        return _error(error)
-    return _respond(*_server().create_token_response(oauth_request))
+    return FormRequest("POST", server.ctx.token_endpoint, request.headers, form, resources)
 
 
 @bp.post("/revoke")
 def revocation() -> Response:
     try:
-        oauth_request = _form_request()
         server = _server()
+        oauth_request = _form_request(server)
         client = server.authenticate_endpoint_client(oauth_request, "revocation")
         revoke(server.ctx, client, oauth_request.form)
     except OAuth2Error as error:
@@ -69,8 +61,8 @@ def revocation() -> Response:
 @bp.post("/introspect")
 def introspection() -> Response:
     try:
-        oauth_request = _form_request()
         server = _server()
+        oauth_request = _form_request(server)
         client = server.authenticate_endpoint_client(oauth_request, "introspection")
         body = introspect(server.ctx, client, oauth_request.form)
     except OAuth2Error as error:

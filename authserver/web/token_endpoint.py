@@ -1,0 +1,83 @@
+"""The token endpoint as a thin WSGI application in front of Flask.
+
+Everything protocol-related still happens in the Authlib-based :class:`TokenServer`; this
+module only replaces Flask's per-request machinery (request and response objects,
+context locals, session opening), which cost several times more than issuing the token
+itself. Requests for other paths, or for tenants that do not exist, go on to Flask.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable, Iterable
+from http import HTTPStatus
+from typing import Any
+
+import orjson
+
+from authserver.protocol.errors import InvalidRequestError, OAuth2Error
+from authserver.protocol.server import NO_STORE, FormRequest, Response
+from authserver.runtime import Runtime
+from authserver.web.oauth_context import OAuthRegistry
+from authserver.web.params import MAX_BODY, parse_urlencoded
+
+log = logging.getLogger(__name__)
+
+WSGIApp = Callable[[dict[str, Any], Callable[..., Any]], Iterable[bytes]]
+_TOKEN_PATH = re.compile(r"^/t/([a-z0-9][a-z0-9-]{0,62})/token$")
+_STATUS = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
+
+
+class TokenEndpoint:
+    def __init__(self, next_app: WSGIApp, runtime: Runtime, registry: OAuthRegistry) -> None:
+        self.next_app = next_app
+        self.runtime = runtime
+        self.registry = registry
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
+                 ) -> Iterable[bytes]:
+        match = _TOKEN_PATH.match(environ.get("PATH_INFO", ""))
+        tenant = self.runtime.tenants.find(match.group(1)) if match else None
+        if tenant is None:
+            return self.next_app(environ, start_response)
+        try:
+            status, body, headers = self._handle(environ, tenant)
+        except Exception:  # never a stack trace to the client
+            log.exception("token endpoint failed")
+            status, body, headers = 500, {"error": "server_error"}, list(NO_STORE)
+        payload = body if isinstance(body, bytes) else orjson.dumps(body)
+        headers = [*headers, ("Content-Length", str(len(payload)))]
+        start_response(_STATUS.get(status, f"{status} Unknown"), headers)
+        return [payload]
+
+    def _handle(self, environ: dict[str, Any], tenant: Any) -> Response:
+        if environ.get("REQUEST_METHOD") != "POST":
+            body = {"error": "invalid_request", "error_description": "Use POST."}
+            return 405, body, [*NO_STORE, ("Allow", "POST")]
+        server = self.registry.server(tenant)
+        try:
+            form, resources = self._read_form(environ)
+        except OAuth2Error as error:
+            return server.handle_error_response(None, error)  # type: ignore[arg-type]
+        headers = {"Authorization": environ.get("HTTP_AUTHORIZATION", "")}
+        request = FormRequest("POST", server.ctx.token_endpoint, headers, form, resources)
+        result: Response = server.create_token_response(request)
+        return result
+
+    @staticmethod
+    def _read_form(environ: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
+        if environ.get("QUERY_STRING"):
+            # Credentials in a query string end up in logs (RFC 6749 §3.2).
+            raise InvalidRequestError("Parameters must be sent in the request body.")
+        content_type = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
+        if content_type != "application/x-www-form-urlencoded":
+            raise InvalidRequestError("The body must be application/x-www-form-urlencoded.")
+        try:
+            length = int(environ.get("CONTENT_LENGTH") or 0)
+        except ValueError:
+            raise InvalidRequestError("Bad Content-Length.") from None
+        if length < 0 or length > MAX_BODY:
+            raise InvalidRequestError("The request body is too large.")
+        body = environ["wsgi.input"].read(length) if length else b""
+        return parse_urlencoded(body)
