@@ -71,6 +71,10 @@ def log(message: str) -> None:
     print(f"bench: {message}", file=sys.stderr, flush=True)
 
 
+def loadavg() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -123,6 +127,15 @@ def process_tree(pid: int) -> list[int]:
         with contextlib.suppress(OSError):
             for child in (task / "children").read_text().split():
                 pids.extend(process_tree(int(child)))
+    return pids
+
+
+def postgres_pids() -> list[int]:
+    pids = []
+    for proc in Path("/proc").glob("[0-9]*"):
+        with contextlib.suppress(OSError):
+            if (proc / "comm").read_text().strip() == "postgres":
+                pids.append(int(proc.name))
     return pids
 
 
@@ -322,6 +335,7 @@ class Measurement:
     errors: int
     cpu_ms_per_req: float
     wrk_cpu_ms_per_req: float
+    pg_cpu_ms_per_req: float = 0.0
     note: str = ""
     raw: dict[str, Any] = field(default_factory=dict)
 
@@ -337,11 +351,13 @@ def wrk(server: Server, script: str, connections: int, duration: float,
            "-d", f"{duration:g}s", "--timeout", "5s", "-s", str(WRK_DIR / script),
            server.base_url + server.token_path]
     pids = server.pids()
-    cpu_before = cpu_seconds(pids)
+    pg = postgres_pids()
+    cpu_before, pg_before = cpu_seconds(pids), cpu_seconds(pg)
     wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     out = run(cmd, env=env, capture_output=True).stdout
     wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     cpu = cpu_seconds(pids) - cpu_before
+    pg_cpu = cpu_seconds(pg + [p for p in postgres_pids() if p not in pg]) - pg_before
     wrk_cpu = (wrk_after.ru_utime + wrk_after.ru_stime
                - wrk_before.ru_utime - wrk_before.ru_stime)
     match = re.search(r"^BENCH (\{.*\})$", out, re.M)
@@ -367,7 +383,8 @@ def wrk(server: Server, script: str, connections: int, duration: float,
         rps=rps, p50_ms=raw["p50_us"] / 1000, p99_ms=raw["p99_us"] / 1000,
         mean_ms=raw["mean_us"] / 1000, errors=errors,
         cpu_ms_per_req=1000 * cpu / max(counted, 1),
-        wrk_cpu_ms_per_req=1000 * wrk_cpu / max(counted, 1), note=note,
+        wrk_cpu_ms_per_req=1000 * wrk_cpu / max(counted, 1),
+        pg_cpu_ms_per_req=1000 * pg_cpu / max(counted, 1), note=note,
         raw={k: v for k, v in raw.items() if k != "wrk_output"})
 
 
@@ -499,8 +516,9 @@ def mint_codes(minter: CodeMinter, count: int, path: Path) -> float:
 # --- profiling --------------------------------------------------------------------------
 
 
-def profile_worker(server: Server, duration: float, connections: int) -> Path | None:
-    """py-spy on one gunicorn worker while wrk loads the server; raw collapsed stacks."""
+def profile_worker(server: Server, name: str, script: str, duration: float, connections: int,
+                   extra_env: dict[str, str] | None = None) -> Path | None:
+    """py-spy (GIL-holding thread only) on one gunicorn worker while wrk loads the server."""
     pyspy = VENV_BIN / "py-spy"
     if not pyspy.exists():
         log("py-spy missing: installing it into the venv")
@@ -508,62 +526,78 @@ def profile_worker(server: Server, duration: float, connections: int) -> Path | 
     workers = [p for p in server.pids() if p != server.proc.pid]
     if not workers:
         return None
-    out = RESULTS / "cc-profile.txt"
+    out = RESULTS / f"{name}-profile.txt"
     cmd = [str(pyspy), "record", "--pid", str(workers[0]), "--duration", str(int(duration)),
-           "--rate", "250", "--format", "raw", "--nonblocking", "-o", str(out)]
+           "--rate", "250", "--gil", "--format", "raw", "--nonblocking", "-o", str(out)]
     spy = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     time.sleep(0.5)
-    wrk(server, "cc.lua", connections, duration, scenario="profile", quiet=True)
+    wrk(server, script, connections, duration, extra_env, scenario="profile", quiet=True)
     spy.wait(timeout=duration + 30)
-    (RESULTS / "cc-profile-summary.md").write_text(summarize_profile(out))
+    (RESULTS / f"{name}-profile-summary.md").write_text(summarize_profile(out))
     return out
 
 
-PROFILE_BUCKETS = [
-    ("ECDSA sign (cryptography)", ("_raw_sign", "jws.py")),
-    ("JSON + base64 of the JWT", ("jws.py",)),
-    ("Authlib client auth + grant dispatch", ("authlib/",)),
-    ("authserver grant/minter/tenant code", ("authserver/",)),
-    ("Werkzeug form/headers/response", ("werkzeug/",)),
-    ("Flask dispatch + context", ("flask/",)),
-    ("gunicorn gthread request I/O", ("gunicorn/",)),
+# Inclusive shares: a sample counts for every category one of its frames matches.
+PROFILE_CATEGORIES = [
+    ("outside the app (gunicorn: accept, parse, write, log)", ("!Flask.__call__",)),
+    ("  gunicorn: parse request", ("gunicorn/http/parser", "gunicorn/http/message",
+                                  "gunicorn/http/unreader", "gunicorn/http/body")),
+    ("  gunicorn: write response", ("Response.write (gunicorn", "Response.close (gunicorn",
+                                   "util.py")),
+    ("  gunicorn: access log", ("gunicorn/glogging",)),
+    ("Flask app total (wsgi_app)", ("Flask.wsgi_app",)),
+    ("  Flask/Werkzeug request+context setup", ("Flask.request_context", "RequestContext.push",
+                                                "Flask.preprocess_request",
+                                                "url_value_preprocessor", "Map.bind",
+                                                "MapAdapter.match")),
+    ("  tenant lookup (url_value_preprocessor)", ("_resolve_tenant",)),
+    ("  form parsing (werkzeug form + params.py)", ("form_params",)),
+    ("  Authlib create_token_response total", ("AuthorizationServer.create_token_response",
+                                               "TokenServer.create_token_response")),
+    ("    client authentication", ("authenticate_client", "authenticate_token_endpoint_client")),
+    ("    scope/resource validation", ("client_credentials_scope", "validate_resources")),
+    ("    TokenMinter.access_token (claims+sign)", ("TokenMinter.access_token",)),
+    ("      jws.sign JSON+base64", ("jws.py:6", "jws.py:5", "b64url", "_dumps")),
+    ("      ECDSA P-256 sign (cryptography)", ("_raw_sign",)),
+    ("      random jti (secrets)", ("token_urlsafe",)),
+    ("  response JSON + Response object", ("_respond",)),
+    ("  Flask finalize/teardown", ("Flask.finalize_request", "Flask.do_teardown",
+                                   "AppContext.pop", "RequestContext.pop")),
 ]
 
 
 def summarize_profile(path: Path) -> str:
-    """Inclusive share by innermost interesting frame (leaf-first attribution)."""
+    """Inclusive share of GIL-holding samples per category (py-spy --gil, raw format)."""
     if not path.exists():
         return "(no profile)\n"
     totals: dict[str, int] = {}
-    functions: dict[str, int] = {}
+    leaves: dict[str, int] = {}
     all_samples = 0
     for line in path.read_text().splitlines():
         stack, _, count_text = line.rpartition(" ")
-        if not stack or not count_text.isdigit():
+        if ";" not in stack or not count_text.isdigit():
             continue
         count = int(count_text)
         frames = stack.split(";")
-        if any("wait" in f and "gthread" in f for f in frames[-3:]) or (
-                frames and ("select (selectors.py" in frames[-1] or "poll (" in frames[-1])):
-            continue  # idle threads waiting for work
         all_samples += count
-        bucket = "other (stdlib, logging, ...)"
-        for frame in reversed(frames):
-            hit = next((name for name, keys in PROFILE_BUCKETS
-                        if any(k in frame for k in keys)), None)
+        for name, keys in PROFILE_CATEGORIES:
+            if keys[0].startswith("!"):
+                hit = not any(keys[0][1:] in frame for frame in frames)
+            else:
+                hit = any(k in frame for frame in frames for k in keys)
             if hit:
-                bucket = hit
-                break
-        totals[bucket] = totals.get(bucket, 0) + count
-        leaf = re.sub(r" \(.*/site-packages/", " (", frames[-1]) if frames else "?"
-        functions[leaf] = functions.get(leaf, 0) + count
+                totals[name] = totals.get(name, 0) + count
+        leaf = re.sub(r":\d+\)$", ")", frames[-1])
+        leaves[leaf] = leaves.get(leaf, 0) + count
     if not all_samples:
-        return "(no busy samples)\n"
-    lines = ["| where (innermost frame) | share of busy samples |", "|---|---|"]
-    for name, count in sorted(totals.items(), key=lambda kv: -kv[1]):
-        lines.append(f"| {name} | {100 * count / all_samples:.0f}% |")
-    lines += ["", "Top leaf functions:", ""]
-    for name, count in sorted(functions.items(), key=lambda kv: -kv[1])[:15]:
+        return "(no samples)\n"
+    lines = [f"{all_samples} samples of the thread holding the GIL in one worker.", "",
+             "| category (inclusive) | share |", "|---|---:|"]
+    for name, _ in PROFILE_CATEGORIES:
+        share = 100 * totals.get(name, 0) / all_samples
+        lines.append(f"| {name.replace('  ', '&nbsp;&nbsp;')} | {share:.1f}% |")
+    lines += ["", "Top self time (leaf function):", ""]
+    for name, count in sorted(leaves.items(), key=lambda kv: -kv[1])[:20]:
         lines.append(f"- {100 * count / all_samples:4.1f}% {name}")
     return "\n".join(lines) + "\n"
 
@@ -597,15 +631,27 @@ def machine_info(node_provider_version: str) -> dict[str, str]:
     }
 
 
+def median(runs: list[Measurement]) -> Measurement:
+    """The run with the median req/s; errors are summed over all runs."""
+    ordered = sorted(runs, key=lambda m: m.rps)
+    chosen = ordered[(len(ordered) - 1) // 2]
+    chosen.errors = sum(m.errors for m in runs)
+    if len(runs) > 1:
+        spread = ", ".join(f"{m.rps:,.0f}" for m in runs)
+        chosen.note = (chosen.note + "; " if chosen.note else "") + f"median of {spread}"
+    return chosen
+
+
 def fmt_table(results: list[Measurement]) -> str:
     lines = ["| scenario | server | conns | req/s | p50 ms | p99 ms | errors | "
-             "server CPU ms/req | wrk CPU ms/req |",
-             "|---|---|---:|---:|---:|---:|---:|---:|---:|"]
+             "server CPU ms/req | PostgreSQL CPU ms/req | wrk CPU ms/req |",
+             "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|"]
     for m in results:
         note = f" ({m.note})" if m.note else ""
         lines.append(f"| {m.scenario} | {m.server} | {m.connections} | {m.rps:,.0f}{note} | "
                      f"{m.p50_ms:.2f} | {m.p99_ms:.2f} | {m.errors} | "
-                     f"{m.cpu_ms_per_req:.2f} | {m.wrk_cpu_ms_per_req:.2f} |")
+                     f"{m.cpu_ms_per_req:.2f} | {m.pg_cpu_ms_per_req:.2f} | "
+                     f"{m.wrk_cpu_ms_per_req:.2f} |")
     return "\n".join(lines)
 
 
@@ -717,6 +763,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--admin-db", default="test", help="database to connect to for CREATE")
     p.add_argument("--database", default="authserver_bench", help="recreated on every run")
     p.add_argument("--warmup", type=float, default=3.0)
+    p.add_argument("--repeat", type=int, default=1,
+                   help="cc rounds (servers alternate in each); the median req/s is reported")
     return p.parse_args(argv)
 
 
@@ -730,6 +778,7 @@ def main(argv: list[str] | None = None) -> int:
     cfg = GunicornConfig(args.worker_class, args.workers, args.threads,
                          not args.no_access_log, args.gunicorn_arg)
 
+    load_before = loadavg()
     port, env, demo = prepare_authserver(args)
     auth = start_authserver(cfg, port, env, demo)
     servers = [auth]
@@ -754,9 +803,15 @@ def main(argv: list[str] | None = None) -> int:
         for server in servers:
             wrk(server, "cc.lua", 8, args.warmup, scenario="warmup", quiet=True)
         if "cc" in scenarios:
+            rounds: dict[tuple[str, int], list[Measurement]] = {}
+            for _ in range(args.repeat):
+                for c in conns:
+                    for server in servers:
+                        m = wrk(server, "cc.lua", c, args.duration, scenario="cc ES256")
+                        rounds.setdefault((server.name, c), []).append(m)
             for c in conns:
                 for server in servers:
-                    results.append(wrk(server, "cc.lua", c, args.duration, scenario="cc ES256"))
+                    results.append(median(rounds[(server.name, c)]))
                     commands.append(
                         f"wrk --latency -t {min(c, 2)} -c {c} -d {args.duration:g}s --timeout 5s "
                         f"-s bench/wrk/cc.lua {server.base_url}{server.token_path}"
@@ -764,10 +819,12 @@ def main(argv: list[str] | None = None) -> int:
         if "code" in scenarios:
             results += code_scenario(args, auth, demo, conns, notes, commands)
         if args.profile:
-            prof = profile_worker(auth, min(args.duration, 10), max(conns))
+            prof = profile_worker(auth, "cc", "cc.lua", min(args.duration, 10), max(conns))
             if prof:
                 notes.append(f"py-spy profile of one worker: {prof.relative_to(ROOT)} "
                              "(summary in bench/results/cc-profile-summary.md)")
+    notes.append(f"load average before/after: {load_before} / {loadavg()} (other work on the "
+                 "machine competes for the 2 cores; compare ratios, not absolute figures)")
     report = render_report(machine_info(provider_version), commands, results, notes, cfg,
                            args.duration)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
@@ -811,6 +868,13 @@ def code_scenario(args: argparse.Namespace, auth: Server, demo: dict[str, Any],
         commands.append(f"wrk --latency -t {min(c, 2)} -c {c} -d {args.duration:g}s "
                         f"-s bench/wrk/code.lua {auth.base_url}{auth.token_path}"
                         f"   # BENCH_CODES=bench/results/codes-c{c}.txt ({count} codes)")
+    if args.profile:
+        path = RESULTS / "codes-profile.txt"
+        mint_codes(minter, count, path)
+        prof = profile_worker(exchange, "code", "code.lua", min(args.duration, 10), max(conns),
+                              {"BENCH_CODES": str(path)})
+        if prof:
+            notes.append(f"py-spy profile of the code exchange: {prof.relative_to(ROOT)}")
     return results
 
 
