@@ -22,12 +22,12 @@ from sqlalchemy.orm import Session
 
 from authserver.runtime import Runtime, build_runtime, ensure_default_tenant
 from authserver.services import clients as client_service
-from authserver.services.accounts import NewUser, create_user
+from authserver.services.accounts import NewUser, create_user, set_user_disabled
 from authserver.services.envelope import DecryptionError
 from authserver.services.errors import InvalidInput, NotFound, ServiceError
 from authserver.services.keys import SUPPORTED_ALGS, KeyManager, key_state
-from authserver.services.tenants import create_tenant, get_tenant
-from authserver.settings import SettingsError
+from authserver.services.tenants import create_tenant, get_tenant, update_tenant
+from authserver.settings import SettingsError, parse_duration
 from authserver.storage import migrate
 from authserver.storage.models import Tenant
 from authserver.storage.repositories import (
@@ -39,6 +39,19 @@ from authserver.storage.repositories import (
 )
 
 ACTOR = "cli"
+
+
+class DurationType(click.ParamType):
+    name = "duration"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+        try:
+            return parse_duration(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
+DURATION = DurationType()
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 tenant_option = click.option("--tenant", "tenant_slug", required=True, metavar="SLUG",
                              help="Tenant slug.")
@@ -79,7 +92,10 @@ def tenant_view(rt: Runtime, tenant: Tenant) -> dict[str, Any]:
         "slug": tenant.slug,
         "display_name": tenant.display_name,
         "issuer": issuer,
+        "discovery": f"{issuer}/.well-known/openid-configuration",
         "jwks_uri": f"{issuer}/jwks",
+        "refresh_token_idle_ttl": tenant.refresh_token_idle_ttl,
+        "refresh_token_absolute_ttl": tenant.refresh_token_absolute_ttl,
         "created_at": tenant.created_at.isoformat(),
     }
 
@@ -133,6 +149,24 @@ def tenant_create(slug: str, name: str | None, as_json: bool) -> None:
         row = create_tenant(session, rt.master_key, rt.key_timing, slug, name, ACTOR, rt.clock())
         view = tenant_view(rt, row)
     emit(as_json, view, lambda: click.echo(f"created tenant {slug}; issuer {view['issuer']}"))
+
+
+@tenant.command("update")
+@click.argument("slug")
+@click.option("--name", help="New display name.")
+@click.option("--refresh-token-idle-ttl", type=DURATION, metavar="DURATION",
+              help="Refresh token idle limit for this tenant's clients.")
+@click.option("--refresh-token-absolute-ttl", type=DURATION, metavar="DURATION",
+              help="Refresh token absolute limit for this tenant's clients.")
+@json_option
+def tenant_update(slug: str, name: str | None, refresh_token_idle_ttl: int | None,
+                  refresh_token_absolute_ttl: int | None, as_json: bool) -> None:
+    """Change a tenant's display name or refresh token limits."""
+    with unit_of_work() as (rt, session):
+        row = update_tenant(session, slug, name, refresh_token_idle_ttl,
+                            refresh_token_absolute_ttl, ACTOR)
+        view = tenant_view(rt, row)
+    emit(as_json, view, lambda: click.echo(f"updated tenant {slug}"))
 
 
 @tenant.command("list")
@@ -198,20 +232,30 @@ def _load_jwks(path: str | None) -> dict[str, Any] | None:
 @click.option("--no-state", "no_state", is_flag=True, help="Do not require the state parameter.")
 @click.option("--id-token-alg", type=click.Choice(SUPPORTED_ALGS), default="RS256",
               show_default=True, help="ID token signing algorithm.")
+@click.option("--access-token-alg", type=click.Choice(SUPPORTED_ALGS), default="ES256",
+              show_default=True, help="Access token signing algorithm.")
+@click.option("--refresh-token-idle-ttl", type=DURATION, metavar="DURATION",
+              help="Refresh token idle limit for this client (default: tenant's, else 7d).")
+@click.option("--refresh-token-absolute-ttl", type=DURATION, metavar="DURATION",
+              help="Refresh token absolute limit for this client (default: tenant's, else 30d).")
 @click.option("--client-id", help="Choose the client_id (default: random).")
 @json_option
 def client_create(tenant_slug: str, name: str, public: bool, grant_types: tuple[str, ...],
                   redirect_uris: tuple[str, ...], logout_uris: tuple[str, ...], scope: str,
                   auth_method: str | None, jwks_path: str | None, jwks_uri: str | None,
                   first_party: bool, no_pkce: bool, no_state: bool, id_token_alg: str,
-                  client_id: str | None, as_json: bool) -> None:
+                  access_token_alg: str, refresh_token_idle_ttl: int | None,
+                  refresh_token_absolute_ttl: int | None, client_id: str | None,
+                  as_json: bool) -> None:
     """Register a client; a generated secret is printed once and stored only as a hash."""
     spec = client_service.ClientSpec(
         name=name, public=public, grant_types=grant_types, redirect_uris=redirect_uris,
         post_logout_redirect_uris=logout_uris, scopes=scope.split(), auth_method=auth_method,
         first_party=first_party, require_pkce=not no_pkce, require_state=not no_state,
-        id_token_alg=id_token_alg, jwks=_load_jwks(jwks_path), jwks_uri=jwks_uri,
-        client_id=client_id,
+        id_token_alg=id_token_alg, access_token_alg=access_token_alg,
+        jwks=_load_jwks(jwks_path), jwks_uri=jwks_uri, client_id=client_id,
+        refresh_token_idle_ttl=refresh_token_idle_ttl,
+        refresh_token_absolute_ttl=refresh_token_absolute_ttl,
     )
     with unit_of_work() as (_rt, session):
         row = get_tenant(session, tenant_slug)
@@ -304,6 +348,30 @@ def user_create(tenant_slug: str, email: str, username: str | None, given_name: 
                               new, ACTOR, rt.clock())
         out = {"sub": created.sub, "email": created.email}
     emit(as_json, out, lambda: click.echo(f"created user {out['email']} (sub {out['sub']})"))
+
+
+@user.command("disable")
+@tenant_option
+@click.option("--email", required=True)
+def user_disable(tenant_slug: str, email: str) -> None:
+    """Stop a user signing in; ends their sessions and refresh tokens."""
+    with unit_of_work() as (rt, session):
+        row = get_tenant(session, tenant_slug)
+        set_user_disabled(UserRepository(session, row.id), AuditRepository(session, row.id),
+                          email, True, ACTOR, rt.clock())
+    click.echo(f"disabled {email}")
+
+
+@user.command("enable")
+@tenant_option
+@click.option("--email", required=True)
+def user_enable(tenant_slug: str, email: str) -> None:
+    """Let a disabled user sign in again (their old sessions stay ended)."""
+    with unit_of_work() as (rt, session):
+        row = get_tenant(session, tenant_slug)
+        set_user_disabled(UserRepository(session, row.id), AuditRepository(session, row.id),
+                          email, False, ACTOR, rt.clock())
+    click.echo(f"enabled {email}")
 
 
 def _read_password() -> str:
@@ -403,12 +471,14 @@ def keys_revoke(tenant_slug: str, kid: str) -> None:
 @click.option("--bind", default="127.0.0.1:8000", show_default=True)
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 256), default=4, show_default=True)
-def serve(bind: str, workers: int, threads: int) -> None:
+@click.option("--access-log/--no-access-log", default=True, show_default=True,
+              help="One line per request on stdout (paths only, never query strings).")
+def serve(bind: str, workers: int, threads: int, access_log: bool) -> None:
     """Serve under gunicorn (gthread workers keep connections alive)."""
     from authserver.serve import serve as run_server
 
     _runtime()  # validate settings and the master key before forking workers
-    run_server(bind=bind, workers=workers, threads=threads)
+    run_server(bind=bind, workers=workers, threads=threads, access_log=access_log)
 
 
 @cli.command()

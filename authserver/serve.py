@@ -23,7 +23,7 @@ class _Server(BaseApplication):  # type: ignore[misc]
         return app
 
 
-def serve(bind: str, workers: int, threads: int) -> None:
+def serve(bind: str, workers: int, threads: int, access_log: bool = True) -> None:
     _Server({
         "bind": bind,
         "workers": workers,
@@ -31,7 +31,7 @@ def serve(bind: str, workers: int, threads: int) -> None:
         # gthread keeps client connections alive between requests.
         "worker_class": "gthread",
         "keepalive": 5,
-        "accesslog": "-",
+        "accesslog": "-" if access_log else None,
         # The request line carries authorization codes in query strings: log path only.
         "access_log_format": '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms',
         "graceful_timeout": 20,

@@ -34,6 +34,7 @@ class ClientRecord:
     require_pkce: bool
     require_state: bool
     id_token_signed_response_alg: str
+    access_token_signed_response_alg: str = "ES256"
     jwks: Mapping[str, Any] | None = None
     refresh_token_idle_ttl: int | None = None
     refresh_token_absolute_ttl: int | None = None

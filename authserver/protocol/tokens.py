@@ -18,7 +18,6 @@ from authserver.protocol import jws
 from authserver.protocol.ports import ClientRecord, GrantRecord, SigningKeys
 
 ACCESS_TOKEN_TYP = "at+jwt"
-DEFAULT_ACCESS_TOKEN_ALG = "ES256"
 _HASH_FOR_ALG = {"ES256": hashlib.sha256, "RS256": hashlib.sha256, "PS256": hashlib.sha256,
                  "EdDSA": hashlib.sha512}
 
@@ -94,7 +93,7 @@ class TokenMinter:
             claims["scope"] = scope
         if user_context:
             claims.update(user_context)
-        token = self.sign(claims, DEFAULT_ACCESS_TOKEN_ALG, ACCESS_TOKEN_TYP)
+        token = self.sign(claims, client.access_token_signed_response_alg, ACCESS_TOKEN_TYP)
         return token, jti, ttl
 
     def id_token(self, client: ClientRecord, grant: GrantRecord, sub: str, now: dt.datetime,

@@ -7,9 +7,11 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from authserver.services.errors import Conflict, InvalidInput
+from sqlalchemy import update
+
+from authserver.services.errors import Conflict, InvalidInput, NotFound
 from authserver.services.passwords import hash_password, password_problem
-from authserver.storage.models import User
+from authserver.storage.models import LoginSession, User
 from authserver.storage.repositories import AuditRepository, UserRepository
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]+$")
@@ -61,4 +63,20 @@ def create_user(repo: UserRepository, audit: AuditRepository, new: NewUser, acto
         password_changed_at=now if new.password is not None else None,
     ))
     audit.record(actor, "user.created", user.sub)
+    return user
+
+
+def set_user_disabled(repo: UserRepository, audit: AuditRepository, email: str, disabled: bool,
+                      actor: str, now: dt.datetime) -> User:
+    """Disable or enable a user; disabling ends every session (and so their refresh tokens,
+    which die with the user anyway)."""
+    user = repo.by_email(normalise_email(email))
+    if user is None:
+        raise NotFound(f"no user {email!r} in this tenant")
+    user.disabled = disabled
+    if disabled:
+        repo.session.execute(update(LoginSession).where(
+            LoginSession.tenant_id == repo.tenant_id, LoginSession.user_id == user.id,
+            LoginSession.ended_at.is_(None)).values(ended_at=now))
+    audit.record(actor, "user.disabled" if disabled else "user.enabled", user.sub)
     return user

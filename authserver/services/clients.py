@@ -42,6 +42,9 @@ class ClientSpec:
     require_pkce: bool = True
     require_state: bool = True
     id_token_alg: str = "RS256"
+    access_token_alg: str = "ES256"
+    refresh_token_idle_ttl: int | None = None
+    refresh_token_absolute_ttl: int | None = None
     jwks: dict[str, Any] | None = field(default=None)
     jwks_uri: str | None = None
     client_id: str | None = None
@@ -132,6 +135,14 @@ def _choose_grant_types(spec: ClientSpec) -> list[str]:
     return grants
 
 
+def _check_refresh_limits(idle: int | None, absolute: int | None) -> None:
+    for name, value in (("refresh_token_idle_ttl", idle), ("refresh_token_absolute_ttl", absolute)):
+        if value is not None and value <= 0:
+            raise InvalidInput(name, "must be a positive number of seconds")
+    if idle is not None and absolute is not None and idle > absolute:
+        raise InvalidInput("refresh_token_idle_ttl", "must not exceed the absolute limit")
+
+
 def register_client(repo: ClientRepository, audit: AuditRepository, spec: ClientSpec,
                     actor: str) -> RegisteredClient:
     name = spec.name.strip()
@@ -144,8 +155,11 @@ def register_client(repo: ClientRepository, audit: AuditRepository, spec: Client
         raise Conflict(f"client {client_id!r} already exists in this tenant")
     method = _choose_auth_method(spec)
     grants = _choose_grant_types(spec)
-    if spec.id_token_alg not in SUPPORTED_ALGS:
-        raise InvalidInput("id_token_alg", f"must be one of {', '.join(SUPPORTED_ALGS)}")
+    for name, alg in (("id_token_alg", spec.id_token_alg),
+                      ("access_token_alg", spec.access_token_alg)):
+        if alg not in SUPPORTED_ALGS:
+            raise InvalidInput(name, f"must be one of {', '.join(SUPPORTED_ALGS)}")
+    _check_refresh_limits(spec.refresh_token_idle_ttl, spec.refresh_token_absolute_ttl)
     if spec.jwks_uri is not None and urlsplit(spec.jwks_uri).scheme != "https":
         raise InvalidInput("jwks_uri", "must be an https URL")
     redirect_uris = [validate_redirect_uri(u, "redirect_uri", spec.public)
@@ -161,7 +175,10 @@ def register_client(repo: ClientRepository, audit: AuditRepository, spec: Client
         first_party=spec.first_party,
         # RFC 9700 §2.1.1: PKCE is mandatory for public clients, whatever was asked.
         require_pkce=spec.require_pkce or spec.public, require_state=spec.require_state,
-        id_token_signed_response_alg=spec.id_token_alg, jwks=spec.jwks, jwks_uri=spec.jwks_uri,
+        id_token_signed_response_alg=spec.id_token_alg,
+        access_token_signed_response_alg=spec.access_token_alg, jwks=spec.jwks,
+        jwks_uri=spec.jwks_uri, refresh_token_idle_ttl=spec.refresh_token_idle_ttl,
+        refresh_token_absolute_ttl=spec.refresh_token_absolute_ttl,
     ))
     audit.record(actor, "client.created", client.client_id, name=name, public=spec.public,
                  grant_types=grants)
@@ -183,5 +200,8 @@ def client_summary(client: Client) -> dict[str, Any]:
         "require_pkce": client.require_pkce,
         "require_state": client.require_state,
         "id_token_signed_response_alg": client.id_token_signed_response_alg,
+        "access_token_signed_response_alg": client.access_token_signed_response_alg,
+        "refresh_token_idle_ttl": client.refresh_token_idle_ttl,
+        "refresh_token_absolute_ttl": client.refresh_token_absolute_ttl,
         "created_at": client.created_at.isoformat() if client.created_at else None,
     }

@@ -68,6 +68,27 @@ def create_tenant(session: Session, master_key: bytes, timing: KeyTiming, slug: 
     return tenant
 
 
+def update_tenant(session: Session, slug: str, display_name: str | None,
+                  refresh_idle: int | None, refresh_absolute: int | None, actor: str) -> Tenant:
+    tenant = get_tenant(session, slug)
+    if display_name is not None:
+        name = display_name.strip()
+        if not name or len(name) > 200:
+            raise InvalidInput("name", "must be 1-200 characters")
+        tenant.display_name = name
+    if refresh_idle is not None:
+        tenant.refresh_token_idle_ttl = refresh_idle
+    if refresh_absolute is not None:
+        tenant.refresh_token_absolute_ttl = refresh_absolute
+    idle, absolute = tenant.refresh_token_idle_ttl, tenant.refresh_token_absolute_ttl
+    if idle is not None and absolute is not None and idle > absolute:
+        raise InvalidInput("refresh_token_idle_ttl", "must not exceed the absolute limit")
+    AuditRepository(session, tenant.id).record(
+        actor, "tenant.updated", slug, display_name=tenant.display_name,
+        refresh_token_idle_ttl=idle, refresh_token_absolute_ttl=absolute)
+    return tenant
+
+
 def get_tenant(session: Session, slug: str) -> Tenant:
     tenant = TenantRepository(session).by_slug(slug)
     if tenant is None:

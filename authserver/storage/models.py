@@ -127,6 +127,8 @@ class Client(Base):
     require_pkce: Mapped[bool] = mapped_column(Boolean, default=True)
     require_state: Mapped[bool] = mapped_column(Boolean, default=True)
     id_token_signed_response_alg: Mapped[str] = mapped_column(String(16), default="RS256")
+    access_token_signed_response_alg: Mapped[str] = mapped_column(
+        String(16), default="ES256", server_default="ES256")
     jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     jwks_uri: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

@@ -196,3 +196,50 @@ def test_demo_creates_its_data_once_and_prints_fresh_credentials(cli: Cli) -> No
 def test_an_unmigrated_database_gives_a_clear_error(cli: Cli, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("AUTHSERVER_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     refused(cli("tenant", "list"), "authserver db upgrade")
+
+
+def test_tenant_update_sets_refresh_limits(cli: Cli) -> None:
+    ok(cli("tenant", "create", "acme"))
+    view = json.loads(ok(cli("tenant", "update", "acme", "--name", "Acme Inc",
+                             "--refresh-token-idle-ttl", "1d", "--refresh-token-absolute-ttl",
+                             "14d", "--json")).out)
+    assert view["display_name"] == "Acme Inc"
+    assert (view["refresh_token_idle_ttl"], view["refresh_token_absolute_ttl"]) == (86400,
+                                                                                   14 * 86400)
+    refused(cli("tenant", "update", "acme", "--refresh-token-idle-ttl", "30d"),
+            "must not exceed the absolute limit")
+    refused(cli("tenant", "update", "acme", "--refresh-token-idle-ttl", "soon"),
+            "duration", status=2)
+    refused(cli("tenant", "update", "nope", "--name", "x"), "no tenant 'nope'")
+
+
+def test_client_token_algorithms_and_refresh_limits(cli: Cli) -> None:
+    ok(cli("tenant", "create", "acme"))
+    cid = json.loads(ok(cli(
+        "client", "create", "--tenant", "acme", "--name", "RS", "--redirect-uri",
+        "https://app.example/cb", "--access-token-alg", "RS256", "--id-token-alg", "PS256",
+        "--refresh-token-idle-ttl", "2h", "--refresh-token-absolute-ttl", "1d",
+        "--json")).out)["client_id"]
+    shown = json.loads(ok(cli("client", "show", "--tenant", "acme", cid, "--json")).out)
+    assert shown["access_token_signed_response_alg"] == "RS256"
+    assert shown["id_token_signed_response_alg"] == "PS256"
+    assert (shown["refresh_token_idle_ttl"], shown["refresh_token_absolute_ttl"]) == (7200,
+                                                                                     86400)
+    refused(cli("client", "create", "--tenant", "acme", "--name", "X", "--redirect-uri",
+                "https://app.example/cb", "--refresh-token-idle-ttl", "2d",
+                "--refresh-token-absolute-ttl", "1d"), "must not exceed the absolute limit")
+
+
+def test_user_disable_ends_sessions_and_enable_restores(cli: Cli, database: Database) -> None:
+    ok(cli("tenant", "create", "acme"))
+    ok(cli("user", "create", "--tenant", "acme", "--email", "ann@example.com",
+           "--password-stdin", stdin="long enough pw\n"))
+    assert "disabled" in ok(cli("user", "disable", "--tenant", "acme", "--email",
+                                "ann@example.com")).out
+    with database.engine.connect() as conn:
+        assert conn.execute(text("SELECT disabled FROM users")).scalar_one() in (True, 1)
+    ok(cli("user", "enable", "--tenant", "acme", "--email", "ANN@example.com"))
+    with database.engine.connect() as conn:
+        assert conn.execute(text("SELECT disabled FROM users")).scalar_one() in (False, 0)
+    refused(cli("user", "disable", "--tenant", "acme", "--email", "bob@example.com"),
+            "no user")
