@@ -20,6 +20,7 @@ from flask.testing import FlaskClient
 from jwcrypto.jwk import JWK
 from jwcrypto.jws import JWS
 from sqlalchemy import select, update
+from werkzeug.datastructures import MultiDict
 
 from authserver.runtime import Runtime
 from authserver.services.accounts import NewUser, create_user
@@ -128,7 +129,7 @@ def client_credentials(http: FlaskClient, world: World, scope: str | None = None
     data += [("resource", r) for r in resources]
     headers = basic(client_id or world.service_id,
                     secret if secret is not None else world.service_secret)
-    return http.post(TOKEN, data=data, headers=headers)
+    return http.post(TOKEN, data=MultiDict(data), headers=headers)
 
 
 def refresh(http: FlaskClient, refresh_token: str, client_id: str = "web",
