@@ -42,6 +42,10 @@ class Progress:
 def login_too_old(request: AuthorizationRequest, session: SignedIn, now: dt.datetime) -> bool:
     if request.max_age is None:
         return False
+    if request.max_age == 0:
+        # max_age=0 is effectively prompt=login (openid/connect issue #993), even when the
+        # last sign-in was in this same second.
+        return True
     return (now - session.auth_time).total_seconds() > request.max_age
 
 
