@@ -15,7 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives import hashes, serialization
+from cryptography.hazmat.primitives.asymmetric import ec, padding
+from cryptography.hazmat.primitives.asymmetric.utils import decode_dss_signature
 from flask.testing import FlaskClient
 from jwcrypto.jwk import JWK
 from jwcrypto.jws import JWS
@@ -320,6 +322,17 @@ class ClientKey:
         key = self.jwk.get_op_key("verify")
         return bytes(key.public_bytes(serialization.Encoding.PEM,
                                       serialization.PublicFormat.SubjectPublicKeyInfo))
+
+    def sign_raw(self, header: Mapping[str, Any], claims: Mapping[str, Any]) -> str:
+        """Sign exactly ``header`` (no checks at all), with ``cryptography`` directly."""
+        signing_input = f"{b64url_json(header)}.{b64url_json(claims)}".encode()
+        key = self.jwk.get_op_key("sign")
+        if self.alg == "ES256":
+            r, s = decode_dss_signature(key.sign(signing_input, ec.ECDSA(hashes.SHA256())))
+            signature = r.to_bytes(32, "big") + s.to_bytes(32, "big")
+        else:
+            signature = key.sign(signing_input, padding.PKCS1v15(), hashes.SHA256())
+        return f"{signing_input.decode()}.{b64url(signature)}"
 
     def sign(self, claims: Mapping[str, Any], header: Mapping[str, Any] | None = None) -> str:
         protected = {"alg": self.alg, "kid": self.kid, "typ": "JWT", **(header or {})}
