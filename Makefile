@@ -21,7 +21,11 @@ $(VENV)/.installed-test: $(VENV)/.installed setup.cfg verifier/setup.cfg
 	touch $@
 
 install: $(VENV)/.installed
-install-test: $(VENV)/.installed-test
+install-test: $(VENV)/.installed-test tests/web/rp/node_modules/.package-lock.json
+
+# The browser test's relying party (openid-client), pinned by its package-lock.json.
+tests/web/rp/node_modules/.package-lock.json: tests/web/rp/package.json tests/web/rp/package-lock.json
+	cd tests/web/rp && npm ci --no-audit --no-fund && touch node_modules/.package-lock.json
 
 system-deps:
 	@missing=""; for p in $(SYSTEM_PACKAGES); do \
