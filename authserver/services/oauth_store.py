@@ -115,14 +115,21 @@ class SqlTokenStore:
 
     def revoke_grant_of_code(self, code_digest: str, reason: str, now: dt.datetime) -> None:
         with self.database.session() as session:
+            # Conditional, like create_grant's link: a read-then-write here could overwrite
+            # a grant_id linked concurrently, leaving that grant live and unrevocable.
+            marked = session.execute(
+                update(AuthorizationCode)
+                .where(AuthorizationCode.tenant_id == self.tenant_id,
+                       AuthorizationCode.code_digest == code_digest,
+                       AuthorizationCode.grant_id.is_(None))
+                .values(grant_id=REPLAYED)
+            ).rowcount
             code = session.scalar(select(AuthorizationCode).where(
                 AuthorizationCode.tenant_id == self.tenant_id,
                 AuthorizationCode.code_digest == code_digest))
             if code is None:
                 return
-            if code.grant_id is None:
-                code.grant_id = REPLAYED
-            elif code.grant_id != REPLAYED:
+            if marked != 1 and code.grant_id not in (None, REPLAYED):
                 self._revoke(session, code.grant_id, reason, now)
             AuditRepository(session, self.tenant_id).record(
                 f"client:{code.client_id}", "token.code_replayed", code.grant_id)

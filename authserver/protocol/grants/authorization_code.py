@@ -71,7 +71,11 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             absolute_expires_at=now + limits.absolute,
         )
         if not ctx.store.create_grant(grant, record.code_digest, now):
-            raise InvalidGrantError("Invalid 'code' in request.")
+            # A replay of this code was seen between our burning it and now: this request
+            # was still the first use, so it is answered, as in the sequential case, but
+            # the grant is stored revoked and nothing issued from it works.
+            log.warning("authorization code replayed during its redemption by client %s",
+                        self.client.client_id)
         body = issue_user_tokens(ctx, self.client, grant, user, record.scope, now,
                                  nonce=record.nonce)
         return 200, body, []
