@@ -155,10 +155,10 @@ def register_client(repo: ClientRepository, audit: AuditRepository, spec: Client
         raise Conflict(f"client {client_id!r} already exists in this tenant")
     method = _choose_auth_method(spec)
     grants = _choose_grant_types(spec)
-    for name, alg in (("id_token_alg", spec.id_token_alg),
-                      ("access_token_alg", spec.access_token_alg)):
+    for field_name, alg in (("id_token_alg", spec.id_token_alg),
+                            ("access_token_alg", spec.access_token_alg)):
         if alg not in SUPPORTED_ALGS:
-            raise InvalidInput(name, f"must be one of {', '.join(SUPPORTED_ALGS)}")
+            raise InvalidInput(field_name, f"must be one of {', '.join(SUPPORTED_ALGS)}")
     _check_refresh_limits(spec.refresh_token_idle_ttl, spec.refresh_token_absolute_ttl)
     if spec.jwks_uri is not None and urlsplit(spec.jwks_uri).scheme != "https":
         raise InvalidInput("jwks_uri", "must be an https URL")

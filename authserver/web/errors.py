@@ -1,20 +1,32 @@
-"""Error rendering: plain JSON for every HTTP error, never a stack trace."""
+"""Error rendering: a plain-language page for browsers, JSON for everything else, and
+never a stack trace."""
 
 from __future__ import annotations
 
 import logging
 
-from flask import Flask, jsonify
+from flask import Flask, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, InternalServerError
+
+from authserver.web.security import page_headers
 
 log = logging.getLogger(__name__)
 
 
+def _wants_html() -> bool:
+    # Browsers ask for text/html first; API clients send */* or application/json.
+    return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
+
+
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
     code = exc.code or 500
+    description = exc.description or exc.name
+    if _wants_html():
+        html = render_template("error.html", description=description)
+        return page_headers(Response(html, status=code, mimetype="text/html"))
     error = "not_found" if code == 404 else ("invalid_request" if code < 500 else "server_error")
-    response = jsonify(error=error, error_description=exc.description or exc.name)
+    response = jsonify(error=error, error_description=description)
     response.status_code = code
     if code == 405 and exc.get_response().headers.get("Allow"):
         response.headers["Allow"] = exc.get_response().headers["Allow"]

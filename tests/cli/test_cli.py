@@ -69,6 +69,7 @@ def test_confidential_client_secret_is_shown_once_and_stored_as_a_digest(
     shown = ok(cli("client", "show", "--tenant", "acme", out["client_id"], "--json")).out
     assert secret not in shown and "digest" not in shown, "show must never print the secret"
     assert json.loads(shown)["redirect_uris"] == ["https://app.example/cb"]
+    assert json.loads(shown)["name"] == "Web", "the registered name must be kept"
 
 
 def test_public_and_client_credentials_clients(cli: Cli) -> None:

@@ -54,7 +54,7 @@ def make_verifier(server: LiveServer) -> Verifier:
                     cache_options={"min_ttl": 1, "default_ttl": 1, "refetch_interval": 0.2})
 
 
-def eventually(condition, what: str, limit: float = 15.0) -> None:  # type: ignore[no-untyped-def]
+def eventually(condition, what: str, limit: float = 30.0) -> None:  # type: ignore[no-untyped-def]
     deadline = time.monotonic() + limit
     while not condition():
         assert time.monotonic() < deadline, f"gave up waiting: {what}"
