@@ -99,9 +99,6 @@ def test_consent_is_per_client(http, world):
     assert page_kind(html) == "consent", "consent to one client must not cover another"
 
 
-@pytest.mark.xfail(strict=True, reason="BUG: services/clients.py register_client reuses `name` "
-                   "as the loop variable of the alg check, so every client is stored with the "
-                   "name 'access_token_alg'")
 def test_consent_page_names_the_client(http, world):
     _, html = consent_page(http, params())
     assert "Allow Web?" in html, "the consent page must name the application asking"
