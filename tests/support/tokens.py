@@ -202,7 +202,8 @@ def user_tokens(http: FlaskClient, world: World, client_id: str = "web",
     if client_id == "web" and secret is None:
         secret = world.web_secret
     code, verifier, request = user_code(http, world, client_id, **params)
-    body = expect_tokens(exchange(http, code, verifier, client_id, secret), "code exchange")
+    body = expect_tokens(exchange(http, code, verifier, client_id, secret,
+                                  redirect_uri=request["redirect_uri"]), "code exchange")
     return UserTokens(body, verifier, request)
 
 
