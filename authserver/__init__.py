@@ -18,8 +18,9 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
     """Composition root: build the runtime (settings, database, keys) and the Flask app."""
     runtime = runtime or build_runtime(settings)
     if not logging.getLogger().handlers:
-        logging.basicConfig(level=runtime.settings.log_level,
-                            format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+        logging.basicConfig(format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    # Set on our logger, not the root: the CLI configures the root before the app exists.
+    logging.getLogger("authserver").setLevel(runtime.settings.log_level)
     app = Flask(__name__, instance_path=str(runtime.settings.instance_path.resolve()),
                 template_folder="web/templates", static_folder="web/static")
     app.config.update(

@@ -123,6 +123,29 @@ def db_upgrade() -> None:
                + ("; created tenant 'default'" if created else ""))
 
 
+@db.command("purge")
+def db_purge() -> None:
+    """Delete expired codes, grants, sessions, revocation records and keys (run from cron)."""
+    from authserver.services.oauth_store import SqlTokenStore
+
+    rt = _runtime()
+    now = rt.clock()
+    totals: dict[str, int] = {}
+    with rt.database.session() as session:
+        tenants = list(TenantRepository(session).all())
+        for row in tenants:
+            totals["signing_keys"] = (totals.get("signing_keys", 0)
+                                      + _key_manager(rt, session, row).purge_expired(now))
+    settings = rt.settings
+    for row in tenants:
+        store = SqlTokenStore(rt.database, row.id,
+                              dt.timedelta(seconds=settings.session_idle_ttl),
+                              dt.timedelta(seconds=settings.session_absolute_ttl))
+        for table, count in store.purge_expired(now).items():
+            totals[table] = totals.get(table, 0) + count
+    click.echo(", ".join(f"{table}: {count}" for table, count in sorted(totals.items())))
+
+
 @db.command("current")
 def db_current() -> None:
     """Show the schema revision the database is at."""
@@ -257,10 +280,13 @@ def client_create(tenant_slug: str, name: str, public: bool, grant_types: tuple[
         refresh_token_idle_ttl=refresh_token_idle_ttl,
         refresh_token_absolute_ttl=refresh_token_absolute_ttl,
     )
-    with unit_of_work() as (_rt, session):
+    with unit_of_work() as (rt, session):
         row = get_tenant(session, tenant_slug)
         registered = client_service.register_client(
             ClientRepository(session, row.id), AuditRepository(session, row.id), spec, ACTOR)
+        # A client may choose an algorithm the tenant has no key for yet (PS256, EdDSA).
+        _key_manager(rt, session, row).ensure_defaults(
+            rt.clock(), ACTOR, algs=sorted({id_token_alg, access_token_alg}))
         out: dict[str, Any] = {"client_id": registered.client.client_id}
         if registered.client_secret is not None:
             out["client_secret"] = registered.client_secret

@@ -6,6 +6,8 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from sqlalchemy.exc import IntegrityError
+
 from authserver.services.client_directory import ClientDirectoryCache
 from authserver.services.keyring import KeyRing
 from authserver.services.keys import KeyTiming
@@ -52,9 +54,13 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
 
 def ensure_default_tenant(runtime: Runtime, actor: str) -> bool:
     """Create the ``default`` tenant if missing; True when it was created."""
-    with runtime.database.session() as session:
-        if TenantRepository(session).by_slug(DEFAULT_TENANT) is not None:
-            return False
-        create_tenant(session, runtime.master_key, runtime.key_timing, DEFAULT_TENANT,
-                      "Default", actor, runtime.clock())
-        return True
+    try:
+        with runtime.database.session() as session:
+            if TenantRepository(session).by_slug(DEFAULT_TENANT) is not None:
+                return False
+            create_tenant(session, runtime.master_key, runtime.key_timing, DEFAULT_TENANT,
+                          "Default", actor, runtime.clock())
+            return True
+    except IntegrityError:
+        # Another `db upgrade` (say, a second replica starting) created it first.
+        return False

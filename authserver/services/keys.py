@@ -208,8 +208,13 @@ class KeyManager:
         was_signing = key_state(key, now) == "active"
         key.revoked_at = now
         self.audit.record(actor, "key.revoked", kid, alg=key.alg)
-        if was_signing and signing_key_for(self.repo.all(), key.alg, now) is None:
-            return self.create(key.alg, now, actor)
+        keys = self.repo.all()
+        if was_signing and signing_key_for(keys, key.alg, now) is None:
+            replacement = self.create(key.alg, now, actor)
+            pending = [k for k in keys if k.alg == key.alg and key_state(k, now) == "published"]
+            if pending:  # a scheduled rotation still takes over at its time
+                self._retire(replacement, min(k.activates_at for k in pending))
+            return replacement
         return None
 
     def purge_expired(self, now: dt.datetime) -> int:

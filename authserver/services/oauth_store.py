@@ -80,11 +80,21 @@ class SqlAssertionReplayGuard:
 
 
 class SqlTokenStore:
-    """TokenStore for one tenant."""
+    """TokenStore for one tenant.
 
-    def __init__(self, database: Database, tenant_id: int) -> None:
+    A grant that is not ``offline_access`` lives only as long as the sign-in session it
+    came from: ended, idle past ``session_idle`` or older than ``session_absolute``.
+    Using its refresh token counts as activity on that session (as Keycloak does), so an
+    app that keeps refreshing keeps the session from idling out.
+    """
+
+    def __init__(self, database: Database, tenant_id: int,
+                 session_idle: dt.timedelta = dt.timedelta(minutes=30),
+                 session_absolute: dt.timedelta = dt.timedelta(hours=12)) -> None:
         self.database = database
         self.tenant_id = tenant_id
+        self.session_idle = session_idle
+        self.session_absolute = session_absolute
 
     # --- authorization codes
     def save_code(self, **values: Any) -> None:
@@ -185,12 +195,22 @@ class SqlTokenStore:
 
     def consume_refresh_token(self, digest: str, now: dt.datetime) -> bool:
         with self.database.session() as session:
-            return session.execute(
+            won = session.execute(
                 update(RefreshToken)
                 .where(RefreshToken.tenant_id == self.tenant_id,
                        RefreshToken.token_digest == digest, RefreshToken.used_at.is_(None))
                 .values(used_at=now)
             ).rowcount == 1
+            if won:
+                sid = session.scalar(
+                    select(Grant.sid).join(RefreshToken, Grant.grant_id == RefreshToken.grant_id)
+                    .where(RefreshToken.tenant_id == self.tenant_id,
+                           RefreshToken.token_digest == digest, Grant.offline.is_(False)))
+                if sid is not None:
+                    session.execute(update(LoginSession).where(
+                        LoginSession.tenant_id == self.tenant_id, LoginSession.sid == sid,
+                        LoginSession.ended_at.is_(None)).values(last_seen_at=now))
+            return won
 
     def revoke_grant(self, grant_id: str, reason: str, now: dt.datetime) -> None:
         with self.database.session() as session:
@@ -246,11 +266,25 @@ class SqlTokenStore:
             return session.scalar(select(RevokedToken.id).where(
                 RevokedToken.tenant_id == self.tenant_id, RevokedToken.jti == jti)) is not None
 
-    def purge_expired(self, now: dt.datetime) -> None:
+    def purge_expired(self, now: dt.datetime) -> dict[str, int]:
+        """Delete rows that can no longer matter; returns counts per table."""
+        counts: dict[str, int] = {}
         with self.database.session() as session:
             for model in (AuthorizationCode, RevokedToken, UsedAssertion, IssuedAccessToken):
-                session.execute(delete(model).where(model.tenant_id == self.tenant_id,
-                                                    model.expires_at < now))
+                counts[model.__tablename__] = session.execute(delete(model).where(
+                    model.tenant_id == self.tenant_id, model.expires_at < now)).rowcount
+            # Grants past their absolute limit take their refresh tokens with them (cascade
+            # is not relied on: SQLite only cascades with foreign keys on).
+            dead = select(Grant.grant_id).where(Grant.tenant_id == self.tenant_id,
+                                                Grant.absolute_expires_at < now)
+            counts["refresh_tokens"] = session.execute(delete(RefreshToken).where(
+                RefreshToken.grant_id.in_(dead))).rowcount
+            counts["grants"] = session.execute(delete(Grant).where(
+                Grant.tenant_id == self.tenant_id, Grant.absolute_expires_at < now)).rowcount
+            counts["login_sessions"] = session.execute(delete(LoginSession).where(
+                LoginSession.tenant_id == self.tenant_id,
+                LoginSession.created_at < now - self.session_absolute)).rowcount
+        return counts
 
     # --- helpers
     def _grant_live(self, session: Session, grant: Grant, now: dt.datetime) -> bool:
@@ -262,7 +296,9 @@ class SqlTokenStore:
             return True
         login = session.scalar(select(LoginSession).where(
             LoginSession.tenant_id == self.tenant_id, LoginSession.sid == grant.sid))
-        return login is not None and login.ended_at is None
+        return (login is not None and login.ended_at is None
+                and now - login.last_seen_at <= self.session_idle
+                and now - login.created_at <= self.session_absolute)
 
     def _revoke(self, session: Session, grant_id: str, reason: str, now: dt.datetime) -> None:
         grant = session.scalar(select(Grant).where(Grant.tenant_id == self.tenant_id,

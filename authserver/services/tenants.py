@@ -55,10 +55,17 @@ def create_tenant(session: Session, master_key: bytes, timing: KeyTiming, slug: 
     tenants = TenantRepository(session)
     if tenants.by_slug(slug) is not None:
         raise Conflict(f"tenant {slug!r} already exists")
+    key_id = envelope.key_id(master_key)
+    others = {t.master_key_id for t in tenants.all()}
+    if others and key_id not in others:
+        # One database, one master key: a tenant wrapped under a stray key would be
+        # unreadable by every correctly configured instance.
+        raise Conflict(f"the configured master key ({key_id}) is not the one this database "
+                       f"uses ({', '.join(sorted(others))})")
     tenant = tenants.add(Tenant(
         slug=slug, display_name=name,
         wrapped_data_key=envelope.wrap_data_key(master_key, envelope.new_data_key(), slug),
-        master_key_id=envelope.key_id(master_key),
+        master_key_id=key_id,
     ))
     audit = AuditRepository(session, tenant.id)
     audit.record(actor, "tenant.created", slug, display_name=name)

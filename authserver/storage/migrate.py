@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -30,10 +32,14 @@ def upgrade(database: Database, revision: str = "head") -> None:
         command.upgrade(config, revision)
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str | None:
+    """The newest migration; the scripts do not change while the process runs."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 
 def current_revision(database: Database) -> str | None:
+    # Alembic logs every context it configures at INFO; readiness probes would flood logs.
+    logging.getLogger("alembic.runtime.migration").setLevel(logging.WARNING)
     with database.engine.connect() as connection:
         return MigrationContext.configure(connection).get_current_revision()

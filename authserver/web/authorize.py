@@ -50,7 +50,7 @@ from authserver.services.consent import ConsentService
 from authserver.services.sessions import ActiveSession
 from authserver.web.context import runtime, tenant
 from authserver.web.params import query_params
-from authserver.web.redirects import authorization_response, error_page
+from authserver.web.redirects import authorization_response, error_page, form_action_for
 from authserver.web.security import check_csrf, csrf_token, page_headers
 from authserver.web.sessions import current_session, sessions, set_session_cookie
 from authserver.web.tenancy import TENANT_PREFIX
@@ -286,4 +286,5 @@ def _render_step(step: str, uid: str, authz: AuthorizationRequest, client: Clien
         templates[step], uid=uid, client=client, tenant=tenant(), active=active, scopes=scopes,
         identifier=identifier if identifier is not None else (authz.login_hint or ""),
         error=error, csrf_token=csrf_token())
-    return page_headers(Response(html, status=status, mimetype="text/html"))
+    return page_headers(Response(html, status=status, mimetype="text/html"),
+                        form_action=form_action_for(authz.redirect_uri))

@@ -17,7 +17,7 @@ from authserver.protocol import jws
 from authserver.protocol.context import TenantContext
 from authserver.protocol.ports import ClientRecord
 from authserver.web.context import tenant
-from authserver.web.redirects import error_page
+from authserver.web.redirects import error_page, form_action_for
 from authserver.web.security import check_csrf, csrf_token, page_headers
 from authserver.web.sessions import clear_session_cookie, current_session, sessions
 from authserver.web.tenancy import TENANT_PREFIX
@@ -84,7 +84,9 @@ def start_logout() -> Response:
     client = ctx.clients.get(pending["client_id"]) if pending["client_id"] else None
     html = render_template("logout.html", tenant=tenant(), active=current_session(),
                            client=client, logout_id=logout_id, csrf_token=csrf_token())
-    return page_headers(Response(html, mimetype="text/html"))
+    target = pending["target"]
+    return page_headers(Response(html, mimetype="text/html"),
+                        form_action=form_action_for(target) if target else "'self'")
 
 
 @bp.post("/logout/confirm")

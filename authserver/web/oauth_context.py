@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
 from authserver.protocol.context import TenantContext
@@ -21,15 +22,21 @@ from authserver.services.tenants import TenantInfo
 class OAuthRegistry:
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
-        self._servers: dict[int, TokenServer] = {}
+        # Keyed by the whole TenantInfo: when a tenant's settings change (seen through the
+        # tenant directory's TTL), its protocol objects are rebuilt.
+        self._servers: dict[TenantInfo, TokenServer] = {}
         self._lock = threading.Lock()
 
     def server(self, tenant: TenantInfo) -> TokenServer:
-        server = self._servers.get(tenant.id)
+        server = self._servers.get(tenant)
         if server is None:
             with self._lock:
-                server = self._servers.get(tenant.id) or TokenServer(self._context(tenant))
-                self._servers[tenant.id] = server
+                server = self._servers.get(tenant)
+                if server is None:
+                    stale = [t for t in self._servers if t.id == tenant.id]
+                    for old in stale:
+                        del self._servers[old]
+                    server = self._servers[tenant] = TokenServer(self._context(tenant))
         return server
 
     def context(self, tenant: TenantInfo) -> TenantContext:
@@ -44,7 +51,8 @@ class OAuthRegistry:
             clients=TenantClients(rt.clients, tenant.id),
             keys=TenantKeys(rt.keyring, tenant.id),
             users=SqlUserDirectory(db, tenant.id),
-            store=SqlTokenStore(db, tenant.id),
+            store=SqlTokenStore(db, tenant.id, dt.timedelta(seconds=s.session_idle_ttl),
+                                dt.timedelta(seconds=s.session_absolute_ttl)),
             replay_guard=SqlAssertionReplayGuard(db, tenant.id),
             lifetimes=Lifetimes(s.access_token_ttl, s.id_token_ttl, s.refresh_token_idle_ttl,
                                 s.refresh_token_absolute_ttl),

@@ -45,6 +45,12 @@ def _form_post(redirect_uri: str, params: list[tuple[str, str]]) -> Response:
     return response
 
 
+def form_action_for(uri: str) -> str:
+    """CSP form-action for a page whose POST answers with a redirect to ``uri``: browsers
+    apply form-action to the redirect too (CSP Level 3), so its origin must be allowed."""
+    return f"'self' {_origin(uri)}"
+
+
 def _origin(uri: str) -> str:
     parts = urlsplit(uri)
     # Private-use schemes (native apps) have no host: allow the scheme itself.

@@ -244,3 +244,24 @@ def test_user_disable_ends_sessions_and_enable_restores(cli: Cli, database: Data
         assert conn.execute(text("SELECT disabled FROM users")).scalar_one() in (False, 0)
     refused(cli("user", "disable", "--tenant", "acme", "--email", "bob@example.com"),
             "no user")
+
+
+def test_choosing_an_algorithm_without_a_key_gives_the_tenant_one(cli: Cli) -> None:
+    ok(cli("tenant", "create", "acme"))
+    ok(cli("client", "create", "--tenant", "acme", "--name", "Ed", "--grant-type",
+           "client_credentials", "--access-token-alg", "EdDSA"))
+    algs = {k["alg"] for k in json.loads(ok(cli("keys", "list", "--tenant", "acme",
+                                                "--json")).out)}
+    assert algs == {"ES256", "RS256", "EdDSA"}, f"an EdDSA key must be created: {algs}"
+
+
+def test_db_purge_reports_what_it_deleted(cli: Cli) -> None:
+    ok(cli("db", "upgrade"))
+    out = ok(cli("db", "purge")).out
+    assert "authorization_codes: 0" in out and "signing_keys: 0" in out, out
+
+
+def test_a_different_master_key_cannot_create_tenants(cli: Cli, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    ok(cli("tenant", "create", "acme"))
+    monkeypatch.setenv("AUTHSERVER_MASTER_KEY", "cd" * 32)
+    refused(cli("tenant", "create", "globex"), "is not the one this database uses")

@@ -208,3 +208,21 @@ def test_signing_key_for_prefers_the_latest_active(runtime: Runtime, clock: Cloc
     c = SigningKey(kid="c", alg="ES256", activates_at=clock() + dt.timedelta(hours=1), id=3)
     assert signing_key_for([a, b, c], "ES256", clock()).kid == "b"
     assert signing_key_for([a, b, c], "RS256", clock()) is None
+
+
+def test_revoking_during_a_scheduled_rotation_hands_over_on_schedule(
+    runtime: Runtime, clock: Clock
+) -> None:
+    tenant_id = make_tenant(runtime)
+    old = signer(runtime, tenant_id, "ES256")
+    with runtime.database.session() as session:
+        (pending,) = manager(runtime, session, tenant_id).rotate(clock(), "test", ["ES256"])
+        pending_kid, activates = pending.kid, pending.activates_at
+    with runtime.database.session() as session:
+        stopgap = manager(runtime, session, tenant_id).revoke(old, clock(), "test")
+        stopgap_kid = stopgap.kid
+    assert signer(runtime, tenant_id, "ES256") == stopgap_kid, "a stopgap key signs at once"
+    clock.now = activates
+    assert signer(runtime, tenant_id, "ES256") == pending_kid, \
+        "the scheduled key must still take over at its activation time"
+    assert stopgap_kid in jwks_kids(runtime, tenant_id), "the stopgap stays published"
