@@ -384,7 +384,7 @@ def wrk(server: Server, script: str, connections: int, duration: float,
         mean_ms=raw["mean_us"] / 1000, errors=errors,
         cpu_ms_per_req=1000 * cpu / max(counted, 1),
         wrk_cpu_ms_per_req=1000 * wrk_cpu / max(counted, 1),
-        pg_cpu_ms_per_req=1000 * pg_cpu / max(counted, 1), note=note,
+        pg_cpu_ms_per_req=max(0.0, 1000 * pg_cpu / max(counted, 1)), note=note,
         raw={k: v for k, v in raw.items() if k != "wrk_output"})
 
 
@@ -544,7 +544,7 @@ PROFILE_CATEGORIES = [
     ("  gunicorn: parse request", ("gunicorn/http/parser", "gunicorn/http/message",
                                   "gunicorn/http/unreader", "gunicorn/http/body")),
     ("  gunicorn: write response", ("Response.write (gunicorn", "Response.close (gunicorn",
-                                   "util.py")),
+                                   "(gunicorn/util.py")),
     ("  gunicorn: access log", ("gunicorn/glogging",)),
     ("app total (token fast path or Flask)", ("TokenEndpoint.__call__", "Flask.wsgi_app")),
     ("  of which Flask (requests the token fast path passed on)", ("Flask.wsgi_app",)),
