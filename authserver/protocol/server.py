@@ -16,7 +16,7 @@ from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload, OAuth2Request
 
 from authserver.protocol.client_auth import PrivateKeyJWTAuthenticator
 from authserver.protocol.context import TenantContext
-from authserver.protocol.errors import OAuth2Error
+from authserver.protocol.errors import InvalidClientError, InvalidRequestError, OAuth2Error
 from authserver.protocol.ports import ClientRecord
 
 NO_STORE = [("Content-Type", "application/json"), ("Cache-Control", "no-store"),
@@ -97,6 +97,35 @@ class TokenServer(AuthorizationServer):
     def handle_error_response(self, request: OAuth2Request, error: OAuth2Error) -> Response:
         status, body, headers = error()
         return self.handle_response(status, dict(body), headers)
+
+    def create_token_response(self, request: FormRequest) -> Response:  # type: ignore[override]
+        if not request.form.get("grant_type"):
+            # RFC 6749 §5.2: a missing required parameter is invalid_request (Authlib would
+            # answer unsupported_grant_type).
+            return self.handle_error_response(
+                request, InvalidRequestError("Missing 'grant_type' in request."))
+        response: Response = super().create_token_response(request)
+        return response
+
+    def authenticate_client(self, request: FormRequest, methods: list[str],
+                            endpoint: str = "token") -> ClientRecord:
+        """Authlib's method registry, plus two rules it lacks.
+
+        RFC 6749 §2.3: one authentication method per request. And every failure reads
+        the same (401, one description), so a caller cannot tell an unknown client_id
+        from a wrong secret.
+        """
+        basic = request.headers.get("Authorization", "").lower().startswith("basic ")
+        in_body = [k for k in ("client_secret", "client_assertion") if k in request.form]
+        if len(in_body) > 1 or (basic and in_body):
+            raise InvalidRequestError("Use exactly one client authentication method.")
+        try:
+            client: ClientRecord = super().authenticate_client(request, methods, endpoint)
+        except InvalidClientError:
+            # 401 carries a Basic challenge (RFC 6749 §5.2), added by Authlib's error class.
+            raise InvalidClientError(status_code=401,
+                                     description="Client authentication failed.") from None
+        return client
 
     # --- endpoints beyond the token endpoint use the same client authentication
     def authenticate_endpoint_client(self, request: FormRequest, endpoint: str) -> ClientRecord:

@@ -140,11 +140,6 @@ def test_another_clients_secret_fails(world: World, http: FlaskClient) -> None:
             "service authenticated with web's secret")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (hardening): Basic credentials for one client plus client_id/client_secret of "
-    "another in the body are accepted; the token goes to the Basic client. RFC 6749 §2.3 "
-    "forbids more than one method per request; refuse with invalid_request in "
-    "protocol/server.py (authenticate_client) or web/token.py."))
 def test_two_authentication_methods_at_once_are_refused(
     world: World, post_secret: str, http: FlaskClient
 ) -> None:

@@ -173,11 +173,6 @@ def test_an_unknown_grant_type_is_unsupported_grant_type(world: World, http: Fla
     expect_error(response, 400, "unsupported_grant_type", "unknown grant type")
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG: a request without grant_type gets unsupported_grant_type (Authlib's "
-    "get_token_grant default); RFC 6749 §5.2 says a missing required parameter is "
-    "invalid_request. Fix in protocol/server.py or web/token.py: reject a missing "
-    "grant_type with InvalidRequestError before dispatching."))
 def test_a_missing_grant_type_is_invalid_request(world: World, http: FlaskClient) -> None:
     response = http.post(TOKEN, data={"scope": "stores:read"}, headers=service_auth(world))
     expect_error(response, 400, "invalid_request", "no grant_type")

@@ -244,13 +244,6 @@ def test_rejections_survive_a_restart(
         fresh.database.dispose()
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "BUG (design gap): a login session that timed out (idle 30 min / absolute 12 h) is only "
-    "marked ended when a browser presents its cookie (SessionService.find), and "
-    "SqlTokenStore._grant_live (services/oauth_store.py) checks only ended_at, so online "
-    "refresh tokens outlive a session that expired on its own. Suggested fix: pass the "
-    "session limits to SqlTokenStore and treat last_seen_at/created_at beyond them as "
-    "ended (or have refresh use touch the session, Keycloak-style); needs a decision."))
 def test_a_timed_out_session_ends_online_refresh_tokens(
     runtime: Runtime, world: World, http: FlaskClient, clock: Clock
 ) -> None:
