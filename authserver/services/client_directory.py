@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from authserver.protocol.ports import ClientRecord
 from authserver.services.clients import secret_digest_matches
+from authserver.services.remote_jwks import fetch_jwks
 from authserver.storage.database import Database
 from authserver.storage.models import Client
 
@@ -29,7 +30,8 @@ def client_record(row: Client) -> ClientRecord:
         allowed_scopes=tuple(row.allowed_scopes), first_party=row.first_party,
         require_pkce=row.require_pkce, require_state=row.require_state,
         id_token_signed_response_alg=row.id_token_signed_response_alg,
-        access_token_signed_response_alg=row.access_token_signed_response_alg, jwks=row.jwks,
+        access_token_signed_response_alg=row.access_token_signed_response_alg,
+        jwks=row.jwks if row.jwks or not row.jwks_uri else fetch_jwks(row.jwks_uri),
         refresh_token_idle_ttl=row.refresh_token_idle_ttl,
         refresh_token_absolute_ttl=row.refresh_token_absolute_ttl,
         secret_checker=secret_digest_matches,
