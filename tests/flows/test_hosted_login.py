@@ -12,6 +12,7 @@ from tests.support.browser_flow import (
     add_user,
     assert_error_redirect,
     authorize,
+    disable_user,
     fast_world,
     html_of,
     https_app,
@@ -328,3 +329,10 @@ def test_cancel_on_the_login_page_is_access_denied(http, world):
     assert response.status_code == 303
     assert_error_redirect(response, "access_denied", REDIRECT, p["state"])
     assert session_cookie(http) is None
+
+
+def test_disabling_the_user_ends_their_session(http, runtime, world):
+    obtain_code(http, params())
+    assert_signed_in(http, "before disabling")
+    disable_user(runtime, "ann@example.com")
+    assert_signed_out(http, "a disabled user's session must end at once")

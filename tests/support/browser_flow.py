@@ -16,7 +16,7 @@ from urllib.parse import urlencode, urlsplit
 
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select, update
+from sqlalchemy import update
 from werkzeug.test import TestResponse
 
 from authserver.runtime import Runtime, build_runtime
@@ -133,9 +133,6 @@ def submit(http: FlaskClient, html: str, **fields: str) -> TestResponse:
     return http.post(form_action(html), data={"csrf_token": csrf_of(html), **fields})
 
 
-def login_form(html: str, identifier: str = "ann@example.com",
-               password: str = PASSWORD) -> dict[str, str]:
-    return {"identifier": identifier, "password": password, "action": "login"}
 
 
 def identifier_value(html: str) -> str:
@@ -149,8 +146,6 @@ def session_cookie(http: FlaskClient, name: str = "as-acme") -> str | None:
     return cookie.value if cookie else None
 
 
-def set_cookie_headers(response: TestResponse) -> list[str]:
-    return response.headers.getlist("Set-Cookie")
 
 
 # --- world set-up --------------------------------------------------------------------------
@@ -226,9 +221,6 @@ def disable_user(runtime: Runtime, email: str) -> None:
         session.execute(update(User).where(User.email == email).values(disabled=True))
 
 
-def user_exists(runtime: Runtime, email: str) -> bool:
-    with runtime.database.session() as session:
-        return session.scalar(select(User.id).where(User.email == email)) is not None
 
 
 def https_app(settings: Settings, database: Database, clock: Any,
