@@ -62,19 +62,25 @@ def _next_transition(keys: list[SigningKey], now: dt.datetime) -> dt.datetime | 
 
 
 def load_snapshot(session_keys: list[SigningKey], tenant: Tenant, master_key: bytes,
-                  now: dt.datetime, ttl: dt.timedelta) -> KeySnapshot:
-    dek = data_key(tenant, master_key)
+                  now: dt.datetime, ttl: dt.timedelta,
+                  opened: dict[str, PrivateKey] | None = None) -> KeySnapshot:
+    """Build a snapshot; ``opened`` holds private keys already decrypted (by kid), which
+    are reused: a kid's key never changes, and decrypting and parsing is the slow part."""
+    opened = {} if opened is None else opened
     cached = []
     for key in session_keys:
         if not is_published(key, now):
             continue
         # Only keys that sign now or later need their private half in memory.
-        needs_private = key_state(key, now) in ("active", "published")
+        private = None
+        if key_state(key, now) in ("active", "published"):
+            private = opened.get(key.kid)
+            if private is None:
+                private = opened[key.kid] = open_private_key(data_key(tenant, master_key), key)
         cached.append(CachedKey(
             kid=key.kid, alg=key.alg, public_jwk=dict(key.public_jwk),
             activates_at=key.activates_at, retires_at=key.retires_at,
-            expires_at=key.expires_at, revoked_at=key.revoked_at,
-            private_key=open_private_key(dek, key) if needs_private else None,
+            expires_at=key.expires_at, revoked_at=key.revoked_at, private_key=private,
         ))
     valid_until = now + ttl
     transition = _next_transition(session_keys, now)
@@ -93,6 +99,7 @@ class KeyRing:
         self.ttl = dt.timedelta(seconds=ttl_seconds)
         self.clock = clock
         self._snapshots: dict[int, KeySnapshot] = {}
+        self._opened: dict[int, dict[str, PrivateKey]] = {}
         self._lock = threading.Lock()
 
     def snapshot(self, tenant_id: int) -> KeySnapshot:
@@ -120,7 +127,11 @@ class KeyRing:
             if tenant is None:
                 return KeySnapshot(keys=(), valid_until=now + self.ttl)
             keys = list(SigningKeyRepository(session, tenant_id).all())
-            return load_snapshot(keys, tenant, self.master_key, now, self.ttl)
+            live = {k.kid for k in keys}
+            opened = self._opened.setdefault(tenant_id, {})
+            for kid in [kid for kid in opened if kid not in live]:
+                del opened[kid]  # purged keys leave memory too
+            return load_snapshot(keys, tenant, self.master_key, now, self.ttl, opened)
 
 
 class TenantKeys:
