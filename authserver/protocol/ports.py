@@ -136,6 +136,24 @@ class UserRecord:
     updated_at: dt.datetime
 
 
+@dataclass(frozen=True, slots=True)
+class Issuance:
+    """Everything one token response stores, written in a single transaction.
+
+    ``code_digest`` links a new grant to the code it came from; ``spent_refresh_digest``
+    is the refresh token being rotated, which must still be unused when this commits.
+    """
+
+    grant: GrantRecord
+    new_grant: bool
+    access_jti: str
+    access_expires_at: dt.datetime
+    refresh_digest: str | None
+    refresh_expires_at: dt.datetime | None
+    code_digest: str | None = None
+    spent_refresh_digest: str | None = None
+
+
 class ClientDirectory(Protocol):
     def get(self, client_id: str) -> ClientRecord | None: ...
 
@@ -170,21 +188,15 @@ class TokenStore(Protocol):
 
     def revoke_grant_of_code(self, code_digest: str, reason: str, now: dt.datetime) -> None: ...
 
-    def create_grant(self, grant: GrantRecord, code_digest: str | None,
-                     now: dt.datetime) -> bool:
-        """Store the grant; False (and stored revoked) if its code was replayed meanwhile."""
+    def persist_issuance(self, issuance: Issuance, now: dt.datetime) -> str:
+        """Store a token response in one transaction: "ok"; "code_replayed" (stored, but
+        the grant is revoked because a replay of its code was seen meanwhile); or
+        "refresh_spent" (nothing stored: a concurrent request rotated the token first)."""
         ...
-
-    def add_refresh_token(self, grant_id: str, digest: str, expires_at: dt.datetime,
-                          now: dt.datetime) -> None: ...
 
     def find_refresh_token(self, digest: str, now: dt.datetime
                            ) -> tuple[GrantRecord | None, str]:
         """(grant, "ok"|"reused"|"expired"|"revoked"|"unknown"); writes nothing."""
-        ...
-
-    def consume_refresh_token(self, digest: str, now: dt.datetime) -> bool:
-        """Mark used if still unused; True for exactly one of concurrent callers."""
         ...
 
     def revoke_grant(self, grant_id: str, reason: str, now: dt.datetime) -> None: ...
@@ -192,8 +204,6 @@ class TokenStore(Protocol):
     def revoke_refresh_token(self, digest: str, client_id: str, now: dt.datetime) -> bool: ...
 
     def save_code(self, **values: Any) -> None: ...
-
-    def record_access_token(self, grant_id: str, jti: str, expires_at: dt.datetime) -> None: ...
 
     def access_token_grant_live(self, jti: str, now: dt.datetime) -> bool | None:
         """None if ``jti`` is not a user token; else whether its grant is still live."""

@@ -14,7 +14,7 @@ from sqlalchemy import delete, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from authserver.protocol.ports import CodeRecord, GrantRecord, UserRecord
+from authserver.protocol.ports import CodeRecord, GrantRecord, Issuance, UserRecord
 from authserver.storage.database import Database
 from authserver.storage.models import (
     AuthorizationCode,
@@ -125,7 +125,7 @@ class SqlTokenStore:
 
     def revoke_grant_of_code(self, code_digest: str, reason: str, now: dt.datetime) -> None:
         with self.database.session() as session:
-            # Conditional, like create_grant's link: a read-then-write here could overwrite
+            # Conditional, like _add_grant's link: a read-then-write here could overwrite
             # a grant_id linked concurrently, leaving that grant live and unrevocable.
             marked = session.execute(
                 update(AuthorizationCode)
@@ -144,35 +144,69 @@ class SqlTokenStore:
             AuditRepository(session, self.tenant_id).record(
                 f"client:{code.client_id}", "token.code_replayed", code.grant_id)
 
-    def create_grant(self, grant: GrantRecord, code_digest: str | None,
-                     now: dt.datetime) -> bool:
+    # --- issuing
+    def persist_issuance(self, issuance: Issuance, now: dt.datetime) -> str:
+        """One transaction per token response (see TokenStore.persist_issuance)."""
         with self.database.session() as session:
-            live = True
-            if code_digest is not None:
-                linked = session.execute(
-                    update(AuthorizationCode)
-                    .where(AuthorizationCode.tenant_id == self.tenant_id,
-                           AuthorizationCode.code_digest == code_digest,
-                           AuthorizationCode.grant_id.is_(None))
-                    .values(grant_id=grant.grant_id)
-                ).rowcount
-                live = linked == 1
-            session.add(Grant(
-                tenant_id=self.tenant_id, grant_id=grant.grant_id, client_id=grant.client_id,
-                user_id=grant.user_id, sid=grant.sid, scope=grant.scope,
-                resources=list(grant.resources), claims=grant.claims, auth_time=grant.auth_time,
-                acr=grant.acr, amr=list(grant.amr), offline=grant.offline, created_at=now,
-                absolute_expires_at=grant.absolute_expires_at,
-                revoked_at=None if live else now, revoked_reason=None if live else "code_replay"))
-            return live
+            outcome = "ok"
+            spent = issuance.spent_refresh_digest
+            if spent is not None and not self._spend_refresh(session, spent, now):
+                return "refresh_spent"  # its UPDATE matched nothing: nothing was written
+            if issuance.new_grant and not self._add_grant(session, issuance, now):
+                outcome = "code_replayed"
+            session.add(IssuedAccessToken(
+                tenant_id=self.tenant_id, jti=issuance.access_jti,
+                grant_id=issuance.grant.grant_id, expires_at=issuance.access_expires_at))
+            if issuance.refresh_digest is not None and issuance.refresh_expires_at is not None:
+                session.add(RefreshToken(
+                    tenant_id=self.tenant_id, token_digest=issuance.refresh_digest,
+                    grant_id=issuance.grant.grant_id, created_at=now,
+                    expires_at=issuance.refresh_expires_at))
+            return outcome
+
+    def _add_grant(self, session: Session, issuance: Issuance, now: dt.datetime) -> bool:
+        """Insert the grant, linked to its code; born revoked if a replay got there first."""
+        grant = issuance.grant
+        live = True
+        if issuance.code_digest is not None:
+            live = session.execute(
+                update(AuthorizationCode)
+                .where(AuthorizationCode.tenant_id == self.tenant_id,
+                       AuthorizationCode.code_digest == issuance.code_digest,
+                       AuthorizationCode.grant_id.is_(None))
+                .values(grant_id=grant.grant_id)
+            ).rowcount == 1
+        session.add(Grant(
+            tenant_id=self.tenant_id, grant_id=grant.grant_id, client_id=grant.client_id,
+            user_id=grant.user_id, sid=grant.sid, scope=grant.scope,
+            resources=list(grant.resources), claims=grant.claims, auth_time=grant.auth_time,
+            acr=grant.acr, amr=list(grant.amr), offline=grant.offline, created_at=now,
+            absolute_expires_at=grant.absolute_expires_at,
+            revoked_at=None if live else now, revoked_reason=None if live else "code_replay"))
+        session.flush()  # the grant row must exist before tokens reference it
+        return live
+
+    def _spend_refresh(self, session: Session, digest: str, now: dt.datetime) -> bool:
+        """Mark the token used if still unused (exactly one concurrent caller wins), and
+        count the use as activity on the sign-in session it came from."""
+        won = session.execute(
+            update(RefreshToken)
+            .where(RefreshToken.tenant_id == self.tenant_id,
+                   RefreshToken.token_digest == digest, RefreshToken.used_at.is_(None))
+            .values(used_at=now)
+        ).rowcount == 1
+        if won:
+            sid = session.scalar(
+                select(Grant.sid).join(RefreshToken, Grant.grant_id == RefreshToken.grant_id)
+                .where(RefreshToken.tenant_id == self.tenant_id,
+                       RefreshToken.token_digest == digest, Grant.offline.is_(False)))
+            if sid is not None:
+                session.execute(update(LoginSession).where(
+                    LoginSession.tenant_id == self.tenant_id, LoginSession.sid == sid,
+                    LoginSession.ended_at.is_(None)).values(last_seen_at=now))
+        return won
 
     # --- refresh tokens
-    def add_refresh_token(self, grant_id: str, digest: str, expires_at: dt.datetime,
-                          now: dt.datetime) -> None:
-        with self.database.session() as session:
-            session.add(RefreshToken(tenant_id=self.tenant_id, token_digest=digest,
-                                     grant_id=grant_id, created_at=now, expires_at=expires_at))
-
     def find_refresh_token(self, digest: str, now: dt.datetime) -> tuple[GrantRecord | None, str]:
         with self.database.session() as session:
             found = session.execute(
@@ -193,25 +227,6 @@ class SqlTokenStore:
                 return record, "revoked"
             return record, "ok"
 
-    def consume_refresh_token(self, digest: str, now: dt.datetime) -> bool:
-        with self.database.session() as session:
-            won = session.execute(
-                update(RefreshToken)
-                .where(RefreshToken.tenant_id == self.tenant_id,
-                       RefreshToken.token_digest == digest, RefreshToken.used_at.is_(None))
-                .values(used_at=now)
-            ).rowcount == 1
-            if won:
-                sid = session.scalar(
-                    select(Grant.sid).join(RefreshToken, Grant.grant_id == RefreshToken.grant_id)
-                    .where(RefreshToken.tenant_id == self.tenant_id,
-                           RefreshToken.token_digest == digest, Grant.offline.is_(False)))
-                if sid is not None:
-                    session.execute(update(LoginSession).where(
-                        LoginSession.tenant_id == self.tenant_id, LoginSession.sid == sid,
-                        LoginSession.ended_at.is_(None)).values(last_seen_at=now))
-            return won
-
     def revoke_grant(self, grant_id: str, reason: str, now: dt.datetime) -> None:
         with self.database.session() as session:
             self._revoke(session, grant_id, reason, now)
@@ -229,11 +244,6 @@ class SqlTokenStore:
             return True
 
     # --- access tokens
-    def record_access_token(self, grant_id: str, jti: str, expires_at: dt.datetime) -> None:
-        with self.database.session() as session:
-            session.add(IssuedAccessToken(tenant_id=self.tenant_id, jti=jti, grant_id=grant_id,
-                                          expires_at=expires_at))
-
     def access_token_grant_live(self, jti: str, now: dt.datetime) -> bool | None:
         with self.database.session() as session:
             grant = self._grant_of_access_token(session, jti)

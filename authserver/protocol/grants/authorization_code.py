@@ -70,14 +70,8 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             offline="offline_access" in record.scope.split(),
             absolute_expires_at=now + limits.absolute,
         )
-        if not ctx.store.create_grant(grant, record.code_digest, now):
-            # A replay of this code was seen between our burning it and now: this request
-            # was still the first use, so it is answered, as in the sequential case, but
-            # the grant is stored revoked and nothing issued from it works.
-            log.warning("authorization code replayed during its redemption by client %s",
-                        self.client.client_id)
         body = issue_user_tokens(ctx, self.client, grant, user, record.scope, now,
-                                 nonce=record.nonce)
+                                 nonce=record.nonce, code_digest=record.code_digest)
         return 200, body, []
 
     # Authlib's abstract hooks that our flow replaces.

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
+import logging
 from typing import Any
 
 from authserver.protocol.context import TenantContext
+from authserver.protocol.errors import InvalidGrantError
 from authserver.protocol.oidc import id_token_claims_from_request
-from authserver.protocol.ports import ClientRecord, GrantRecord, UserRecord
+from authserver.protocol.ports import ClientRecord, GrantRecord, Issuance, UserRecord
 from authserver.protocol.tokens import (
     digest,
     new_opaque_token,
@@ -15,19 +17,35 @@ from authserver.protocol.tokens import (
     user_token_context,
 )
 
+log = logging.getLogger(__name__)
+
 
 def issue_user_tokens(ctx: TenantContext, client: ClientRecord, grant: GrantRecord,
-                      user: UserRecord, scope: str, now: dt.datetime,
-                      nonce: str | None = None) -> dict[str, Any]:
+                      user: UserRecord, scope: str, now: dt.datetime, nonce: str | None = None,
+                      code_digest: str | None = None,
+                      spent_refresh_digest: str | None = None) -> dict[str, Any]:
+    """Mint the token set, then store it in one transaction (one commit per exchange)."""
     access_token, jti, expires_in = ctx.minter.access_token(
         client, scope, grant.resources, now, sub=user.sub, user_context=user_token_context(grant))
-    ctx.store.record_access_token(grant.grant_id, jti, now + dt.timedelta(seconds=expires_in))
-    refresh_token = None
+    refresh_token = refresh_expires = None
     if client.check_grant_type("refresh_token"):
         refresh_token = new_opaque_token()
-        limits = ctx.refresh_limits(client)
-        expires_at = min(now + limits.idle, grant.absolute_expires_at)
-        ctx.store.add_refresh_token(grant.grant_id, digest(refresh_token), expires_at, now)
+        refresh_expires = min(now + ctx.refresh_limits(client).idle, grant.absolute_expires_at)
+    outcome = ctx.store.persist_issuance(Issuance(
+        grant=grant, new_grant=code_digest is not None, access_jti=jti,
+        access_expires_at=now + dt.timedelta(seconds=expires_in),
+        refresh_digest=digest(refresh_token) if refresh_token else None,
+        refresh_expires_at=refresh_expires, code_digest=code_digest,
+        spent_refresh_digest=spent_refresh_digest), now)
+    if outcome == "refresh_spent":
+        # Another request rotated this refresh token first; exactly one of them wins.
+        raise InvalidGrantError("The refresh token is invalid, expired or revoked.")
+    if outcome == "code_replayed":
+        # A replay of the code was seen while this, its first use, was being answered:
+        # answer as in the sequential case; the grant was stored revoked, so nothing
+        # issued here works.
+        log.warning("authorization code replayed during its redemption by client %s",
+                    client.client_id)
     id_token = None
     if "openid" in scope.split():
         extra = id_token_claims_from_request(grant.claims, user)

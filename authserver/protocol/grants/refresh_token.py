@@ -47,11 +47,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             raise InvalidGrantError("The refresh token is invalid, expired or revoked.")
         requested = requested_scopes(self.request.payload.scope)
         check_scope_subset(requested, grant.scope.split())
-        # Checks passed: now spend it. Of N concurrent uses, exactly one wins this update.
-        if not ctx.store.consume_refresh_token(digest(raw), now):
-            raise InvalidGrantError("The refresh token is invalid, expired or revoked.")
         self.request.scope = " ".join(requested) if requested else grant.scope
         self.request.refresh_token = grant
+        self.spent_digest = digest(raw)
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         ctx = self.server.ctx
@@ -59,7 +57,9 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         user = ctx.users.by_id(grant.user_id)
         if user is None or user.disabled:
             raise InvalidGrantError("The user can no longer sign in.")
-        body = issue_user_tokens(ctx, self.client, grant, user, self.request.scope, ctx.clock())
+        # The old token is spent in the same transaction that stores its successor.
+        body = issue_user_tokens(ctx, self.client, grant, user, self.request.scope, ctx.clock(),
+                                 spent_refresh_digest=self.spent_digest)
         return 200, body, []
 
     def authenticate_refresh_token(self, refresh_token: str) -> None:
