@@ -121,7 +121,7 @@ def _response_type(params: Mapping[str, str], client: ClientRecord) -> None:
         raise InvalidRequestError("Missing 'response_type' in request.")
     if response_type != "code":
         # Implicit and hybrid flows are not offered (RFC 9700 §2.1.2).
-        raise UnsupportedResponseTypeError(f"response_type '{response_type[:40]}' is not supported")
+        raise UnsupportedResponseTypeError(response_type[:40])
     if not client.check_response_type("code"):
         raise UnauthorizedClientError("The client may not use the authorization code flow.")
 

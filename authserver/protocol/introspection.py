@@ -39,6 +39,8 @@ def introspect(ctx: TenantContext, client: ClientRecord, form: Mapping[str, str]
     user = ctx.users.by_id(grant.user_id)
     if user is None:
         return dict(INACTIVE)
+    idle_expiry = ctx.store.refresh_token_expires_at(digest(token))
+    expires = min(filter(None, (idle_expiry, grant.absolute_expires_at)))
     return {"active": True, "token_type": "refresh_token", "scope": grant.scope,
             "client_id": grant.client_id, "sub": user.sub, "iss": ctx.issuer,
-            "exp": int(grant.absolute_expires_at.timestamp())}
+            "exp": int(expires.timestamp())}

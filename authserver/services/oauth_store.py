@@ -207,6 +207,11 @@ class SqlTokenStore:
         return won
 
     # --- refresh tokens
+    def refresh_token_expires_at(self, digest: str) -> dt.datetime | None:
+        with self.database.session() as session:
+            return session.scalar(select(RefreshToken.expires_at).where(
+                RefreshToken.tenant_id == self.tenant_id, RefreshToken.token_digest == digest))
+
     def find_refresh_token(self, digest: str, now: dt.datetime) -> tuple[GrantRecord | None, str]:
         with self.database.session() as session:
             found = session.execute(

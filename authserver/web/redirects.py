@@ -20,8 +20,9 @@ def authorization_response(issuer: str, target: RedirectTarget, code: str | None
         params.append(("code", code))
     if error is not None:
         params.append(("error", error.error))
-        if error.description:
-            params.append(("error_description", str(error.description)[:300]))
+        description = error.get_error_description()
+        if description:
+            params.append(("error_description", str(description)[:300]))
     if target.state is not None:
         params.append(("state", target.state))
     params.append(("iss", issuer))

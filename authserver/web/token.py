@@ -55,7 +55,9 @@ def revocation() -> Response:
         revoke(server.ctx, client, oauth_request.form)
     except OAuth2Error as error:
         return _error(error)
-    return _respond(200, "", NO_STORE)
+    response = _respond(200, "", NO_STORE)
+    del response.headers["Content-Type"]  # RFC 7009 §2.2: success has no body
+    return response
 
 
 @bp.post("/introspect")

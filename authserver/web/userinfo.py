@@ -39,7 +39,10 @@ def _bearer_token() -> tuple[str | None, bool]:
         return None, True  # RFC 6750 §2: exactly one method
     if header:
         scheme, _, value = header.partition(" ")
-        if scheme.lower() != "bearer" or not value.strip() or " " in value.strip():
+        if scheme.lower() != "bearer":
+            # Another scheme is no Bearer credential at all: a bare challenge (§3.1).
+            return form_token, False
+        if not value.strip() or " " in value.strip():
             return None, True
         return value.strip(), False
     return form_token, False

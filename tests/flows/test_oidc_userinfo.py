@@ -151,5 +151,6 @@ def test_a_query_string_token_is_not_accepted(world: World, http: FlaskClient) -
 def test_a_non_bearer_scheme_is_refused(world: World, http: FlaskClient) -> None:
     tokens = user_tokens(http, world)
     response = http.get(USERINFO, headers={"Authorization": f"Basic {tokens.access_token}"})
-    assert response.status_code in (400, 401), describe(response)
-    assert response.status_code != 200
+    assert response.status_code == 401, describe(response)
+    assert challenge(response) == f'Bearer realm="{ISSUER}"', (
+        "RFC 6750 §3.1: no Bearer credentials means a bare challenge, without an error code")

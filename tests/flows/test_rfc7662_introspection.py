@@ -72,6 +72,9 @@ def test_a_refresh_token_is_described_only_to_its_own_client(
     assert body["active"] is True and body["token_type"] == "refresh_token", body
     assert body["client_id"] == world.web_id and body["sub"] == world.user_sub
     assert body["scope"] == "openid profile email"
+    idle = world.runtime.settings.refresh_token_idle_ttl
+    assert body["exp"] == int(world.runtime.clock().timestamp()) + idle, (
+        "exp must be when the refresh token itself stops working (its idle limit)")
     assert described(http, world, tokens.refresh_token) == INACTIVE, (
         "another client must not learn anything about web's refresh token")
 
