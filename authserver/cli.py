@@ -17,7 +17,7 @@ from functools import cache
 from typing import Any, NoReturn
 
 import click
-from sqlalchemy.exc import OperationalError, ProgrammingError
+from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from authserver.runtime import Runtime, build_runtime, ensure_default_tenant
@@ -140,7 +140,8 @@ def db_purge() -> None:
     for row in tenants:
         store = SqlTokenStore(rt.database, row.id,
                               dt.timedelta(seconds=settings.session_idle_ttl),
-                              dt.timedelta(seconds=settings.session_absolute_ttl))
+                              dt.timedelta(seconds=settings.session_absolute_ttl),
+                              dt.timedelta(seconds=settings.access_token_ttl))
         for table, count in store.purge_expired(now).items():
             totals[table] = totals.get(table, 0) + count
     click.echo(", ".join(f"{table}: {count}" for table, count in sorted(totals.items())))
@@ -557,7 +558,7 @@ def main(argv: list[str] | None = None) -> None:
         _fail(str(exc), 1)
     except DecryptionError as exc:
         _fail(f"cannot decrypt keys: {exc}", 1)
-    except (OperationalError, ProgrammingError) as exc:
+    except (OperationalError, ProgrammingError, IntegrityError) as exc:
         detail = str(exc.orig).strip().splitlines()[0] if exc.orig else type(exc).__name__
         _fail(f"database error: {detail} (is the database reachable, and did you run "
               "`authserver db upgrade`?)", 1)

@@ -7,6 +7,7 @@ flood of unknown client_ids costs one query per id per TTL, and the cache is bou
 
 from __future__ import annotations
 
+import dataclasses
 import threading
 import time
 
@@ -31,7 +32,7 @@ def client_record(row: Client) -> ClientRecord:
         require_pkce=row.require_pkce, require_state=row.require_state,
         id_token_signed_response_alg=row.id_token_signed_response_alg,
         access_token_signed_response_alg=row.access_token_signed_response_alg,
-        jwks=row.jwks if row.jwks or not row.jwks_uri else fetch_jwks(row.jwks_uri),
+        jwks=row.jwks,
         refresh_token_idle_ttl=row.refresh_token_idle_ttl,
         refresh_token_absolute_ttl=row.refresh_token_absolute_ttl,
         secret_checker=secret_digest_matches,
@@ -56,6 +57,11 @@ class ClientDirectoryCache:
             row = session.scalar(select(Client).where(Client.tenant_id == tenant_id,
                                                       Client.client_id == client_id))
             record = client_record(row) if row else None
+            jwks_uri = row.jwks_uri if row is not None and not row.jwks else None
+        if record is not None and jwks_uri:
+            # Fetched after the database session is closed: a slow endpoint must not hold
+            # a pooled connection.
+            record = dataclasses.replace(record, jwks=fetch_jwks(jwks_uri))
         with self._lock:
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()

@@ -127,10 +127,10 @@ class KeyRing:
             if tenant is None:
                 return KeySnapshot(keys=(), valid_until=now + self.ttl)
             keys = list(SigningKeyRepository(session, tenant_id).all())
-            live = {k.kid for k in keys}
+            signing = {k.kid for k in keys if key_state(k, now) in ("active", "published")}
             opened = self._opened.setdefault(tenant_id, {})
-            for kid in [kid for kid in opened if kid not in live]:
-                del opened[kid]  # purged keys leave memory too
+            for kid in [kid for kid in opened if kid not in signing]:
+                del opened[kid]  # retired, revoked and purged keys leave memory
             return load_snapshot(keys, tenant, self.master_key, now, self.ttl, opened)
 
 

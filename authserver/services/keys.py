@@ -165,11 +165,22 @@ class KeyManager:
 
     def ensure_defaults(self, now: dt.datetime, actor: str,
                         algs: Sequence[str] = DEFAULT_ALGS) -> list[SigningKey]:
-        """Give every algorithm in ``algs`` a signing key if it has none (new tenants)."""
+        """Give every algorithm in ``algs`` a key that signs now, if it has none."""
         keys = self.repo.all()
-        return [self.create(alg, now, actor) for alg in algs
-                if signing_key_for(keys, alg, now) is None
-                and not any(k.alg == alg and key_state(k, now) == "published" for k in keys)]
+        created = []
+        for alg in algs:
+            if signing_key_for(keys, alg, now) is None:
+                created.append(self._stopgap(keys, alg, now, actor))
+        return created
+
+    def _stopgap(self, keys: Sequence[SigningKey], alg: str, now: dt.datetime,
+                 actor: str) -> SigningKey:
+        """A key that signs from now; a scheduled rotation still takes over at its time."""
+        key = self.create(alg, now, actor)
+        pending = [k for k in keys if k.alg == alg and key_state(k, now) == "published"]
+        if pending:
+            self._retire(key, min(k.activates_at for k in pending))
+        return key
 
     def rotate(self, now: dt.datetime, actor: str, algs: Sequence[str] | None = None,
                immediate: bool = False) -> list[SigningKey]:
@@ -210,14 +221,11 @@ class KeyManager:
             raise Conflict(f"key {kid} was already revoked")
         was_signing = key_state(key, now) == "active"
         key.revoked_at = now
+        key.expires_at = now  # nothing it signed may verify any more: purge may delete it
         self.audit.record(actor, "key.revoked", kid, alg=key.alg)
         keys = self.repo.all()
         if was_signing and signing_key_for(keys, key.alg, now) is None:
-            replacement = self.create(key.alg, now, actor)
-            pending = [k for k in keys if k.alg == key.alg and key_state(k, now) == "published"]
-            if pending:  # a scheduled rotation still takes over at its time
-                self._retire(replacement, min(k.activates_at for k in pending))
-            return replacement
+            return self._stopgap(keys, key.alg, now, actor)
         return None
 
     def purge_expired(self, now: dt.datetime) -> int:

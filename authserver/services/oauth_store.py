@@ -90,9 +90,11 @@ class SqlTokenStore:
 
     def __init__(self, database: Database, tenant_id: int,
                  session_idle: dt.timedelta = dt.timedelta(minutes=30),
-                 session_absolute: dt.timedelta = dt.timedelta(hours=12)) -> None:
+                 session_absolute: dt.timedelta = dt.timedelta(hours=12),
+                 access_token_ttl: dt.timedelta = dt.timedelta(minutes=10)) -> None:
         self.database = database
         self.tenant_id = tenant_id
+        self.access_token_ttl = access_token_ttl
         self.session_idle = session_idle
         self.session_absolute = session_absolute
 
@@ -290,12 +292,14 @@ class SqlTokenStore:
                     model.tenant_id == self.tenant_id, model.expires_at < now)).rowcount
             # Grants past their absolute limit take their refresh tokens with them (cascade
             # is not relied on: SQLite only cascades with foreign keys on).
+            # Kept until every access token issued from them has expired too.
+            cutoff = now - self.access_token_ttl
             dead = select(Grant.grant_id).where(Grant.tenant_id == self.tenant_id,
-                                                Grant.absolute_expires_at < now)
+                                                Grant.absolute_expires_at < cutoff)
             counts["refresh_tokens"] = session.execute(delete(RefreshToken).where(
                 RefreshToken.grant_id.in_(dead))).rowcount
             counts["grants"] = session.execute(delete(Grant).where(
-                Grant.tenant_id == self.tenant_id, Grant.absolute_expires_at < now)).rowcount
+                Grant.tenant_id == self.tenant_id, Grant.absolute_expires_at < cutoff)).rowcount
             counts["login_sessions"] = session.execute(delete(LoginSession).where(
                 LoginSession.tenant_id == self.tenant_id,
                 LoginSession.created_at < now - self.session_absolute)).rowcount

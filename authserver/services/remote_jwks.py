@@ -17,12 +17,21 @@ MAX_BYTES = 64 * 1024
 TIMEOUT = 3.0
 
 
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # A redirect could lead from https to http or to an internal address: refuse them all.
+    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
+        return None
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def fetch_jwks(uri: str) -> dict[str, Any] | None:
     if not uri.startswith("https://"):
         return None
     request = urllib.request.Request(uri, headers={"Accept": "application/json"})  # noqa: S310
     try:
-        with urllib.request.urlopen(request, timeout=TIMEOUT) as response:  # noqa: S310
+        with _opener.open(request, timeout=TIMEOUT) as response:
             body = response.read(MAX_BYTES + 1)
     except OSError as exc:
         log.warning("cannot fetch client JWKS from %s: %s", uri, type(exc).__name__)

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import fcntl
 import logging
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
 
@@ -10,6 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
+from sqlalchemy import text
 
 from authserver.storage.database import Database
 
@@ -25,11 +29,35 @@ def alembic_config() -> Config:
     return config
 
 
+# Any constant: serialises concurrent `db upgrade` runs against one PostgreSQL database.
+_PG_MIGRATION_LOCK = 0x61757468
+
+
 def upgrade(database: Database, revision: str = "head") -> None:
+    """Migrate; concurrent runs (several replicas starting) take turns, so the later ones
+    find the schema at head and do nothing."""
     config = alembic_config()
-    with database.engine.begin() as connection:
+    with _sqlite_lock(database), database.engine.begin() as connection:
+        if database.dialect == "postgresql":
+            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                               {"k": _PG_MIGRATION_LOCK})
         config.attributes["connection"] = connection
         command.upgrade(config, revision)
+
+
+@contextmanager
+def _sqlite_lock(database: Database) -> Iterator[None]:
+    """SQLite has no advisory locks: an exclusive lock on a file beside the database."""
+    path = database.url.database
+    if database.dialect != "sqlite" or not path or path == ":memory:":
+        yield
+        return
+    with open(f"{path}.migrate-lock", "a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
 
 
 @lru_cache(maxsize=1)

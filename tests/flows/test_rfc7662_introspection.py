@@ -163,3 +163,16 @@ def test_a_disabled_users_tokens_become_inactive(
     assert described(http, world, tokens.access_token) == INACTIVE
     assert described(http, world, tokens.refresh_token, world.web_id,
                      world.web_secret) == INACTIVE
+
+
+def test_a_user_token_whose_grant_record_is_gone_is_inactive(
+    world: World, http: FlaskClient
+) -> None:
+    # After `db purge` removes a long-dead grant, its access tokens must not turn into
+    # "client credentials" tokens that look active.
+    from sqlalchemy import text
+
+    tokens = user_tokens(http, world)
+    with world.runtime.database.session() as session:
+        session.execute(text("DELETE FROM issued_access_tokens"))
+    assert described(http, world, tokens.access_token) == INACTIVE

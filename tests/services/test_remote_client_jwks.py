@@ -52,6 +52,11 @@ def https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
     class Handler(http.server.BaseHTTPRequestHandler):
         def do_GET(self) -> None:
             state["hits"] += 1
+            if state.get("redirect"):
+                self.send_response(302)
+                self.send_header("Location", state["redirect"])
+                self.end_headers()
+                return
             self.send_response(200)
             self.send_header("Content-Type", "application/json")
             self.end_headers()
@@ -88,3 +93,11 @@ def test_bad_or_oversized_key_sets_are_refused(https_server: dict, body: bytes) 
 
 def test_an_unreachable_endpoint_is_refused() -> None:
     assert fetch_jwks("https://127.0.0.1:1/jwks") is None
+
+
+
+def test_redirects_are_not_followed(https_server: dict) -> None:  # type: ignore[type-arg]
+    # https -> http (or an internal address) via a redirect would dodge the https-only rule.
+    https_server["redirect"] = "http://127.0.0.1:1/jwks"
+    assert fetch_jwks(https_server["url"]) is None
+    assert https_server["hits"] == 1

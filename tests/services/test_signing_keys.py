@@ -226,3 +226,34 @@ def test_revoking_during_a_scheduled_rotation_hands_over_on_schedule(
     assert signer(runtime, tenant_id, "ES256") == pending_kid, \
         "the scheduled key must still take over at its activation time"
     assert stopgap_kid in jwks_kids(runtime, tenant_id), "the stopgap stays published"
+
+
+def test_a_revoked_key_is_purged_and_leaves_memory(runtime: Runtime, clock: Clock) -> None:
+    tenant_id = make_tenant(runtime)
+    old = signer(runtime, tenant_id, "ES256")
+    with runtime.database.session() as session:
+        manager(runtime, session, tenant_id).revoke(old, clock(), "test")
+    runtime.keyring.invalidate()
+    runtime.keyring.snapshot(tenant_id)
+    assert old not in runtime.keyring._opened.get(tenant_id, {}), \
+        "a revoked key's private half must not stay in memory"
+    clock.advance(seconds=1)
+    with runtime.database.session() as session:
+        assert manager(runtime, session, tenant_id).purge_expired(clock()) == 1
+        assert SigningKeyRepository(session, tenant_id).get(old) is None
+
+
+def test_a_client_algorithm_with_only_a_scheduled_key_gets_a_stopgap(
+    runtime: Runtime, clock: Clock
+) -> None:
+    tenant_id = make_tenant(runtime)
+    with runtime.database.session() as session:
+        (scheduled,) = manager(runtime, session, tenant_id).rotate(clock(), "test", ["PS256"])
+        scheduled_kid, activates = scheduled.kid, scheduled.activates_at
+    with runtime.database.session() as session:
+        (stopgap,) = manager(runtime, session, tenant_id).ensure_defaults(clock(), "test",
+                                                                          ["PS256"])
+        stopgap_kid = stopgap.kid
+    assert signer(runtime, tenant_id, "PS256") == stopgap_kid, "PS256 must be signable now"
+    clock.now = activates
+    assert signer(runtime, tenant_id, "PS256") == scheduled_kid

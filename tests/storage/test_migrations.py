@@ -45,3 +45,34 @@ def test_migrations_downgrade_to_nothing_and_back(tmp_path: Path) -> None:
             assert set(Base.metadata.tables) <= set(inspect(database.engine).get_table_names())
         finally:
             database.dispose()
+
+
+def test_concurrent_upgrades_of_a_fresh_database_take_turns(tmp_path: Path) -> None:
+    import os
+    import subprocess
+    import sys
+
+    from sqlalchemy import text
+
+    from tests.conftest import MASTER_KEY
+
+    with fresh_database_url(tmp_path) as url:
+        env = {**os.environ, "AUTHSERVER_DATABASE_URL": url,
+               "AUTHSERVER_MASTER_KEY": MASTER_KEY.hex(), "AUTHSERVER_INSTANCE_PATH": str(tmp_path)}
+        runs = [subprocess.Popen([sys.executable, "-m", "authserver.cli", "db", "upgrade"],
+                                 env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+                for _ in range(4)]
+        results = [(run.wait(timeout=120), run.stderr.read().decode()) for run in runs]
+        for run in runs:
+            run.stdout.close()
+            run.stderr.close()
+        assert all(status == 0 for status, _ in results), \
+            f"every concurrent db upgrade must succeed: {results}"
+        database = Database(url)
+        try:
+            with database.engine.connect() as conn:
+                count = conn.execute(text("SELECT count(*) FROM tenants")).scalar_one()
+            assert count == 1, "exactly one default tenant"
+            assert migrate.current_revision(database) == migrate.head_revision()
+        finally:
+            database.dispose()

@@ -31,6 +31,12 @@ def issue_user_tokens(ctx: TenantContext, client: ClientRecord, grant: GrantReco
     if client.check_grant_type("refresh_token"):
         refresh_token = new_opaque_token()
         refresh_expires = min(now + ctx.refresh_limits(client).idle, grant.absolute_expires_at)
+    # Everything is minted before anything is stored: a failure cannot spend the old
+    # refresh token without delivering its successor.
+    id_token = None
+    if "openid" in scope.split():
+        extra = id_token_claims_from_request(grant.claims, user)
+        id_token = ctx.minter.id_token(client, grant, user.sub, now, nonce, access_token, extra)
     outcome = ctx.store.persist_issuance(Issuance(
         grant=grant, new_grant=code_digest is not None, access_jti=jti,
         access_expires_at=now + dt.timedelta(seconds=expires_in),
@@ -46,8 +52,4 @@ def issue_user_tokens(ctx: TenantContext, client: ClientRecord, grant: GrantReco
         # issued here works.
         log.warning("authorization code replayed during its redemption by client %s",
                     client.client_id)
-    id_token = None
-    if "openid" in scope.split():
-        extra = id_token_claims_from_request(grant.claims, user)
-        id_token = ctx.minter.id_token(client, grant, user.sub, now, nonce, access_token, extra)
     return token_response(access_token, expires_in, scope, refresh_token, id_token)
