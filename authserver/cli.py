@@ -411,6 +411,52 @@ def _read_password() -> str:
     return password
 
 
+# --- consent ------------------------------------------------------------------------------
+
+
+@cli.group()
+def consent() -> None:
+    """What people have allowed applications to do."""
+
+
+def _user_id(session: Session, tenant_id: int, email: str) -> int:
+    found = UserRepository(session, tenant_id).by_email(email.strip().lower())
+    if found is None:
+        raise NotFound(f"no user {email!r} in this tenant")
+    return found.id
+
+
+@consent.command("list")
+@tenant_option
+@click.option("--email", required=True)
+@json_option
+def consent_list(tenant_slug: str, email: str, as_json: bool) -> None:
+    """List the applications a user has consented to, with the scopes."""
+    from authserver.services.consent import ConsentService
+
+    with unit_of_work() as (rt, session):
+        row = get_tenant(session, tenant_slug)
+        user_id = _user_id(session, row.id, email)
+    views = ConsentService(rt.database, row.id).all_for_user(user_id)
+    emit(as_json, views, lambda: [click.echo(f"{v['client_id']}\t{' '.join(v['scopes'])}")
+                                  for v in views])
+
+
+@consent.command("revoke")
+@tenant_option
+@click.option("--email", required=True)
+@click.option("--client", "client_id", required=True, help="client_id of the application.")
+def consent_revoke(tenant_slug: str, email: str, client_id: str) -> None:
+    """Withdraw consent: the app must ask again, and its tokens for the user stop working."""
+    from authserver.services.consent import ConsentService
+
+    with unit_of_work() as (rt, session):
+        row = get_tenant(session, tenant_slug)
+        user_id = _user_id(session, row.id, email)
+    revoked = ConsentService(rt.database, row.id).revoke(user_id, client_id, rt.clock(), ACTOR)
+    click.echo(f"consent withdrawn; {revoked} grant(s) revoked")
+
+
 # --- keys ---------------------------------------------------------------------------------
 
 

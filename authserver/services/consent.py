@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, select, update
 
 from authserver.storage.database import Database
-from authserver.storage.models import Consent
+from authserver.storage.models import Consent, Grant
 from authserver.storage.repositories import AuditRepository
 
 
@@ -34,13 +34,30 @@ class ConsentService:
             AuditRepository(session, self.tenant_id).record(
                 f"user:{user_id}", "consent.granted", client_id, scopes=sorted(scopes))
 
-    def revoke(self, user_id: int, client_id: str) -> None:
+    def revoke(self, user_id: int, client_id: str, now: dt.datetime, actor: str) -> int:
+        """Forget the consent and revoke every grant the client holds for the user (its
+        refresh tokens stop and its access tokens introspect inactive). Returns how many
+        grants were revoked."""
         with self.database.session() as session:
             session.execute(delete(Consent).where(
                 Consent.tenant_id == self.tenant_id, Consent.user_id == user_id,
                 Consent.client_id == client_id))
+            revoked = session.execute(update(Grant).where(
+                Grant.tenant_id == self.tenant_id, Grant.user_id == user_id,
+                Grant.client_id == client_id, Grant.revoked_at.is_(None),
+            ).values(revoked_at=now, revoked_reason="consent_revoked")).rowcount
             AuditRepository(session, self.tenant_id).record(
-                f"user:{user_id}", "consent.revoked", client_id)
+                actor, "consent.revoked", client_id, user_id=user_id, grants_revoked=revoked)
+            return int(revoked)
+
+    def all_for_user(self, user_id: int) -> list[dict[str, object]]:
+        with self.database.session() as session:
+            rows = session.scalars(select(Consent).where(
+                Consent.tenant_id == self.tenant_id, Consent.user_id == user_id)
+                .order_by(Consent.client_id)).all()
+            return [{"client_id": r.client_id, "scopes": list(r.scopes),
+                     "granted_at": r.created_at.isoformat(),
+                     "updated_at": r.updated_at.isoformat()} for r in rows]
 
     def _query(self, user_id: int, client_id: str):  # type: ignore[no-untyped-def]
         return select(Consent).where(Consent.tenant_id == self.tenant_id,
