@@ -12,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import secrets
 import time
+from dataclasses import dataclass
 from typing import Any
 
 from flask import (
@@ -96,8 +97,18 @@ def authorize() -> Response:
     return _proceed(ctx, client, authz, Progress(), uid=None)
 
 
-@bp.get("/interaction/<uid>")
-def interaction(uid: str) -> Response:
+@dataclass(frozen=True)
+class _Flow:
+    """A pending authorization request found again by its interaction id."""
+
+    ctx: TenantContext
+    authz: AuthorizationRequest
+    progress: Progress
+    client: ClientRecord
+
+
+def _resume(uid: str) -> _Flow | Response:
+    """The pending request behind ``uid`` in this browser, or the page saying why not."""
     pending = _pending(uid)
     if pending is None:
         return error_page("This sign-in request has expired. Go back to the application "
@@ -107,6 +118,15 @@ def interaction(uid: str) -> Response:
     client = ctx.clients.get(authz.client_id)
     if client is None:
         return error_page("The application is no longer registered.")
+    return _Flow(ctx, authz, progress, client)
+
+
+@bp.get("/interaction/<uid>")
+def interaction(uid: str) -> Response:
+    flow = _resume(uid)
+    if isinstance(flow, Response):
+        return flow
+    ctx, authz, progress, client = flow.ctx, flow.authz, flow.progress, flow.client
     active = current_session()
     try:
         step = next_step(authz, client, _signed_in(active), _granted(active, client),
@@ -121,15 +141,10 @@ def interaction(uid: str) -> Response:
 @bp.post("/interaction/<uid>/login")
 def login(uid: str) -> Response:
     check_csrf()
-    pending = _pending(uid)
-    if pending is None:
-        return error_page("This sign-in request has expired. Go back to the application "
-                          "and start again.")
-    ctx = _ctx()
-    authz, progress = pending
-    client = ctx.clients.get(authz.client_id)
-    if client is None:
-        return error_page("The application is no longer registered.")
+    flow = _resume(uid)
+    if isinstance(flow, Response):
+        return flow
+    ctx, authz, progress, client = flow.ctx, flow.authz, flow.progress, flow.client
     if request.form.get("action") == "cancel":
         return _finish_error(ctx, uid, authz, AccessDeniedError("The user cancelled sign-in."))
     identifier = request.form.get("identifier", "")
@@ -153,14 +168,10 @@ def login(uid: str) -> Response:
 @bp.post("/interaction/<uid>/account")
 def choose_account(uid: str) -> Response:
     check_csrf()
-    pending = _pending(uid)
-    if pending is None:
-        return error_page("This sign-in request has expired.")
-    ctx = _ctx()
-    authz, progress = pending
-    client = ctx.clients.get(authz.client_id)
-    if client is None:
-        return error_page("The application is no longer registered.")
+    flow = _resume(uid)
+    if isinstance(flow, Response):
+        return flow
+    ctx, authz, progress, client = flow.ctx, flow.authz, flow.progress, flow.client
     if request.form.get("action") == "switch":
         return _render_step(LOGIN, uid, authz, client, None)
     return _proceed(ctx, client, authz, Progress(progress.logged_in, True, progress.consented),
@@ -170,14 +181,12 @@ def choose_account(uid: str) -> Response:
 @bp.post("/interaction/<uid>/consent")
 def consent(uid: str) -> Response:
     check_csrf()
-    pending = _pending(uid)
-    if pending is None:
-        return error_page("This sign-in request has expired.")
-    ctx = _ctx()
-    authz, progress = pending
-    client = ctx.clients.get(authz.client_id)
+    flow = _resume(uid)
+    if isinstance(flow, Response):
+        return flow
+    ctx, authz, progress, client = flow.ctx, flow.authz, flow.progress, flow.client
     active = current_session()
-    if client is None or active is None:
+    if active is None:
         return error_page("Your session has ended. Go back to the application and start again.")
     if request.form.get("action") != "approve":
         return _finish_error(ctx, uid, authz, AccessDeniedError("The user denied access."))

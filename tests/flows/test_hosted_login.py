@@ -13,7 +13,6 @@ from tests.support.browser_flow import (
     assert_error_redirect,
     authorize,
     disable_user,
-    fast_world,
     html_of,
     https_app,
     page_after,
@@ -28,6 +27,7 @@ from tests.support.oauth import (
     REDIRECT,
     Pkce,
     authorize_params,
+    build_world,
     csrf_of,
     form_action,
     obtain_code,
@@ -39,7 +39,7 @@ COOKIE = "as-acme"
 
 @pytest.fixture
 def world(runtime):
-    return fast_world(runtime)
+    return build_world(runtime)
 
 
 def params(**extra):
@@ -241,7 +241,7 @@ def test_sign_in_sets_a_hardened_session_cookie(http, world):
 
 def test_https_deployment_uses_host_prefixed_secure_cookies(runtime, settings, database,
                                                              clock):
-    fast_world(runtime)
+    build_world(runtime)
     _, app = https_app(settings, database, clock)
     browser = app.test_client()
     base = "https://id.example"

@@ -14,7 +14,6 @@ from tests.support.browser_flow import (
     assert_error_page,
     assert_error_redirect,
     authorize,
-    fast_world,
     html_of,
     page_after,
     page_kind,
@@ -26,6 +25,7 @@ from tests.support.oauth import (
     REDIRECT,
     Pkce,
     authorize_params,
+    build_world,
     csrf_of,
     form_action,
     obtain_code,
@@ -37,7 +37,7 @@ SPA = "https://spa.example/cb"
 
 @pytest.fixture
 def world(runtime):
-    return fast_world(runtime)
+    return build_world(runtime)
 
 
 def params(**extra):
@@ -128,7 +128,7 @@ def test_deny_is_access_denied_with_state_and_iss(http, world):
 
 
 def test_first_party_clients_skip_consent(http, runtime):
-    fast_world(runtime, first_party=True)
+    build_world(runtime, first_party=True)
     p = params(scope="openid profile email offline_access stores:read")
     location, html = page_after(http, authorize(http, p))
     assert page_kind(html) == "login"
@@ -137,7 +137,7 @@ def test_first_party_clients_skip_consent(http, runtime):
 
 
 def test_first_party_prompt_none_needs_no_consent(http, runtime):
-    fast_world(runtime, first_party=True)
+    build_world(runtime, first_party=True)
     obtain_code(http, params(), consent=False)
     query = redirected_to_client(authorize(http, params(prompt="none")), REDIRECT, 302)
     assert "code" in query

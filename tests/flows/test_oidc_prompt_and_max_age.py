@@ -7,7 +7,6 @@ import pytest
 from tests.support.browser_flow import (
     assert_error_redirect,
     authorize,
-    fast_world,
     html_of,
     id_token_claims,
     identifier_value,
@@ -21,6 +20,7 @@ from tests.support.oauth import (
     REDIRECT,
     Pkce,
     authorize_params,
+    build_world,
     exchange,
     obtain_code,
     sign_in,
@@ -31,7 +31,7 @@ SPA = "https://spa.example/cb"
 
 @pytest.fixture
 def world(runtime):
-    return fast_world(runtime)
+    return build_world(runtime)
 
 
 @pytest.fixture

@@ -22,7 +22,6 @@ from tests.support.browser_flow import (
     assert_error_page,
     assert_error_redirect,
     authorize,
-    fast_world,
     html_of,
     id_token_claims,
     page_kind,
@@ -36,6 +35,7 @@ from tests.support.oauth import (
     Pkce,
     authorize_params,
     basic,
+    build_world,
     csrf_of,
     exchange,
     form_action,
@@ -48,7 +48,7 @@ LOGOUT = f"{ISSUER_PATH}/logout"
 
 @pytest.fixture
 def world(runtime):
-    return fast_world(runtime)
+    return build_world(runtime)
 
 
 @pytest.fixture

@@ -8,14 +8,13 @@ import pytest
 from flask.testing import FlaskClient
 
 from authserver.runtime import Runtime
-from tests.support.oauth import ISSUER, World
+from tests.support.oauth import ISSUER, World, build_world
 from tests.support.tokens import (
     USERINFO,
     client_credentials,
     describe,
     expect_tokens,
     set_user_disabled,
-    token_world,
     user_tokens,
     userinfo,
 )
@@ -26,7 +25,7 @@ EMAIL = {"email", "email_verified"}
 
 @pytest.fixture
 def world(runtime: Runtime) -> World:
-    return token_world(runtime)
+    return build_world(runtime)
 
 
 def claims_for(http: FlaskClient, world: World, **params: str) -> dict[str, object]:

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from authserver.runtime import Runtime
 from authserver.services.clients import ClientSpec
 from tests.conftest import Clock
-from tests.support.oauth import ISSUER, REDIRECT, Pkce, World, exchange
+from tests.support.oauth import ISSUER, REDIRECT, Pkce, World, build_world, exchange
 from tests.support.tokens import (
     add_client,
     at_hash,
@@ -25,7 +25,6 @@ from tests.support.tokens import (
     expect_tokens,
     is_active,
     refresh,
-    token_world,
     unverified_parts,
     user_code,
     user_tokens,
@@ -38,7 +37,7 @@ PARALLEL = 20
 
 @pytest.fixture
 def world(runtime: Runtime) -> World:
-    return token_world(runtime)
+    return build_world(runtime)
 
 
 def redeem(http: FlaskClient, world: World, code: str, pkce: Pkce | None, **extra: str) -> Any:

@@ -18,7 +18,6 @@ from tests.support.browser_flow import (
     assert_error_redirect,
     authorize,
     authorize_raw,
-    fast_world,
     html_of,
     page_after,
     page_kind,
@@ -31,6 +30,7 @@ from tests.support.oauth import (
     REDIRECT,
     Pkce,
     authorize_params,
+    build_world,
     obtain_code,
     sign_in,
 )
@@ -38,7 +38,7 @@ from tests.support.oauth import (
 
 @pytest.fixture
 def world(runtime):
-    return fast_world(runtime)
+    return build_world(runtime)
 
 
 @pytest.fixture

@@ -15,7 +15,7 @@ from flask.testing import FlaskClient
 from authserver.runtime import Runtime
 from authserver.services.clients import ClientSpec
 from tests.conftest import Clock
-from tests.support.oauth import ISSUER, World, basic
+from tests.support.oauth import ISSUER, World, basic, build_world
 from tests.support.tokens import (
     INTROSPECT,
     TOKEN,
@@ -30,7 +30,6 @@ from tests.support.tokens import (
     expect_error,
     expect_tokens,
     hs256_jwt,
-    token_world,
     unsigned_jwt,
     verify_jwt,
 )
@@ -46,7 +45,7 @@ def client_key(alg: str, which: str = "client") -> ClientKey:
 
 @pytest.fixture
 def world(runtime: Runtime) -> World:
-    return token_world(runtime)
+    return build_world(runtime)
 
 
 @pytest.fixture

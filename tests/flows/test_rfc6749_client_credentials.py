@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from authserver.runtime import Runtime
 from authserver.services.clients import ClientSpec
-from tests.support.oauth import ISSUER, World, basic
+from tests.support.oauth import ISSUER, World, basic, build_world
 from tests.support.tokens import (
     TOKEN,
     add_client,
@@ -16,7 +16,6 @@ from tests.support.tokens import (
     describe,
     expect_error,
     expect_tokens,
-    token_world,
     verify_jwt,
 )
 
@@ -26,7 +25,7 @@ OTHER_API = "https://billing.example/"
 
 @pytest.fixture
 def world(runtime: Runtime) -> World:
-    return token_world(runtime)
+    return build_world(runtime)
 
 
 def service_auth(world: World) -> dict[str, str]:

@@ -9,7 +9,7 @@ from flask.testing import FlaskClient
 
 from authserver.runtime import Runtime
 from authserver.services.clients import ClientSpec
-from tests.support.oauth import REDIRECT, World, basic
+from tests.support.oauth import REDIRECT, World, basic, build_world
 from tests.support.tokens import (
     REVOKE,
     add_client,
@@ -20,7 +20,6 @@ from tests.support.tokens import (
     is_active,
     refresh,
     revoke,
-    token_world,
     user_tokens,
     userinfo,
 )
@@ -28,7 +27,7 @@ from tests.support.tokens import (
 
 @pytest.fixture
 def world(runtime: Runtime) -> World:
-    return token_world(runtime)
+    return build_world(runtime)
 
 
 def revoked_ok(response: object, what: str) -> None:

@@ -12,7 +12,6 @@ from authserver.services.clients import ClientSpec
 from tests.support.browser_flow import (
     assert_error_redirect,
     authorize,
-    fast_world,
     register_extra_client,
 )
 from tests.support.oauth import (
@@ -20,6 +19,7 @@ from tests.support.oauth import (
     REDIRECT,
     Pkce,
     authorize_params,
+    build_world,
     exchange,
     obtain_code,
 )
@@ -30,7 +30,7 @@ GOOD_CHALLENGE = Pkce().challenge
 
 @pytest.fixture
 def world(runtime):
-    return fast_world(runtime)
+    return build_world(runtime)
 
 
 def spa_params(**extra):

@@ -8,7 +8,7 @@ from flask.testing import FlaskClient
 
 from authserver.runtime import Runtime
 from tests.conftest import Clock
-from tests.support.oauth import ISSUER, World, basic
+from tests.support.oauth import ISSUER, World, basic, build_world
 from tests.support.tokens import (
     INTROSPECT,
     ClientKey,
@@ -18,7 +18,6 @@ from tests.support.tokens import (
     expect_tokens,
     introspect,
     revoke,
-    token_world,
     unverified_parts,
     user_tokens,
 )
@@ -28,7 +27,7 @@ INACTIVE = {"active": False}
 
 @pytest.fixture
 def world(runtime: Runtime) -> World:
-    return token_world(runtime)
+    return build_world(runtime)
 
 
 def described(http: FlaskClient, world: World, token: str, client_id: str | None = None,

@@ -15,8 +15,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from authserver.runtime import Runtime
-from tests.support.oauth import ISSUER
-from tests.support.tokens import token_world
+from tests.support.oauth import ISSUER, build_world
 
 OIDC_PATH = "/t/acme/.well-known/openid-configuration"
 # RFC 8414 §3: the well-known segment goes before the issuer's path; the appended form is
@@ -28,7 +27,7 @@ ALL_DOCUMENTS = (OIDC_PATH, RFC8414_INSERTED, RFC8414_APPENDED)
 
 @pytest.fixture
 def world(runtime: Runtime) -> None:
-    token_world(runtime)
+    build_world(runtime)
 
 
 def document(http: FlaskClient, path: str) -> dict[str, Any]:

@@ -15,11 +15,10 @@ from authserver.storage.repositories import AuditRepository, ClientRepository
 from tests.support.browser_flow import (
     assert_error_page,
     authorize,
-    fast_world,
     redirected_to_client,
     tenant_id,
 )
-from tests.support.oauth import ISSUER, Pkce, authorize_params, exchange, obtain_code
+from tests.support.oauth import ISSUER, Pkce, authorize_params, build_world, exchange, obtain_code
 
 LOOKALIKES = [
     ("trailing slash", "https://app.example/cb/"),
@@ -69,7 +68,7 @@ LOOKALIKES = [
 
 @pytest.fixture
 def world(runtime):
-    return fast_world(runtime)
+    return build_world(runtime)
 
 
 @pytest.mark.parametrize(("case", "uri"), LOOKALIKES, ids=[c for c, _ in LOOKALIKES])

@@ -17,7 +17,7 @@ from authserver.runtime import Runtime, build_runtime
 from authserver.services.clients import ClientSpec
 from authserver.settings import Settings
 from tests.conftest import Clock
-from tests.support.oauth import REDIRECT, World
+from tests.support.oauth import REDIRECT, World, build_world
 from tests.support.tokens import (
     add_client,
     audit_events,
@@ -26,7 +26,6 @@ from tests.support.tokens import (
     expect_tokens,
     refresh,
     set_user_disabled,
-    token_world,
     unverified_parts,
     user_tokens,
     verify_jwt,
@@ -39,7 +38,7 @@ OFFLINE = "openid profile email offline_access"
 
 @pytest.fixture
 def world(runtime: Runtime) -> World:
-    return token_world(runtime)
+    return build_world(runtime)
 
 
 def use(http: FlaskClient, world: World, token: str, **extra: str) -> Any:

@@ -8,7 +8,6 @@ clients, users and an https deployment without mocking anything.
 from __future__ import annotations
 
 import dataclasses
-import functools
 import re
 from collections.abc import Mapping
 from typing import Any
@@ -22,8 +21,6 @@ from werkzeug.test import TestResponse
 from authserver.runtime import Runtime, build_runtime
 from authserver.services.accounts import NewUser, create_user
 from authserver.services.clients import ClientSpec, register_client
-from authserver.services.passwords import hash_password
-from authserver.services.tenants import create_tenant
 from authserver.settings import Settings
 from authserver.storage.database import Database
 from authserver.storage.models import User
@@ -32,10 +29,9 @@ from tests.support.oauth import (
     ISSUER,
     ISSUER_PATH,
     PASSWORD,
-    REDIRECT,
-    World,
     csrf_of,
     form_action,
+    password_hash,
     query_of,
 )
 
@@ -151,45 +147,12 @@ def session_cookie(http: FlaskClient, name: str = "as-acme") -> str | None:
 # --- world set-up --------------------------------------------------------------------------
 
 
-@functools.cache
-def password_hash(password: str) -> str:
-    """A real argon2id hash, computed once per test process (it costs ~0.1-0.3 s)."""
-    return hash_password(password)
-
-
 def _user(session: Any, runtime: Runtime, tid: int, new: NewUser, password: str) -> Any:
     user = create_user(UserRepository(session, tid), AuditRepository(session, tid), new, "test",
                        runtime.clock())
     user.password_hash = password_hash(password)
     user.password_changed_at = runtime.clock()
     return user
-
-
-def fast_world(runtime: Runtime, first_party: bool = False) -> World:
-    """The same world as ``tests.support.oauth.build_world`` (tenant acme, clients web, spa,
-    service, user ann): registered through the same services, but the user's argon2id hash
-    is computed once per process instead of once per test. Sign-in still verifies it."""
-    with runtime.database.session() as session:
-        tenant = create_tenant(session, runtime.master_key, runtime.key_timing, "acme", "Acme",
-                               "test", runtime.clock())
-        clients = ClientRepository(session, tenant.id)
-        audit = AuditRepository(session, tenant.id)
-        web = register_client(clients, audit, ClientSpec(
-            name="Web", client_id="web", redirect_uris=(REDIRECT, "http://127.0.0.1/native"),
-            post_logout_redirect_uris=("https://app.example/bye",),
-            scopes=("openid", "profile", "email", "offline_access", "stores:read"),
-            first_party=first_party), "test")
-        register_client(clients, audit, ClientSpec(
-            name="SPA", client_id="spa", public=True, redirect_uris=("https://spa.example/cb",),
-            scopes=("openid", "profile", "email")), "test")
-        service = register_client(clients, audit, ClientSpec(
-            name="Service", client_id="service", grant_types=("client_credentials",),
-            scopes=("stores:read", "stores:write")), "test")
-        user = _user(session, runtime, tenant.id, NewUser(
-            email="ann@example.com", password=None, username="ann", given_name="Ann",
-            family_name="Lee", email_verified=True), PASSWORD)
-        return World(runtime, "web", web.client_secret or "", "spa", "service",
-                     service.client_secret or "", user.sub)
 
 
 def tenant_id(runtime: Runtime, slug: str = "acme") -> int:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import re
 import secrets
@@ -15,6 +16,7 @@ from flask.testing import FlaskClient
 from authserver.runtime import Runtime
 from authserver.services.accounts import NewUser, create_user
 from authserver.services.clients import ClientSpec, register_client
+from authserver.services.passwords import hash_password
 from authserver.services.tenants import create_tenant
 from authserver.storage.repositories import AuditRepository, ClientRepository, UserRepository
 
@@ -48,6 +50,13 @@ class World:
     user_email: str = "ann@example.com"
 
 
+@functools.cache
+def password_hash(password: str) -> str:
+    """A real argon2id hash, computed once per test process: argon2 is slow on purpose
+    (~0.1-0.7 s here) and sign-in still verifies it for real."""
+    return hash_password(password)
+
+
 def build_world(runtime: Runtime, first_party: bool = False) -> World:
     with runtime.database.session() as session:
         tenant = create_tenant(session, runtime.master_key, runtime.key_timing, "acme", "Acme",
@@ -66,8 +75,10 @@ def build_world(runtime: Runtime, first_party: bool = False) -> World:
             name="Service", client_id="service", grant_types=("client_credentials",),
             scopes=("stores:read", "stores:write")), "test")
         user = create_user(UserRepository(session, tenant.id), audit, NewUser(
-            email="ann@example.com", password=PASSWORD, username="ann", given_name="Ann",
+            email="ann@example.com", password=None, username="ann", given_name="Ann",
             family_name="Lee", email_verified=True), "test", runtime.clock())
+        user.password_hash = password_hash(PASSWORD)
+        user.password_changed_at = runtime.clock()
         return World(runtime, "web", web.client_secret or "", "spa", "service",
                      service.client_secret or "", user.sub)
 

@@ -5,7 +5,6 @@ stand in for an administrator (disabling a user, ending a login session)."""
 from __future__ import annotations
 
 import base64
-import functools
 import hashlib
 import hmac
 import json
@@ -25,19 +24,14 @@ from sqlalchemy import select, update
 from werkzeug.datastructures import MultiDict
 
 from authserver.runtime import Runtime
-from authserver.services.accounts import NewUser, create_user
 from authserver.services.clients import ClientSpec, register_client
-from authserver.services.passwords import hash_password
 from authserver.services.sessions import SessionService
-from authserver.services.tenants import create_tenant
 from authserver.storage.models import AuditEvent, LoginSession, Tenant, User
 from authserver.storage.repositories import AuditRepository, ClientRepository, UserRepository
 from authserver.web.security import session_cookie_name
 from tests.support.oauth import (
     ISSUER,
     ISSUER_PATH,
-    PASSWORD,
-    REDIRECT,
     Pkce,
     World,
     authorize_params,
@@ -205,41 +199,6 @@ def user_tokens(http: FlaskClient, world: World, client_id: str = "web",
     body = expect_tokens(exchange(http, code, verifier, client_id, secret,
                                   redirect_uri=request["redirect_uri"]), "code exchange")
     return UserTokens(body, verifier, request)
-
-
-# --- the world, cheaply ------------------------------------------------------------------
-
-
-@functools.cache
-def _password_hash() -> str:
-    # argon2 is deliberately slow; one real hash of PASSWORD serves every test.
-    return hash_password(PASSWORD)
-
-
-def token_world(runtime: Runtime) -> World:
-    """The same tenant, clients and user as ``oauth.build_world``, but ann's argon2 hash
-    is computed once per test session instead of once per test."""
-    with runtime.database.session() as session:
-        tenant = create_tenant(session, runtime.master_key, runtime.key_timing, "acme", "Acme",
-                               "test", runtime.clock())
-        clients = ClientRepository(session, tenant.id)
-        audit = AuditRepository(session, tenant.id)
-        web = register_client(clients, audit, ClientSpec(
-            name="Web", client_id="web", redirect_uris=(REDIRECT, "http://127.0.0.1/native"),
-            post_logout_redirect_uris=("https://app.example/bye",),
-            scopes=("openid", "profile", "email", "offline_access", "stores:read")), "test")
-        register_client(clients, audit, ClientSpec(
-            name="SPA", client_id="spa", public=True, redirect_uris=("https://spa.example/cb",),
-            scopes=("openid", "profile", "email")), "test")
-        service = register_client(clients, audit, ClientSpec(
-            name="Service", client_id="service", grant_types=("client_credentials",),
-            scopes=("stores:read", "stores:write")), "test")
-        user = create_user(UserRepository(session, tenant.id), audit, NewUser(
-            email="ann@example.com", password=None, username="ann", given_name="Ann",
-            family_name="Lee", email_verified=True), "test", runtime.clock())
-        user.password_hash = _password_hash()
-        return World(runtime, "web", web.client_secret or "", "spa", "service",
-                     service.client_secret or "", user.sub)
 
 
 def signed_in(http: FlaskClient, runtime: Runtime, email: str = "ann@example.com") -> str:
