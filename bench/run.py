@@ -1,12 +1,14 @@
 """Load benchmark: authserver (gunicorn + PostgreSQL) side by side with node-oidc-provider.
 
-    .venv/bin/python bench/run.py [--duration 10] [--scenarios cc,code] [--profile]
+    .venv/bin/python bench/run.py [--duration 10] [--scenarios cc,cc-rs256,code] [--profile]
 
 Each run: a fresh PostgreSQL database, `authserver db upgrade`, `authserver demo --json`, a
 random master key; gunicorn with deploy/gunicorn.conf.py (the shipped settings) on a
 loopback port; ONE node-oidc-provider process (bench/node/server.mjs) on another. Both
-are checked to return 200 with an ES256 JWT, warmed up, then measured with wrk
-(bench/wrk/*.lua) in alternation, so the ratio holds on a noisy machine. Server CPU per
+are checked to return 200 with an ES256 JWT (and an RS256 one for cc-rs256: authserver
+through a second client created with --access-token-alg RS256, node through a second
+resource indicator), warmed up, then measured with wrk (bench/wrk/*.lua) in alternation,
+so the ratio holds on a noisy machine. Server CPU per
 request comes from /proc/<pid>/stat (utime+stime) of every server process.
 
 Results: a markdown table on stdout, a JSON file and the server logs in bench/results/,
@@ -18,6 +20,7 @@ from __future__ import annotations
 import argparse
 import base64
 import contextlib
+import dataclasses
 import datetime as dt
 import hashlib
 import html.parser
@@ -56,6 +59,12 @@ DOCS_END = "<!-- bench:results:end -->"
 
 CC_BODY = ("grant_type=client_credentials&resource=https%3A%2F%2Fapi.example.com"
            "&scope=stores%3Aread%20stores%3Awrite")
+# node-oidc-provider signs access tokens for this resource indicator with RS256
+# (bench/node/server.mjs); authserver picks the algorithm per client instead.
+NODE_RS256_RESOURCE = "https://api-rs256.example.com"
+CC_BODY_NODE_RS256 = CC_BODY.replace("api.example.com", "api-rs256.example.com")
+RS256_CLIENT_ID = "bench-rs256"
+SCENARIOS = ("cc", "cc-rs256", "code")
 NODE_CLIENT = ("bench-service", secrets.token_urlsafe(32))
 CLK_TCK = os.sysconf("SC_CLK_TCK")
 AUTHSERVER_DEPS = ("authserver", "Flask", "Werkzeug", "Authlib", "gunicorn", "SQLAlchemy",
@@ -157,6 +166,7 @@ class Server:
     basic: str  # base64 of client_id:secret
     proc: subprocess.Popen[bytes]
     logfile: Any
+    body: str = CC_BODY  # client_credentials form body (BENCH_BODY for cc.lua)
 
     def pids(self) -> list[int]:
         return process_tree(self.proc.pid)
@@ -238,7 +248,14 @@ def gunicorn_command(cfg: GunicornConfig, port: int) -> list[str]:
     return [*cmd, *cfg.extra, "authserver.wsgi:app"]
 
 
-def prepare_authserver(args: argparse.Namespace) -> tuple[int, dict[str, str], dict[str, Any]]:
+RS256_CLIENT_ARGS = ["client", "create", "--tenant", "demo", "--name", "Bench RS256",
+                     "--client-id", RS256_CLIENT_ID, "--grant-type", "client_credentials",
+                     "--scope", "stores:read stores:write", "--access-token-alg", "RS256",
+                     "--json"]
+
+
+def prepare_authserver(args: argparse.Namespace, rs256: bool = False
+                       ) -> tuple[int, dict[str, str], dict[str, Any]]:
     port = free_port()
     env = authserver_env(args, port)
     recreate_database(f"{args.pg}/{args.admin_db}", args.database)
@@ -247,6 +264,13 @@ def prepare_authserver(args: argparse.Namespace) -> tuple[int, dict[str, str], d
     run([authserver, "db", "upgrade"], env=env, cwd=ROOT, stdout=subprocess.DEVNULL)
     demo = json.loads(run([authserver, "demo", "--json"], env=env, cwd=ROOT,
                           capture_output=True).stdout)
+    if rs256:
+        # A client_credentials client whose access tokens are signed RS256 (the demo's
+        # demo-service gets the default, ES256).
+        created = json.loads(run([authserver, *RS256_CLIENT_ARGS], env=env, cwd=ROOT,
+                                 capture_output=True).stdout)
+        demo["bench_rs256"] = {"client_id": created["client_id"],
+                               "client_secret": created["client_secret"]}
     return port, env, demo
 
 
@@ -309,11 +333,11 @@ def check_jwt(token: str, alg: str) -> dict[str, Any]:
     return {"header": header, "claims": claims}
 
 
-def verify_cc(server: Server) -> dict[str, Any]:
-    status, body = post_form(server.base_url + server.token_path, CC_BODY, server.basic)
+def verify_cc(server: Server, alg: str = "ES256") -> dict[str, Any]:
+    status, body = post_form(server.base_url + server.token_path, server.body, server.basic)
     if status != 200 or "access_token" not in body:
         raise SystemExit(f"bench: {server.name} client_credentials -> {status} {body}")
-    jwt = check_jwt(body["access_token"], "ES256")
+    jwt = check_jwt(body["access_token"], alg)
     log(f"{server.name}: 200, access token header {jwt['header']}, "
         f"aud {jwt['claims'].get('aud')}, scope {body.get('scope')!r}")
     return jwt
@@ -346,6 +370,7 @@ def wrk(server: Server, script: str, connections: int, duration: float,
     threads = min(connections, 2)
     env = {**os.environ, "BENCH_WRK_DIR": str(WRK_DIR), "BENCH_BASIC": server.basic,
            "BENCH_TOKEN_PATH": server.token_path, "BENCH_THREADS": str(threads),
+           "BENCH_BODY": server.body,
            **(extra_env or {})}
     cmd = ["wrk", "--latency", "-t", str(threads), "-c", str(connections),
            "-d", f"{duration:g}s", "--timeout", "5s", "-s", str(WRK_DIR / script),
@@ -666,27 +691,38 @@ def fmt_table(results: list[Measurement]) -> str:
 def verdicts(results: list[Measurement]) -> list[str]:
     out: list[str] = []
     by = {(m.scenario, m.server, m.connections): m for m in results}
-    for conns in sorted({m.connections for m in results if m.scenario.startswith("cc")}):
-        a = by.get(("cc ES256", "authserver", conns))
-        n = by.get(("cc ES256", "node-oidc-provider", conns))
-        if a and n:
-            ratio = a.rps / n.rps
-            cpu_ratio = n.cpu_ms_per_req / a.cpu_ms_per_req if a.cpu_ms_per_req else 0
-            met = "met" if ratio >= TARGET_RATIO else "NOT met"
-            out.append(f"- cc c={conns}: authserver/node = **{ratio:.2f}x** req/s "
-                       f"(target >= {TARGET_RATIO}x: {met});"
-                       f" CPU efficiency node/authserver per request = {cpu_ratio:.2f}x")
-    c1 = by.get(("cc ES256", "authserver", 1))
-    if c1:
-        ok = c1.p50_ms <= TARGET_P50_MS_C1
-        out.append(f"- cc c=1 p50 = {c1.p50_ms:.2f} ms (target <= {TARGET_P50_MS_C1} ms: "
-                   f"{'met' if ok else 'NOT met'})")
-    c32 = [m for m in results if m.scenario == "cc ES256" and m.server == "authserver"
-           and m.connections >= 32]
-    for m in c32:
-        ok = m.p99_ms <= TARGET_P99_MS_C32
-        out.append(f"- cc c={m.connections} p99 = {m.p99_ms:.2f} ms (target <= "
-                   f"{TARGET_P99_MS_C32} ms: {'met' if ok else 'NOT met'})")
+    cc_conns = sorted({m.connections for m in results if m.scenario.startswith("cc")})
+    # "cc" lines are ES256 (the format of earlier runs); RS256 lines say so.
+    for scenario, label in (("cc ES256", "cc"), ("cc RS256", "cc RS256")):
+        for conns in cc_conns:
+            a = by.get((scenario, "authserver", conns))
+            n = by.get((scenario, "node-oidc-provider", conns))
+            if a and n:
+                ratio = a.rps / n.rps
+                cpu_ratio = n.cpu_ms_per_req / a.cpu_ms_per_req if a.cpu_ms_per_req else 0
+                met = "met" if ratio >= TARGET_RATIO else "NOT met"
+                out.append(f"- {label} c={conns}: authserver/node = **{ratio:.2f}x** req/s "
+                           f"(target >= {TARGET_RATIO}x: {met});"
+                           f" CPU efficiency node/authserver per request = {cpu_ratio:.2f}x")
+        c1 = by.get((scenario, "authserver", 1))
+        if c1:
+            ok = c1.p50_ms <= TARGET_P50_MS_C1
+            out.append(f"- {label} c=1 p50 = {c1.p50_ms:.2f} ms (target <= "
+                       f"{TARGET_P50_MS_C1} ms: {'met' if ok else 'NOT met'})")
+        c32 = [m for m in results if m.scenario == scenario and m.server == "authserver"
+               and m.connections >= 32]
+        for m in c32:
+            ok = m.p99_ms <= TARGET_P99_MS_C32
+            out.append(f"- {label} c={m.connections} p99 = {m.p99_ms:.2f} ms (target <= "
+                       f"{TARGET_P99_MS_C32} ms: {'met' if ok else 'NOT met'})")
+    for server in ("authserver", "node-oidc-provider"):
+        for conns in cc_conns:
+            es, rs = by.get(("cc ES256", server, conns)), by.get(("cc RS256", server, conns))
+            if es and rs and es.cpu_ms_per_req:
+                out.append(f"- RS256 vs ES256, {server} c={conns}: CPU "
+                           f"{rs.cpu_ms_per_req:.2f} vs {es.cpu_ms_per_req:.2f} ms/req "
+                           f"({rs.cpu_ms_per_req / es.cpu_ms_per_req:.2f}x), req/s "
+                           f"{rs.rps:,.0f} vs {es.rps:,.0f}")
     errs = sum(m.errors for m in results if m.scenario.startswith("cc"))
     out.append(f"- cc errors (non-200, socket errors, timeouts): {errs} "
                f"(target 0: {'met' if errs == 0 else 'NOT met'})")
@@ -751,7 +787,9 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                 formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--duration", type=float, default=10.0, help="seconds per measurement")
-    p.add_argument("--scenarios", default="cc,code", help="comma list of: cc, code")
+    p.add_argument("--scenarios", default=",".join(SCENARIOS),
+                   help="comma list of: cc (ES256 access token), cc-rs256 (RS256 access "
+                        "token), code (auth-code exchange); default: all three")
     p.add_argument("--connections", default="1,32", help="comma list of wrk connection counts")
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     p.add_argument("--threads", type=int, default=4)
@@ -772,13 +810,18 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--database", default="authserver_bench", help="recreated on every run")
     p.add_argument("--warmup", type=float, default=3.0)
     p.add_argument("--repeat", type=int, default=1,
-                   help="cc rounds (servers alternate in each); the median req/s is reported")
+                   help="cc/cc-rs256 rounds (servers alternate in each); the median req/s "
+                        "is reported")
     return p.parse_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     scenarios = [s.strip() for s in args.scenarios.split(",") if s.strip()]
+    unknown = sorted(set(scenarios) - set(SCENARIOS))
+    if unknown:
+        raise SystemExit(f"bench: unknown scenario(s) {', '.join(unknown)}; "
+                         f"choose from {', '.join(SCENARIOS)}")
     conns = [int(c) for c in args.connections.split(",")]
     RESULTS.mkdir(exist_ok=True)
     ensure_wrk()
@@ -787,43 +830,68 @@ def main(argv: list[str] | None = None) -> int:
                          not args.no_access_log, args.gunicorn_arg)
 
     load_before = loadavg()
-    port, env, demo = prepare_authserver(args)
+    port, env, demo = prepare_authserver(args, rs256="cc-rs256" in scenarios)
     auth = start_authserver(cfg, port, env, demo)
     servers = [auth]
     node = None
     if not args.no_node:
         node = start_node(free_port())
         servers.append(node)
+    # The same processes, other credentials/body: authserver's RS256 client, node's RS256
+    # resource indicator.
+    rs_servers: list[Server] = []
+    if "cc-rs256" in scenarios:
+        rs = demo["bench_rs256"]
+        rs_servers.append(dataclasses.replace(auth, basic=base64.b64encode(
+            f"{rs['client_id']}:{rs['client_secret']}".encode()).decode()))
+        if node:
+            rs_servers.append(dataclasses.replace(node, body=CC_BODY_NODE_RS256))
     results: list[Measurement] = []
     notes: list[str] = []
     commands = [
         "psql: DROP DATABASE IF EXISTS authserver_bench WITH (FORCE); CREATE DATABASE "
         "authserver_bench",
-        "authserver db upgrade && authserver demo --json   # env AUTHSERVER_DATABASE_URL="
+        "authserver db upgrade && authserver demo --json"
+        + (" && authserver " + shlex.join(RS256_CLIENT_ARGS) if rs_servers else "")
+        + "   # env AUTHSERVER_DATABASE_URL="
         f"postgresql+psycopg://.../{args.database}, AUTHSERVER_MASTER_KEY=<os.urandom(32)>, "
         f"AUTHSERVER_PUBLIC_URL=http://127.0.0.1:{port}, AUTHSERVER_AUTH_CODE_TTL=600",
         shlex.join(gunicorn_command(cfg, port)).replace(str(ROOT) + "/", ""),
         "NODE_ENV=production node bench/node/server.mjs PORT bench-service SECRET",
     ]
+    # (scenario label, servers, what the command line's comment adds)
+    cc_runs: list[tuple[str, list[Server], dict[str, str]]] = []
+    if "cc" in scenarios:
+        cc_runs.append(("cc ES256", servers, {}))
+    if rs_servers:
+        cc_runs.append(("cc RS256", rs_servers, {
+            "authserver": f"client {RS256_CLIENT_ID}",
+            "node-oidc-provider": f"BENCH_BODY resource={NODE_RS256_RESOURCE}"}))
     with servers_running(*servers):
         for server in servers:
             verify_cc(server)
+        for server in rs_servers:
+            verify_cc(server, "RS256")
         for server in servers:
             wrk(server, "cc.lua", 8, args.warmup, scenario="warmup", quiet=True)
-        if "cc" in scenarios:
-            rounds: dict[tuple[str, int], list[Measurement]] = {}
-            for _ in range(args.repeat):
-                for c in conns:
-                    for server in servers:
-                        m = wrk(server, "cc.lua", c, args.duration, scenario="cc ES256")
-                        rounds.setdefault((server.name, c), []).append(m)
+        for server in rs_servers:
+            wrk(server, "cc.lua", 8, args.warmup, scenario="warmup", quiet=True)
+        rounds: dict[tuple[str, str, int], list[Measurement]] = {}
+        for _ in range(args.repeat):
             for c in conns:
-                for server in servers:
-                    results.append(median(rounds[(server.name, c)]))
+                for scenario, group, _comment in cc_runs:
+                    for server in group:
+                        m = wrk(server, "cc.lua", c, args.duration, scenario=scenario)
+                        rounds.setdefault((scenario, server.name, c), []).append(m)
+        for scenario, group, comment in cc_runs:
+            for c in conns:
+                for server in group:
+                    results.append(median(rounds[(scenario, server.name, c)]))
+                    extra = f", {comment[server.name]}" if server.name in comment else ""
                     commands.append(
                         f"wrk --latency -t {min(c, 2)} -c {c} -d {args.duration:g}s --timeout 5s "
                         f"-s bench/wrk/cc.lua {server.base_url}{server.token_path}"
-                        "   # BENCH_BASIC, BENCH_TOKEN_PATH, BENCH_WRK_DIR=bench/wrk")
+                        f"   # BENCH_BASIC, BENCH_TOKEN_PATH, BENCH_WRK_DIR=bench/wrk{extra}")
         if "code" in scenarios:
             results += code_scenario(args, auth, demo, conns, notes, commands)
         if args.profile:

@@ -1,5 +1,7 @@
 // node-oidc-provider baseline for bench/run.py: ONE process, client_credentials with
-// client_secret_basic, resource indicators on so the token is an ES256 JWT access token.
+// client_secret_basic, resource indicators on so the token is a JWT access token: ES256
+// for resource https://api.example.com (the default), RS256 for
+// https://api-rs256.example.com (the "cc RS256" scenario selects it with `resource`).
 //
 //   node bench/node/server.mjs PORT CLIENT_ID CLIENT_SECRET
 //
@@ -21,11 +23,12 @@ const issuer = `http://127.0.0.1:${port}`;
 
 const ec = generateKeyPairSync('ec', { namedCurve: 'P-256' }).privateKey
   .export({ format: 'jwk' });
-// An RSA key too: ID tokens default to RS256 and the provider wants a key for it.
+// An RSA key too: ID tokens default to RS256, and RS256 access tokens use it.
 const rsa = generateKeyPairSync('rsa', { modulusLength: 2048 }).privateKey
   .export({ format: 'jwk' });
 
 const SCOPE = 'stores:read stores:write';
+const RS256_RESOURCE = 'https://api-rs256.example.com';
 
 const provider = new Provider(issuer, {
   clients: [{
@@ -47,10 +50,10 @@ const provider = new Provider(issuer, {
       enabled: true,
       defaultResource: () => 'https://api.example.com',
       useGrantedResource: () => true,
-      getResourceServerInfo: () => ({
+      getResourceServerInfo: (ctx, resourceIndicator) => ({
         scope: SCOPE,
         accessTokenFormat: 'jwt',
-        jwt: { sign: { alg: 'ES256' } },
+        jwt: { sign: { alg: resourceIndicator === RS256_RESOURCE ? 'RS256' : 'ES256' } },
       }),
     },
   },
