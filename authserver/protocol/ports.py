@@ -24,8 +24,9 @@ class ClientRecord:
     client_id: str
     name: str
     is_public: bool
-    secret_digest: str | None
-    token_endpoint_auth_method: str
+    # repr=False: Authlib logs clients with %r at DEBUG; digests stay out of logs too.
+    secret_digest: str | None = field(repr=False)
+    token_endpoint_auth_method: str = field()
     grant_types: tuple[str, ...]
     redirect_uris: tuple[str, ...]
     post_logout_redirect_uris: tuple[str, ...]
