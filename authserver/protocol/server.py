@@ -8,6 +8,8 @@ subclasses (grants/) decide what is issued. No Flask here: the web layer hands i
 
 from __future__ import annotations
 
+import base64
+import binascii
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -59,6 +61,18 @@ class FormRequest(OAuth2Request):
     @property
     def args(self) -> dict[str, str]:
         return {}
+
+
+def _well_formed_basic(header: str) -> bool:
+    """RFC 7617: ``Basic`` + base64 of UTF-8 ``id:secret``; nothing else authenticates."""
+    scheme, _, value = header.strip().partition(" ")
+    if scheme.lower() != "basic" or not value.strip():
+        return False
+    try:
+        decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError):
+        return False
+    return ":" in decoded
 
 
 class TokenServer(AuthorizationServer):
@@ -115,7 +129,11 @@ class TokenServer(AuthorizationServer):
         the same (401, one description), so a caller cannot tell an unknown client_id
         from a wrong secret.
         """
-        basic = request.headers.get("Authorization", "").lower().startswith("basic ")
+        header = request.headers.get("Authorization", "")
+        if header and not _well_formed_basic(header):
+            # Authlib's parser raises on some malformed values; refuse them here instead.
+            raise InvalidClientError(status_code=401, description="Client authentication failed.")
+        basic = bool(header)
         in_body = [k for k in ("client_secret", "client_assertion") if k in request.form]
         if len(in_body) > 1 or (basic and in_body):
             raise InvalidRequestError("Use exactly one client authentication method.")
