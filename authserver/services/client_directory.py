@@ -51,7 +51,7 @@ class ClientDirectoryCache:
         hit = self._entries.get(key)
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
-        if len(client_id) > 64:
+        if len(client_id) > 64 or "\x00" in client_id:
             return None
         with self.database.session() as session:
             row = session.scalar(select(Client).where(Client.tenant_id == tenant_id,

@@ -26,6 +26,9 @@ def register(app: Flask, runtime: Runtime) -> None:
     registry = OAuthRegistry(runtime)
     app.extensions["authserver.oauth"] = registry
     errors.register(app)
+    from authserver.web.security import refuse_nul_bytes
+
+    app.before_request(refuse_nul_bytes)
     app.register_blueprint(health.bp)
     tenancy.register(app)
     sessions.register(app)

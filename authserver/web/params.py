@@ -22,6 +22,9 @@ def _collect(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], list[str
     for key, value in pairs:
         if len(value) > MAX_VALUE or len(key) > 256:
             raise InvalidRequestError(f"Parameter '{key[:64]}' is too large.")
+        if "\x00" in key or "\x00" in value:
+            # Never meaningful, and PostgreSQL refuses NUL in text: stop it at the door.
+            raise InvalidRequestError("Parameters must not contain NUL characters.")
         if key in REPEATABLE:
             resources.append(value)
         elif key in values:

@@ -26,6 +26,18 @@ def check_csrf() -> None:
                                "Go back, reload the page and try again.")
 
 
+def refuse_nul_bytes() -> None:
+    """Before every Flask request: no NUL in query, form or cookies (it is never valid in
+    any parameter we read, and PostgreSQL text columns cannot hold it)."""
+    sources = [request.args, request.cookies]
+    if request.mimetype == "application/x-www-form-urlencoded":
+        sources.append(request.form)
+    for source in sources:
+        for key, value in source.items(multi=True):
+            if "\x00" in key or "\x00" in value:
+                abort(400, description="The request contains a NUL character.")
+
+
 def page_headers(response: Response, form_action: str = "'self'") -> Response:
     """Headers for login, consent and logout pages (docs/security.md)."""
     response.headers["Content-Security-Policy"] = (
