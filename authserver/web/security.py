@@ -29,13 +29,15 @@ def check_csrf() -> None:
 def refuse_nul_bytes() -> None:
     """Before every Flask request: no NUL in query, form or cookies (it is never valid in
     any parameter we read, and PostgreSQL text columns cannot hold it)."""
-    sources = [request.args, request.cookies]
-    if request.mimetype == "application/x-www-form-urlencoded":
-        sources.append(request.form)
-    for source in sources:
+    for source in (request.args, request.cookies):
         for key, value in source.items(multi=True):
             if "\x00" in key or "\x00" in value:
                 abort(400, description="The request contains a NUL character.")
+    if request.mimetype == "application/x-www-form-urlencoded":
+        # The raw body, cached: views parse it again later (form or parse_urlencoded).
+        body = request.get_data(cache=True)
+        if b"\x00" in body or b"%00" in body:
+            abort(400, description="The request contains a NUL character.")
 
 
 def page_headers(response: Response, form_action: str = "'self'") -> Response:
