@@ -102,11 +102,21 @@ def _verify_raw(key: PublicKey, alg: str, signature: bytes, data: bytes) -> bool
     return True
 
 
+_PUBLIC_MEMBERS = ("kty", "crv", "x", "y", "n", "e", "kid", "alg", "use")
+
+
 def public_key_from_jwk(jwk: Mapping[str, Any]) -> PublicKey:
     """Import a public JWK; private members, if a client sent them, are ignored."""
+    members = tuple((k, jwk[k]) for k in _PUBLIC_MEMBERS if isinstance(jwk.get(k), str))
+    return _import_public(members)
+
+
+@lru_cache(maxsize=512)
+def _import_public(members: tuple[tuple[str, str], ...]) -> PublicKey:
+    # Cached: userinfo, introspection and logout verify against the same few keys, and
+    # jwcrypto's import costs far more than the signature check.
     try:
-        public = JWK(**{k: v for k, v in jwk.items()
-                        if k in ("kty", "crv", "x", "y", "n", "e", "kid", "alg", "use")})
+        public = JWK(**dict(members))
         key = public.get_op_key("verify")
     except Exception as exc:  # jwcrypto raises a variety of types for bad keys
         raise JWSError(f"unusable JWK: {type(exc).__name__}") from None
