@@ -53,7 +53,12 @@ from authserver.web.context import runtime, tenant
 from authserver.web.params import query_params
 from authserver.web.redirects import authorization_response, error_page, form_action_for
 from authserver.web.security import check_csrf, csrf_token, page_headers
-from authserver.web.sessions import current_session, sessions, set_session_cookie
+from authserver.web.sessions import (
+    cookie_name,
+    current_session,
+    sessions,
+    set_session_cookie,
+)
 from authserver.web.tenancy import TENANT_PREFIX
 
 bp = Blueprint("authorize", __name__, url_prefix=TENANT_PREFIX)
@@ -154,7 +159,7 @@ def login(uid: str) -> Response:
         return _render_step(LOGIN, uid, authz, client, None, identifier=identifier,
                             error="The email address or password is not correct.", status=401)
     token, _sid = sessions().start(user_id, ["pwd"], ACR_PASSWORD, ctx.clock(),
-                                   replacing=request.cookies.get(_cookie_name()))
+                                   replacing=request.cookies.get(cookie_name()))
     # A new flow cookie too: nothing from before sign-in carries over (session fixation).
     pending_all = session.get(PENDING_KEY, {})
     session.clear()
@@ -245,12 +250,6 @@ def _granted(active: ActiveSession | None, client: ClientRecord) -> set[str]:
         return set()
     return ConsentService(runtime().database, tenant().id).granted(active.user_id,
                                                                    client.client_id)
-
-
-def _cookie_name() -> str:
-    from authserver.web.sessions import cookie_name
-
-    return cookie_name()
 
 
 def _store(uid: str | None, authz: AuthorizationRequest, progress: Progress) -> str:

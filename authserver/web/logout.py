@@ -19,7 +19,12 @@ from authserver.protocol.ports import ClientRecord
 from authserver.web.context import tenant
 from authserver.web.redirects import error_page, form_action_for
 from authserver.web.security import check_csrf, csrf_token, page_headers
-from authserver.web.sessions import clear_session_cookie, current_session, sessions
+from authserver.web.sessions import (
+    clear_session_cookie,
+    cookie_name,
+    current_session,
+    sessions,
+)
 from authserver.web.tenancy import TENANT_PREFIX
 
 bp = Blueprint("logout", __name__, url_prefix=TENANT_PREFIX)
@@ -98,7 +103,7 @@ def end_session() -> Response:
     signed_out = request.form.get("action") == "logout"
     response: Response
     if signed_out:
-        sessions().end(request.cookies.get(_cookie()), _ctx().clock())
+        sessions().end(request.cookies.get(cookie_name()), _ctx().clock())
     if pending.get("target"):
         params = [("state", pending["state"])] if pending.get("state") else []
         separator = "&" if urlsplit(pending["target"]).query else "?"
@@ -110,9 +115,3 @@ def end_session() -> Response:
     if signed_out:
         clear_session_cookie(response)
     return response
-
-
-def _cookie() -> str:
-    from authserver.web.sessions import cookie_name
-
-    return cookie_name()
