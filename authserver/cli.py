@@ -144,6 +144,7 @@ def db_purge() -> None:
                               dt.timedelta(seconds=settings.access_token_ttl))
         for table, count in store.purge_expired(now).items():
             totals[table] = totals.get(table, 0) + count
+    totals["throttle_buckets"] = rt.throttle.purge(now, dt.timedelta(hours=1))
     click.echo(", ".join(f"{table}: {count}" for table, count in sorted(totals.items())))
 
 

@@ -13,6 +13,7 @@ from authserver.services.keyring import KeyRing
 from authserver.services.keys import KeyTiming
 from authserver.services.master_key import load_master_key
 from authserver.services.tenants import DEFAULT_TENANT, TenantDirectory, create_tenant
+from authserver.services.throttle import Throttle
 from authserver.settings import Settings, load_settings
 from authserver.storage.database import Database
 from authserver.storage.models import utcnow
@@ -27,6 +28,7 @@ class Runtime:
     keyring: KeyRing
     tenants: TenantDirectory
     clients: ClientDirectoryCache
+    throttle: Throttle
     clock: Callable[[], dt.datetime] = utcnow
 
     @property
@@ -49,6 +51,7 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         keyring=KeyRing(database, master_key, settings.key_cache_ttl),
         tenants=TenantDirectory(database, ttl_seconds=settings.key_cache_ttl),
         clients=ClientDirectoryCache(database, settings.client_cache_ttl),
+        throttle=Throttle(database),
     )
 
 

@@ -9,6 +9,7 @@ from authserver.protocol.ports import (
     AssertionReplayGuard,
     ClientDirectory,
     ClientRecord,
+    ClientThrottle,
     Clock,
     SigningKeys,
     TokenStore,
@@ -33,6 +34,7 @@ class TenantContext:
     replay_guard: AssertionReplayGuard
     lifetimes: Lifetimes
     clock: Clock
+    client_throttle: ClientThrottle | None = None
     tenant_refresh_idle: int | None = None
     tenant_refresh_absolute: int | None = None
 

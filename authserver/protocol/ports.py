@@ -155,6 +155,16 @@ class Issuance:
     spent_refresh_digest: str | None = None
 
 
+class ClientThrottle(Protocol):
+    """Slows secret guessing against one client_id (SECURITY.md, throttling)."""
+
+    def retry_after(self, client_id: str) -> int | None:
+        """Seconds the client must wait; must not touch storage (token hot path)."""
+        ...
+
+    def failed(self, client_id: str) -> None: ...
+
+
 class ClientDirectory(Protocol):
     def get(self, client_id: str) -> ClientRecord | None: ...
 

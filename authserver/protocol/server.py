@@ -12,10 +12,12 @@ import base64
 import binascii
 from collections.abc import Mapping, Sequence
 from typing import Any
+from urllib.parse import unquote
 
 from authlib.oauth2.rfc6749 import AuthorizationServer
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload, OAuth2Request
 
+from authserver.protocol import jws
 from authserver.protocol.client_auth import PrivateKeyJWTAuthenticator
 from authserver.protocol.context import TenantContext
 from authserver.protocol.errors import InvalidClientError, InvalidRequestError, OAuth2Error
@@ -73,6 +75,23 @@ def _well_formed_basic(header: str) -> bool:
     except (binascii.Error, ValueError):
         return False
     return ":" in decoded
+
+
+def _claimed_client_id(request: FormRequest, header: str) -> str | None:
+    """Which client the request says it is, before anything is verified (for throttling)."""
+    if header:
+        decoded = base64.b64decode(header.strip().partition(" ")[2].strip()).decode("utf-8")
+        return unquote(decoded.partition(":")[0])[:64] or None
+    if request.form.get("client_id"):
+        return request.form["client_id"][:64]
+    assertion = request.form.get("client_assertion")
+    if assertion:
+        try:
+            sub = jws.parse_unverified(assertion)[1].get("sub")
+        except jws.JWSError:
+            return None
+        return sub[:64] if isinstance(sub, str) else None
+    return None
 
 
 class TokenServer(AuthorizationServer):
@@ -137,9 +156,16 @@ class TokenServer(AuthorizationServer):
         in_body = [k for k in ("client_secret", "client_assertion") if k in request.form]
         if len(in_body) > 1 or (basic and in_body):
             raise InvalidRequestError("Use exactly one client authentication method.")
+        claimed = _claimed_client_id(request, header)
+        throttle = self.ctx.client_throttle
+        if claimed and throttle is not None and throttle.retry_after(claimed):
+            # Same answer as a wrong secret: the throttle must not confirm a client exists.
+            raise InvalidClientError(status_code=401, description="Client authentication failed.")
         try:
             client: ClientRecord = super().authenticate_client(request, methods, endpoint)
         except InvalidClientError:
+            if claimed and throttle is not None:
+                throttle.failed(claimed)
             # 401 carries a Basic challenge (RFC 6749 §5.2), added by Authlib's error class.
             raise InvalidClientError(status_code=401,
                                      description="Client authentication failed.") from None

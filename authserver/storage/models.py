@@ -310,3 +310,20 @@ class UsedAssertion(Base):
     client_id: Mapped[str] = mapped_column(String(64))
     jti: Mapped[str] = mapped_column(String(255))
     expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class ThrottleBucket(Base):
+    """Failed attempts against one key (an identifier, an address, a client) in a window.
+
+    Only failures write here; a blocked key is also remembered in-process, so the token
+    endpoint's success path never touches this table.
+    """
+
+    __tablename__ = "throttle_buckets"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # SHA-256 of "tenant:scope:key": identifiers and addresses are not stored in clear.
+    key_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    failures: Mapped[int] = mapped_column(Integer, default=0)
+    window_started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    blocked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)

@@ -49,6 +49,7 @@ from authserver.protocol.tokens import digest
 from authserver.services.authentication import authenticate_password
 from authserver.services.consent import ConsentService
 from authserver.services.sessions import ActiveSession
+from authserver.services.throttle import LoginThrottle
 from authserver.web.context import runtime, tenant
 from authserver.web.params import query_params
 from authserver.web.redirects import authorization_response, error_page, form_action_for
@@ -154,10 +155,20 @@ def login(uid: str) -> Response:
         return _finish_error(ctx, uid, authz, AccessDeniedError("The user cancelled sign-in."))
     identifier = request.form.get("identifier", "")
     password = request.form.get("password", "")
+    limiter = LoginThrottle(runtime().throttle, tenant().id, identifier,
+                            request.remote_addr or "-")
+    wait = limiter.retry_after()
+    if wait is not None:
+        # Same answer whether or not the account exists: the key is what was typed.
+        return _render_step(LOGIN, uid, authz, client, None, identifier=identifier,
+                            error=f"Too many attempts. Try again in {-(-wait // 60)} "
+                                  "minute(s).", status=429)
     user_id = authenticate_password(runtime().database, tenant().id, identifier, password)
     if user_id is None:
+        limiter.failed()
         return _render_step(LOGIN, uid, authz, client, None, identifier=identifier,
                             error="The email address or password is not correct.", status=401)
+    limiter.succeeded()
     token, _sid = sessions().start(user_id, ["pwd"], ACR_PASSWORD, ctx.clock(),
                                    replacing=request.cookies.get(cookie_name()))
     # A new flow cookie too: nothing from before sign-in carries over (session fixation).

@@ -17,6 +17,7 @@ from authserver.services.oauth_store import (
     SqlUserDirectory,
 )
 from authserver.services.tenants import TenantInfo
+from authserver.services.throttle import TenantClientThrottle
 
 
 class OAuthRegistry:
@@ -58,6 +59,7 @@ class OAuthRegistry:
             lifetimes=Lifetimes(s.access_token_ttl, s.id_token_ttl, s.refresh_token_idle_ttl,
                                 s.refresh_token_absolute_ttl),
             clock=rt.clock,
+            client_throttle=TenantClientThrottle(rt.throttle, tenant.id),
             tenant_refresh_idle=tenant.refresh_token_idle_ttl,
             tenant_refresh_absolute=tenant.refresh_token_absolute_ttl,
         )
