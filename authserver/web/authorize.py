@@ -155,8 +155,7 @@ def login(uid: str) -> Response:
         return _finish_error(ctx, uid, authz, AccessDeniedError("The user cancelled sign-in."))
     identifier = request.form.get("identifier", "")
     password = request.form.get("password", "")
-    limiter = LoginThrottle(runtime().throttle, tenant().id, identifier,
-                            request.remote_addr or "-")
+    limiter = LoginThrottle(runtime().throttle, tenant().id, identifier)
     wait = limiter.retry_after()
     if wait is not None:
         # Same answer whether or not the account exists: the key is what was typed.

@@ -1,4 +1,4 @@
-"""Throttling of secret checks (SECURITY.md): sign-in per identifier and per address,
+"""Throttling of secret checks (SECURITY.md): sign-in per identifier,
 client secrets per client_id. Blocks are temporary and never reveal whether an account
 or client exists."""
 
@@ -10,7 +10,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from authserver.runtime import Runtime
-from authserver.services.throttle import CLIENT_SECRET, LOGIN_ADDRESS, LOGIN_IDENTIFIER, Throttle
+from authserver.services.throttle import CLIENT_SECRET, LOGIN_IDENTIFIER, Throttle
 from tests.conftest import Clock
 from tests.support.oauth import (
     ISSUER_PATH,
@@ -81,14 +81,6 @@ def test_a_successful_sign_in_resets_the_identifier_count(
     for _ in range(LOGIN_IDENTIFIER.limit - 1):
         assert attempt(browser, location, "ann@example.com", "wrong").status_code == 401, \
             "failures before the successful sign-in must have been forgotten"
-
-
-def test_one_address_spraying_many_accounts_is_blocked(world: World, http: FlaskClient) -> None:
-    location = login_page(http)
-    for n in range(LOGIN_ADDRESS.limit):
-        attempt(http, location, f"user{n}@example.com", "wrong")
-    response = attempt(http, location, "ann@example.com", PASSWORD)
-    assert response.status_code == 429, "the address must be blocked for every identifier"
 
 
 def test_client_secret_guessing_is_throttled_per_client(
