@@ -65,23 +65,22 @@ class FormRequest(OAuth2Request):
         return {}
 
 
-def _well_formed_basic(header: str) -> bool:
-    """RFC 7617: ``Basic`` + base64 of UTF-8 ``id:secret``; nothing else authenticates."""
+def _basic_client_id(header: str) -> str | None:
+    """The client_id of a well-formed RFC 7617 header (``Basic`` + base64 of UTF-8
+    ``id:secret``), or None for anything else, which then authenticates nothing."""
     scheme, _, value = header.strip().partition(" ")
     if scheme.lower() != "basic" or not value.strip():
-        return False
+        return None
     try:
         decoded = base64.b64decode(value.strip(), validate=True).decode("utf-8")
     except (binascii.Error, ValueError):
-        return False
-    return ":" in decoded
+        return None
+    client_id, colon, _ = decoded.partition(":")
+    return unquote(client_id)[:64] if colon else None
 
 
-def _claimed_client_id(request: FormRequest, header: str) -> str | None:
-    """Which client the request says it is, before anything is verified (for throttling)."""
-    if header:
-        decoded = base64.b64decode(header.strip().partition(" ")[2].strip()).decode("utf-8")
-        return unquote(decoded.partition(":")[0])[:64] or None
+def _claimed_client_id(request: FormRequest) -> str | None:
+    """Which client a request without Basic credentials says it is (for throttling)."""
     if request.form.get("client_id"):
         return request.form["client_id"][:64]
     assertion = request.form.get("client_assertion")
@@ -142,21 +141,20 @@ class TokenServer(AuthorizationServer):
 
     def authenticate_client(self, request: FormRequest, methods: list[str],
                             endpoint: str = "token") -> ClientRecord:
-        """Authlib's method registry, plus two rules it lacks.
-
-        RFC 6749 §2.3: one authentication method per request. And every failure reads
-        the same (401, one description), so a caller cannot tell an unknown client_id
-        from a wrong secret.
+        """Authlib's method registry, plus rules it lacks: one method per request (RFC 6749
+        §2.3); every failure reads the same (401, one description), so an unknown client_id
+        looks like a wrong secret; and failures are throttled per claimed client_id.
         """
         header = request.headers.get("Authorization", "")
-        if header and not _well_formed_basic(header):
+        basic_id = _basic_client_id(header) if header else None
+        if header and basic_id is None:
             # Authlib's parser raises on some malformed values; refuse them here instead.
             raise InvalidClientError(status_code=401, description="Client authentication failed.")
         basic = bool(header)
         in_body = [k for k in ("client_secret", "client_assertion") if k in request.form]
         if len(in_body) > 1 or (basic and in_body):
             raise InvalidRequestError("Use exactly one client authentication method.")
-        claimed = _claimed_client_id(request, header)
+        claimed = basic_id if header else _claimed_client_id(request)
         throttle = self.ctx.client_throttle
         if claimed and throttle is not None and throttle.retry_after(claimed):
             # Same answer as a wrong secret: the throttle must not confirm a client exists.
