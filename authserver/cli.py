@@ -383,10 +383,7 @@ def user_create(tenant_slug: str, email: str, username: str | None, given_name: 
 @click.option("--email", required=True)
 def user_disable(tenant_slug: str, email: str) -> None:
     """Stop a user signing in; ends their sessions and refresh tokens."""
-    with unit_of_work() as (rt, session):
-        row = get_tenant(session, tenant_slug)
-        set_user_disabled(UserRepository(session, row.id), AuditRepository(session, row.id),
-                          email, True, ACTOR, rt.clock())
+    _set_disabled(tenant_slug, email, True)
     click.echo(f"disabled {email}")
 
 
@@ -395,11 +392,15 @@ def user_disable(tenant_slug: str, email: str) -> None:
 @click.option("--email", required=True)
 def user_enable(tenant_slug: str, email: str) -> None:
     """Let a disabled user sign in again (their old sessions stay ended)."""
+    _set_disabled(tenant_slug, email, False)
+    click.echo(f"enabled {email}")
+
+
+def _set_disabled(tenant_slug: str, email: str, disabled: bool) -> None:
     with unit_of_work() as (rt, session):
         row = get_tenant(session, tenant_slug)
         set_user_disabled(UserRepository(session, row.id), AuditRepository(session, row.id),
-                          email, False, ACTOR, rt.clock())
-    click.echo(f"enabled {email}")
+                          email, disabled, ACTOR, rt.clock())
 
 
 def _read_password() -> str:

@@ -8,9 +8,18 @@ from typing import Any
 
 from authserver.protocol import jws
 from authserver.protocol.context import TenantContext
+from authserver.protocol.errors import InvalidRequestError
 from authserver.protocol.tokens import ACCESS_TOKEN_TYP
 
 LEEWAY = 0  # our own tokens: our own clock
+
+
+def token_parameter(form: Mapping[str, str]) -> str:
+    """The ``token`` parameter of RFC 7009 / RFC 7662 requests (both REQUIRED)."""
+    token = form.get("token")
+    if not token:
+        raise InvalidRequestError("Missing 'token' in request.")
+    return token
 
 
 def looks_like_jwt(token: str) -> bool:

@@ -5,9 +5,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from authserver.protocol.access_tokens import is_active, looks_like_jwt, verified_claims
+from authserver.protocol.access_tokens import (
+    is_active,
+    looks_like_jwt,
+    token_parameter,
+    verified_claims,
+)
 from authserver.protocol.context import TenantContext
-from authserver.protocol.errors import InvalidClientError, InvalidRequestError
+from authserver.protocol.errors import InvalidClientError
 from authserver.protocol.ports import ClientRecord
 from authserver.protocol.tokens import digest
 
@@ -21,9 +26,7 @@ def introspect(ctx: TenantContext, client: ClientRecord, form: Mapping[str, str]
     if client.is_public:
         # RFC 7662 §2.1: the endpoint must be protected; public clients prove nothing.
         raise InvalidClientError(description="Public clients may not introspect tokens.")
-    token = form.get("token")
-    if not token:
-        raise InvalidRequestError("Missing 'token' in request.")
+    token = token_parameter(form)
     now = ctx.clock()
     if looks_like_jwt(token):
         claims = verified_claims(ctx, token)

@@ -6,17 +6,14 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Mapping
 
-from authserver.protocol.access_tokens import looks_like_jwt, verified_claims
+from authserver.protocol.access_tokens import looks_like_jwt, token_parameter, verified_claims
 from authserver.protocol.context import TenantContext
-from authserver.protocol.errors import InvalidRequestError
 from authserver.protocol.ports import ClientRecord
 from authserver.protocol.tokens import digest
 
 
 def revoke(ctx: TenantContext, client: ClientRecord, form: Mapping[str, str]) -> None:
-    token = form.get("token")
-    if not token:
-        raise InvalidRequestError("Missing 'token' in request.")
+    token = token_parameter(form)
     now = ctx.clock()
     if looks_like_jwt(token):
         claims = verified_claims(ctx, token)

@@ -43,7 +43,7 @@ class LiveServer:
         return f"{self.base_url}/t/{slug}"
 
 
-def _wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
+def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         assert process.poll() is None, "gunicorn exited early"
@@ -71,7 +71,7 @@ def live_server(database_url: str, folder: Path, **settings: str) -> Iterator[Li
          "--workers", "1", "--no-access-log"], env=env, stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE)
     try:
-        _wait_for(f"{base}/healthz", process)
+        wait_for(f"{base}/healthz", process)
         yield LiveServer(base, env, process)
     finally:
         process.terminate()

@@ -24,8 +24,8 @@ from typing import Any
 import pytest
 
 from tests.conftest import MASTER_KEY
-from tests.flows.test_serve import free_port, wait_for
 from tests.support.databases import fresh_database_url
+from tests.support.server import free_port, wait_for
 
 RP_DIR = Path(__file__).parent / "rp"
 CHROMIUM = "/usr/bin/chromium"

@@ -5,10 +5,15 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 from ..errors import VerificationUnavailable, VerifierError, bearer_challenge
 
+if TYPE_CHECKING:
+    from ..verifier import Verifier
+
 __all__ = [
+    "BearerMiddlewareBase",
     "MissingToken",
     "ScopePolicy",
     "error_body",
@@ -151,3 +156,31 @@ class ScopePolicy:
             if _matches(path, prefix):
                 return scopes
         return self.required_scopes
+
+
+class BearerMiddlewareBase:
+    """Configuration shared by the WSGI and ASGI middlewares (same options, same rules).
+
+    Example::
+
+        class MyMiddleware(BearerMiddlewareBase):
+            def __call__(self, environ, start_response):
+                scopes = self.policy.scopes_for(environ["REQUEST_METHOD"], environ["PATH_INFO"])
+                ...
+    """
+
+    def __init__(
+        self,
+        app: Any,
+        verifier: Verifier,
+        *,
+        required_scopes: str | Iterable[str] = (),
+        path_scopes: Mapping[str, str | Iterable[str] | None] | None = None,
+        exempt_paths: Sequence[str] = (),
+        exempt_methods: Iterable[str] = ("OPTIONS",),
+        realm: str | None = None,
+    ) -> None:
+        self.app = app
+        self.verifier = verifier
+        self.realm = realm or verifier.realm
+        self.policy = ScopePolicy(required_scopes, path_scopes, exempt_paths, exempt_methods)

@@ -16,7 +16,7 @@ Example (FastAPI)::
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable, Iterable, Mapping, MutableMapping, Sequence
+from collections.abc import Awaitable, Callable, Iterable, MutableMapping
 from typing import Any
 
 import anyio.to_thread
@@ -27,7 +27,13 @@ from starlette.responses import JSONResponse, Response
 from ..claims import Claims
 from ..errors import VerifierError
 from ..verifier import Verifier
-from ._common import MissingToken, ScopePolicy, error_body, error_headers, parse_authorization
+from ._common import (
+    BearerMiddlewareBase,
+    MissingToken,
+    error_body,
+    error_headers,
+    parse_authorization,
+)
 
 __all__ = [
     "CLAIMS_KEY",
@@ -77,7 +83,7 @@ def _header(scope: Scope, name: bytes) -> str | None:
     return values[0].decode("latin-1")
 
 
-class BearerAuthMiddleware:
+class BearerAuthMiddleware(BearerMiddlewareBase):
     """Pure ASGI middleware requiring a valid bearer token on HTTP and WebSocket requests.
 
     Stores claims in ``scope["authserver.claims"]`` and ``request.state.token_claims``.
@@ -96,21 +102,7 @@ class BearerAuthMiddleware:
         ])
     """
 
-    def __init__(
-        self,
-        app: ASGIApp,
-        verifier: Verifier,
-        *,
-        required_scopes: str | Iterable[str] = (),
-        path_scopes: Mapping[str, str | Iterable[str] | None] | None = None,
-        exempt_paths: Sequence[str] = (),
-        exempt_methods: Iterable[str] = ("OPTIONS",),
-        realm: str | None = None,
-    ) -> None:
-        self.app = app
-        self.verifier = verifier
-        self.realm = realm or verifier.realm
-        self.policy = ScopePolicy(required_scopes, path_scopes, exempt_paths, exempt_methods)
+    app: ASGIApp
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         kind = scope["type"]

@@ -15,12 +15,17 @@ Example::
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from ..errors import VerifierError
-from ..verifier import Verifier
-from ._common import MissingToken, ScopePolicy, error_body, error_headers, parse_authorization
+from ._common import (
+    BearerMiddlewareBase,
+    MissingToken,
+    error_body,
+    error_headers,
+    parse_authorization,
+)
 
 __all__ = ["CLAIMS_KEY", "BearerAuthMiddleware"]
 
@@ -31,7 +36,7 @@ StartResponse = Callable[..., Any]
 WSGIApp = Callable[[dict[str, Any], StartResponse], Iterable[bytes]]
 
 
-class BearerAuthMiddleware:
+class BearerAuthMiddleware(BearerMiddlewareBase):
     """Verify the bearer token of every request before it reaches the app.
 
     On success the claims are stored in ``environ["authserver.claims"]``. On
@@ -49,21 +54,7 @@ class BearerAuthMiddleware:
                                         exempt_paths=["/health"])
     """
 
-    def __init__(
-        self,
-        app: WSGIApp,
-        verifier: Verifier,
-        *,
-        required_scopes: str | Iterable[str] = (),
-        path_scopes: Mapping[str, str | Iterable[str] | None] | None = None,
-        exempt_paths: Sequence[str] = (),
-        exempt_methods: Iterable[str] = ("OPTIONS",),
-        realm: str | None = None,
-    ) -> None:
-        self.app = app
-        self.verifier = verifier
-        self.realm = realm or verifier.realm
-        self.policy = ScopePolicy(required_scopes, path_scopes, exempt_paths, exempt_methods)
+    app: WSGIApp
 
     def __call__(self, environ: dict[str, Any], start_response: StartResponse) -> Iterable[bytes]:
         scopes = self.policy.scopes_for(
