@@ -10,6 +10,7 @@ import hashlib
 import hmac
 import re
 import secrets
+import string
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -54,6 +55,15 @@ class ClientSpec:
 class RegisteredClient:
     client: Client
     client_secret: str | None  # shown once, never stored
+
+
+_ID_ALPHABET = string.ascii_letters + string.digits
+
+
+def new_client_id() -> str:
+    """24 letters and digits (~143 bits). Not token_urlsafe: an id starting with '-' would
+    be read as an option by the CLI and by many operators' scripts."""
+    return "".join(secrets.choice(_ID_ALPHABET) for _ in range(24))
 
 
 def secret_digest(secret: str) -> str:
@@ -148,7 +158,7 @@ def register_client(repo: ClientRepository, audit: AuditRepository, spec: Client
     name = spec.name.strip()
     if not name or len(name) > 200:
         raise InvalidInput("name", "must be 1-200 characters")
-    client_id = spec.client_id or secrets.token_urlsafe(18)
+    client_id = spec.client_id or new_client_id()
     if not _CLIENT_ID.fullmatch(client_id):
         raise InvalidInput("client_id", "use 3-64 letters, digits, '.', '_', '~' or '-'")
     if repo.get(client_id) is not None:

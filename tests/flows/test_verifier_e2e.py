@@ -92,7 +92,7 @@ def test_a_revoked_key_stops_verifying_after_the_cache_window(server: LiveServer
     verifier = make_verifier(server)
     token = fetch_token(server, client)
     verifier.verify(token)
-    server.cli("keys", "revoke", "--tenant", "e2e", kid_of(token))
+    server.cli("keys", "revoke", "--tenant", "e2e", "--", kid_of(token))
 
     def rejected() -> bool:
         try:
