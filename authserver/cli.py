@@ -264,6 +264,12 @@ def _load_jwks(path: str | None) -> dict[str, Any] | None:
 @click.option("--refresh-token-absolute-ttl", type=DURATION, metavar="DURATION",
               help="Refresh token absolute limit for this client (default: tenant's, else 30d).")
 @click.option("--client-id", help="Choose the client_id (default: random).")
+@click.option("--web-origin", "web_origins", multiple=True, metavar="ORIGIN",
+              help="Browser origin allowed to call token, revocation and userinfo (CORS), "
+                   "e.g. https://app.example (repeatable).")
+@click.option("--application-type", type=click.Choice(client_service.APPLICATION_TYPES),
+              help="web or native (default: native for public clients without web "
+                   "origins, else web). Only native apps may vary a loopback port.")
 @json_option
 def client_create(tenant_slug: str, name: str, public: bool, grant_types: tuple[str, ...],
                   redirect_uris: tuple[str, ...], logout_uris: tuple[str, ...], scope: str,
@@ -271,6 +277,7 @@ def client_create(tenant_slug: str, name: str, public: bool, grant_types: tuple[
                   first_party: bool, no_pkce: bool, no_state: bool, id_token_alg: str,
                   access_token_alg: str, refresh_token_idle_ttl: int | None,
                   refresh_token_absolute_ttl: int | None, client_id: str | None,
+                  web_origins: tuple[str, ...], application_type: str | None,
                   as_json: bool) -> None:
     """Register a client; a generated secret is printed once and stored only as a hash."""
     spec = client_service.ClientSpec(
@@ -281,6 +288,7 @@ def client_create(tenant_slug: str, name: str, public: bool, grant_types: tuple[
         jwks=_load_jwks(jwks_path), jwks_uri=jwks_uri, client_id=client_id,
         refresh_token_idle_ttl=refresh_token_idle_ttl,
         refresh_token_absolute_ttl=refresh_token_absolute_ttl,
+        web_origins=web_origins, application_type=application_type,
     )
     with unit_of_work() as (rt, session):
         row = get_tenant(session, tenant_slug)

@@ -39,6 +39,8 @@ class ClientRecord:
     jwks: Mapping[str, Any] | None = None
     refresh_token_idle_ttl: int | None = None
     refresh_token_absolute_ttl: int | None = None
+    web_origins: tuple[str, ...] = ()
+    application_type: str = "web"
     secret_checker: Callable[[str | None, str], bool] | None = field(
         default=None, compare=False, repr=False)
 
@@ -56,7 +58,8 @@ class ClientRecord:
         return " ".join(s for s in scope.split() if s in self.allowed_scopes)
 
     def check_redirect_uri(self, redirect_uri: str) -> bool:
-        return redirect_uri_registered(redirect_uri, self.redirect_uris)
+        return redirect_uri_registered(redirect_uri, self.redirect_uris,
+                                       any_loopback_port=self.application_type == "native")
 
     def check_client_secret(self, client_secret: str) -> bool:
         return self.secret_checker is not None and self.secret_checker(self.secret_digest,

@@ -3,7 +3,9 @@
 Registered URIs are compared with the requested one character for character. The one
 exception is native apps on loopback: the port is chosen by the operating system at run
 time, so for ``http://127.0.0.1``, ``http://[::1]`` and ``http://localhost`` redirect
-URIs the port may differ and nothing else may.
+URIs the port may differ and nothing else may. Only native apps get this: for a web
+client a loopback URI is a fixed development server, and any other port on the same
+machine may belong to someone else (RFC 9700 §2.1).
 """
 
 from __future__ import annotations
@@ -27,10 +29,13 @@ def _without_port(uri: str) -> str | None:
     return f"http://{match.group('host')}{match.group('rest')}"
 
 
-def redirect_uri_registered(requested: str, registered: Iterable[str]) -> bool:
+def redirect_uri_registered(requested: str, registered: Iterable[str],
+                            any_loopback_port: bool = False) -> bool:
     registered = tuple(registered)
     if requested in registered:
         return True
+    if not any_loopback_port:
+        return False
     loose = _without_port(requested)
     if loose is None:
         return False

@@ -35,6 +35,7 @@ def client_record(row: Client) -> ClientRecord:
         jwks=row.jwks,
         refresh_token_idle_ttl=row.refresh_token_idle_ttl,
         refresh_token_absolute_ttl=row.refresh_token_absolute_ttl,
+        web_origins=tuple(row.web_origins or ()), application_type=row.application_type,
         secret_checker=secret_digest_matches,
     )
 

@@ -49,6 +49,10 @@ class ClientSpec:
     jwks: dict[str, Any] | None = field(default=None)
     jwks_uri: str | None = None
     client_id: str | None = None
+    web_origins: Sequence[str] = ()
+    # None: "web" for confidential clients and browser apps (with web origins), "native"
+    # for other public clients.
+    application_type: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -107,6 +111,58 @@ def validate_redirect_uri(uri: str, field_name: str = "redirect_uri", public: bo
         # RFC 8252 §7.1: private-use schemes are reverse domain names.
         raise bad("private-use schemes must be reverse domain names (com.example.app:/cb)")
     return uri
+
+
+APPLICATION_TYPES = ("web", "native")
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+
+
+def validate_web_origin(origin: str) -> str:
+    """An origin exactly as browsers send it in ``Origin`` (RFC 6454 §6.2): lower-case
+    scheme and host, the port only when it is not the scheme's default, nothing else.
+
+    CORS compares origins as strings, so a registered value in any other form would
+    silently never match; it is refused with the form to register instead.
+    """
+    def bad(problem: str) -> InvalidInput:
+        return InvalidInput("web_origin", f"{origin!r} {problem}")
+
+    if len(origin) > 300 or any(c.isspace() for c in origin) or not origin.isascii():
+        raise bad("is too long, contains white space or is not ASCII (use punycode)")
+    parts = urlsplit(origin)
+    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
+        raise bad("is not an http(s) origin such as https://app.example")
+    if parts.username is not None or "@" in parts.netloc or "*" in origin:
+        raise bad("must be a plain origin: no user information, no wildcard")
+    try:
+        port = parts.port
+    except ValueError:
+        raise bad("has an invalid port") from None
+    if port == 0:
+        raise bad("has an invalid port")
+    scheme, host = parts.scheme.lower(), parts.hostname
+    if scheme == "http" and host not in LOOPBACK_HOSTS:
+        raise bad("must use https (http is only for loopback addresses)")
+    netloc = f"[{host}]" if ":" in host else host
+    if port is not None and port != _DEFAULT_PORTS[scheme]:
+        netloc = f"{netloc}:{port}"
+    canonical = f"{scheme}://{netloc}"
+    if origin != canonical:
+        extra = parts.path not in ("", "/") or parts.query or parts.fragment or "?" in origin
+        raise bad(("is more than an origin, which is only scheme, host and port" if extra
+                   else "is not an origin as browsers send it") + f": register {canonical!r}")
+    return origin
+
+
+def _choose_application_type(spec: ClientSpec, web_origins: Sequence[str]) -> str:
+    chosen = spec.application_type or (
+        "native" if spec.public and not web_origins else "web")
+    if chosen not in APPLICATION_TYPES:
+        raise InvalidInput("application_type", f"must be one of {', '.join(APPLICATION_TYPES)}")
+    if chosen == "native" and web_origins:
+        raise InvalidInput("web_origin", "web origins are for browser apps; a native "
+                                         "application makes no cross-origin calls")
+    return chosen
 
 
 def validate_scopes(scopes: Sequence[str]) -> list[str]:
@@ -176,6 +232,8 @@ def register_client(repo: ClientRepository, audit: AuditRepository, spec: Client
                      for u in dict.fromkeys(spec.redirect_uris)]
     logout_uris = [validate_redirect_uri(u, "post_logout_redirect_uri", spec.public)
                    for u in dict.fromkeys(spec.post_logout_redirect_uris)]
+    web_origins = [validate_web_origin(o) for o in dict.fromkeys(spec.web_origins)]
+    application_type = _choose_application_type(spec, web_origins)
     secret = secrets.token_urlsafe(32) if method in SECRET_METHODS else None
     client = repo.add(Client(
         client_id=client_id, name=name, is_public=spec.public,
@@ -189,6 +247,7 @@ def register_client(repo: ClientRepository, audit: AuditRepository, spec: Client
         access_token_signed_response_alg=spec.access_token_alg, jwks=spec.jwks,
         jwks_uri=spec.jwks_uri, refresh_token_idle_ttl=spec.refresh_token_idle_ttl,
         refresh_token_absolute_ttl=spec.refresh_token_absolute_ttl,
+        web_origins=web_origins, application_type=application_type,
     ))
     audit.record(actor, "client.created", client.client_id, name=name, public=spec.public,
                  grant_types=grants)
@@ -213,5 +272,7 @@ def client_summary(client: Client) -> dict[str, Any]:
         "access_token_signed_response_alg": client.access_token_signed_response_alg,
         "refresh_token_idle_ttl": client.refresh_token_idle_ttl,
         "refresh_token_absolute_ttl": client.refresh_token_absolute_ttl,
+        "web_origins": list(client.web_origins or ()),
+        "application_type": client.application_type,
         "created_at": client.created_at.isoformat() if client.created_at else None,
     }

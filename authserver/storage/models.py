@@ -131,6 +131,12 @@ class Client(Base):
         String(16), default="ES256", server_default="ES256")
     jwks: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     jwks_uri: Mapped[str | None] = mapped_column(Text)
+    # Browser origins allowed to call the token, revocation and userinfo endpoints (CORS).
+    web_origins: Mapped[list[str]] = mapped_column(JSON, default=list, server_default="[]")
+    # "web" or "native" (OIDC Registration §2): only native apps may vary a loopback
+    # redirect URI's port (RFC 8252 §7.3, RFC 9700 §2.1).
+    application_type: Mapped[str] = mapped_column(String(16), default="web",
+                                                  server_default="web")
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
 

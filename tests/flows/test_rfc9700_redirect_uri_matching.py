@@ -85,31 +85,57 @@ def test_exact_redirect_uri_is_accepted(http, world):
 # --- loopback redirect URIs for native apps (RFC 8252 §7.3) ------------------------------
 
 
+@pytest.fixture
+def native(runtime, world):
+    """A native app (public, so application type native) on the loopback interface."""
+    with runtime.database.session() as session:
+        tid = tenant_id(runtime)
+        register_client(ClientRepository(session, tid), AuditRepository(session, tid), ClientSpec(
+            name="Native", client_id="native", public=True,
+            redirect_uris=("http://127.0.0.1/native",)), "test")
+    return "native"
+
+
 @pytest.mark.parametrize("uri", [
     "http://127.0.0.1/native",
     "http://127.0.0.1:51234/native",
     "http://127.0.0.1:1/native",
     "http://127.0.0.1:65535/native",
 ])
-def test_loopback_redirect_uri_may_use_any_port(http, world, uri):
+def test_loopback_redirect_uri_may_use_any_port(http, native, uri):
     pkce = Pkce()
-    p = authorize_params(pkce=pkce, redirect_uri=uri)
+    p = authorize_params(native, pkce=pkce, redirect_uri=uri)
     # Not signed in yet: the endpoint accepts the URI and asks the person to sign in.
     first = authorize(http, p)
     assert first.status_code in (302, 303) and "/interaction/" in first.headers["Location"], \
         f"{uri} must be accepted as the registered loopback URI"
 
 
-def test_loopback_with_a_run_time_port_works_end_to_end(http, world):
+def test_loopback_with_a_run_time_port_works_end_to_end(http, native):
     pkce = Pkce()
     uri = "http://127.0.0.1:51234/native"
-    query = obtain_code(http, authorize_params(pkce=pkce, redirect_uri=uri))
+    query = obtain_code(http, authorize_params(native, pkce=pkce, redirect_uri=uri))
     assert query["iss"] == ISSUER
-    token = exchange(http, query["code"], pkce, secret=world.web_secret, redirect_uri=uri)
+    token = exchange(http, query["code"], pkce, client_id=native, redirect_uri=uri)
     assert token.status_code == 200, f"the code must redeem at {uri}: {token.get_json()}"
     # And the response went to that exact port.
-    response = authorize(http, authorize_params(pkce=Pkce(), redirect_uri=uri))
+    response = authorize(http, authorize_params(native, pkce=Pkce(), redirect_uri=uri))
     redirected_to_client(response, uri)
+
+
+@pytest.mark.parametrize("uri", ["http://127.0.0.1:51234/native", "http://127.0.0.1:1/native"])
+def test_a_web_client_loopback_uri_is_matched_exactly_port_included(http, world, uri):
+    # RFC 9700 §2.1: only native apps may vary the port; "web" registered
+    # http://127.0.0.1/native, and another port there may be another program's.
+    response = authorize(http, authorize_params(pkce=Pkce(), redirect_uri=uri))
+    assert_error_page(response, f"a confidential web client must not get {uri} by port change")
+
+
+def test_a_web_client_gets_its_exact_loopback_uri(http, world):
+    response = authorize(http, authorize_params(pkce=Pkce(),
+                                                redirect_uri="http://127.0.0.1/native"))
+    assert "/interaction/" in response.headers.get("Location", ""), \
+        "the exact registered loopback URI must still be accepted for a web client"
 
 
 LOOPBACK_LOOKALIKES = [
@@ -139,8 +165,8 @@ LOOPBACK_LOOKALIKES = [
 
 @pytest.mark.parametrize(("case", "uri"), LOOPBACK_LOOKALIKES,
                          ids=[c for c, _ in LOOPBACK_LOOKALIKES])
-def test_loopback_allows_only_the_port_to_change(http, world, case, uri):
-    response = authorize(http, authorize_params(pkce=Pkce(), redirect_uri=uri))
+def test_loopback_allows_only_the_port_to_change(http, native, case, uri):
+    response = authorize(http, authorize_params(native, pkce=Pkce(), redirect_uri=uri))
     assert_error_page(response, f"{case}: {uri!r} must not match http://127.0.0.1/native")
 
 
