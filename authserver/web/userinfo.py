@@ -6,7 +6,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from authserver.protocol.access_tokens import verified_claims
 from authserver.protocol.context import TenantContext
-from authserver.protocol.oidc import userinfo_claims
+from authserver.protocol.oidc import released_claims
 from authserver.web.context import tenant
 from authserver.web.tenancy import TENANT_PREFIX
 
@@ -70,7 +70,7 @@ def userinfo() -> Response:
     user = ctx.users.by_sub(claims["sub"])
     if user is None or user.disabled:
         return _challenge(ctx, 401, "invalid_token", "The access token is not active.")
-    response = jsonify(userinfo_claims(user, str(claims.get("scope", "")), grant.claims))
+    response = jsonify(released_claims(user, grant, str(claims.get("scope", "")), "userinfo"))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response
