@@ -13,16 +13,21 @@ from authserver.web.tenancy import TENANT_PREFIX
 bp = Blueprint("userinfo", __name__, url_prefix=TENANT_PREFIX)
 
 
+NO_TOKEN = "This endpoint needs an access token: send Authorization: Bearer <token>."
+
+
 def _challenge(ctx: TenantContext, status: int, error: str | None = None,
                description: str | None = None, scope: str | None = None) -> Response:
     parts = [f'realm="{ctx.issuer}"']
     if error:
         parts.append(f'error="{error}"')
-    if description:
-        parts.append(f'error_description="{description}"')
+        if description:
+            parts.append(f'error_description="{description}"')
     if scope:
         parts.append(f'scope="{scope}"')
-    body = {"error": error, "error_description": description} if error else {}
+    body: dict[str, str] = {"error": error} if error else {}
+    if description:
+        body["error_description"] = description
     response = jsonify(body)
     response.status_code = status
     response.headers["WWW-Authenticate"] = "Bearer " + ", ".join(parts)
@@ -55,7 +60,9 @@ def userinfo() -> Response:
     if malformed:
         return _challenge(ctx, 400, "invalid_request", "Send one Bearer token.")
     if not token:
-        return _challenge(ctx, 401)
+        # RFC 6750 §3.1: no credentials sent, so no error code; the header stays a bare
+        # challenge and the body only says what to send.
+        return _challenge(ctx, 401, description=NO_TOKEN)
     claims = verified_claims(ctx, token)
     aud = claims.get("aud") if claims else None
     audiences = aud if isinstance(aud, list) else [aud]
