@@ -390,7 +390,7 @@ def user_create(tenant_slug: str, email: str, username: str | None, given_name: 
 @tenant_option
 @click.option("--email", required=True)
 def user_disable(tenant_slug: str, email: str) -> None:
-    """Stop a user signing in; ends their sessions and refresh tokens."""
+    """Stop a user signing in; ends their sessions and revokes their grants and tokens."""
     _set_disabled(tenant_slug, email, True)
     click.echo(f"disabled {email}")
 
@@ -399,7 +399,7 @@ def user_disable(tenant_slug: str, email: str) -> None:
 @tenant_option
 @click.option("--email", required=True)
 def user_enable(tenant_slug: str, email: str) -> None:
-    """Let a disabled user sign in again (their old sessions stay ended)."""
+    """Let a disabled user sign in again (nothing issued before the disable revives)."""
     _set_disabled(tenant_slug, email, False)
     click.echo(f"enabled {email}")
 

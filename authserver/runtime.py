@@ -50,7 +50,8 @@ def build_runtime(settings: Settings | None = None) -> Runtime:
         master_key=master_key,
         keyring=KeyRing(database, master_key, settings.key_cache_ttl),
         tenants=TenantDirectory(database, ttl_seconds=settings.key_cache_ttl),
-        clients=ClientDirectoryCache(database, settings.client_cache_ttl),
+        clients=ClientDirectoryCache(database, settings.client_cache_ttl,
+                                     jwks_uri_allow_private=settings.jwks_uri_allow_private),
         throttle=Throttle(database),
     )
 

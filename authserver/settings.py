@@ -62,6 +62,8 @@ class Settings:
     key_cache_ttl: int = 30
     client_cache_ttl: int = 30
     log_level: str = "INFO"
+    # Development and tests only: fetch jwks_uri key sets from loopback/private addresses.
+    jwks_uri_allow_private: bool = False
 
     @property
     def is_production(self) -> bool:
@@ -172,6 +174,18 @@ def parse_path(raw: object) -> Path:
     return Path(text)
 
 
+def parse_flag(raw: object) -> bool:
+    """``true``/``false`` (TOML booleans too), ``1``/``0``, ``yes``/``no``, ``on``/``off``."""
+    if isinstance(raw, bool):
+        return raw
+    value = str(raw).strip().lower()
+    if value in ("1", "true", "yes", "on"):
+        return True
+    if value in ("0", "false", "no", "off", ""):
+        return False
+    raise ValueError(f"must be true or false, got {raw!r}")
+
+
 def parse_log_level(raw: object) -> str:
     value = str(raw).strip().upper()
     if value not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):
@@ -199,6 +213,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "key_cache_ttl": parse_duration,
     "client_cache_ttl": parse_duration,
     "log_level": parse_log_level,
+    "jwks_uri_allow_private": parse_flag,
 }
 assert set(_PARSERS) == {f.name for f in dataclasses.fields(Settings)}
 
@@ -282,3 +297,6 @@ def _check_consistency(settings: Settings) -> None:
             )
         if not settings.https:
             raise SettingsError("PUBLIC_URL", "production needs an https:// public URL")
+        if settings.jwks_uri_allow_private:
+            # The SSRF guard of remote_jwks.py; lifting it is for a laptop, never a server.
+            raise SettingsError("JWKS_URI_ALLOW_PRIVATE", "must not be set in production")

@@ -1,13 +1,20 @@
-"""OpenID Connect claims: by scope (Core §5.4) and by the ``claims`` parameter (§5.5)."""
+"""OpenID Connect claims: by scope (Core §5.4) and by the ``claims`` parameter (§5.5).
+
+One rule decides what is released about a person, in :func:`released_claims`: only claims
+the *granted* scopes cover (RFC 6749 §3.3; the scopes the consent page showed). The
+``claims`` parameter may select, within those, what goes into the ID token (Core §5.5),
+but never adds a claim outside them, ``essential`` or not: the consent page lists scopes,
+so a claim no granted scope covers was never consented to (Core §3.1.2.4).
+"""
 
 from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, Literal
 
 from authserver.protocol.errors import InvalidRequestError
-from authserver.protocol.ports import UserRecord
+from authserver.protocol.ports import GrantRecord, UserRecord
 
 SCOPE_CLAIMS: dict[str, tuple[str, ...]] = {
     "profile": ("name", "family_name", "given_name", "middle_name", "nickname",
@@ -69,19 +76,29 @@ def _requested(claims: Mapping[str, Any] | None, member: str) -> list[str]:
     return list((claims.get(member) or {}).keys())
 
 
-def userinfo_claims(user: UserRecord, scope: str,
-                    claims_request: Mapping[str, Any] | None) -> dict[str, Any]:
-    available = user_claims(user)
+def scope_claim_names(scope: str) -> frozenset[str]:
+    """Claim names ``scope`` covers (Core §5.4); ``sub`` is always covered."""
     names = {"sub"}
     for scope_name in scope.split():
         names.update(SCOPE_CLAIMS.get(scope_name, ()))
-    names.update(_requested(claims_request, "userinfo"))
-    return {k: v for k, v in available.items() if k in names}
+    return frozenset(names)
 
 
-def id_token_claims_from_request(claims_request: Mapping[str, Any] | None,
-                                 user: UserRecord) -> dict[str, Any]:
-    """Claims asked for in ``claims.id_token`` (scope claims go to userinfo, Core §5.4)."""
-    wanted = _requested(claims_request, "id_token")
+def released_claims(user: UserRecord, grant: GrantRecord, token_scope: str,
+                    member: Literal["userinfo", "id_token"]) -> dict[str, Any]:
+    """The claims about ``user`` that ``member`` may carry; the only release rule.
+
+    The scope used is the one granted (``grant.scope``: after the client's allowed scopes
+    and the consent), narrowed to the token's own scope (a refresh may ask for less, never
+    more). Userinfo returns every covered claim (Core §5.4); the ID token only those
+    ``claims.id_token`` names (scope claims go to userinfo, Core §5.4).
+    """
+    granted = set(grant.scope.split())
+    covered = scope_claim_names(" ".join(s for s in token_scope.split() if s in granted))
+    if member == "userinfo":
+        wanted: set[str] = set(covered)
+    else:
+        # ``sub`` is set by the ID token itself, never from the request.
+        wanted = set(_requested(grant.claims, "id_token")) - {"sub"}
     available = user_claims(user)
-    return {k: available[k] for k in wanted if k in available and k != "sub"}
+    return {k: v for k, v in available.items() if k in wanted and k in covered}

@@ -7,11 +7,11 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import update
+from sqlalchemy import delete, update
 
 from authserver.services.errors import Conflict, InvalidInput, NotFound
 from authserver.services.passwords import hash_password, password_problem
-from authserver.storage.models import LoginSession, User
+from authserver.storage.models import AuthorizationCode, Grant, LoginSession, User
 from authserver.storage.repositories import AuditRepository, UserRepository
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]+$")
@@ -68,15 +68,43 @@ def create_user(repo: UserRepository, audit: AuditRepository, new: NewUser, acto
 
 def set_user_disabled(repo: UserRepository, audit: AuditRepository, email: str, disabled: bool,
                       actor: str, now: dt.datetime) -> User:
-    """Disable or enable a user; disabling ends every session (and so their refresh tokens,
-    which die with the user anyway)."""
+    """Disable or enable a user, in the caller's transaction.
+
+    Disabling ends what the user had, not only what they could do while disabled (which
+    is checked live): every sign-in session, every grant (offline_access included, so
+    every refresh token and every access token recorded against a grant) and every unused
+    authorization code. Enabling again revives none of it; the user signs in afresh.
+    Remembered consent is kept: it records the person's decision, not a credential.
+    """
     user = repo.by_email(normalise_email(email))
     if user is None:
         raise NotFound(f"no user {email!r} in this tenant")
     user.disabled = disabled
-    if disabled:
-        repo.session.execute(update(LoginSession).where(
-            LoginSession.tenant_id == repo.tenant_id, LoginSession.user_id == user.id,
-            LoginSession.ended_at.is_(None)).values(ended_at=now))
-    audit.record(actor, "user.disabled" if disabled else "user.enabled", user.sub)
+    if not disabled:
+        audit.record(actor, "user.enabled", user.sub)
+        return user
+    ended = _end_everything(repo, user.id, now)
+    audit.record(actor, "user.disabled", user.sub, **ended)
     return user
+
+
+def _end_everything(repo: UserRepository, user_id: int, now: dt.datetime) -> dict[str, int]:
+    """End the user's sessions, grants and codes; returns how many of each."""
+    session, tenant_id = repo.session, repo.tenant_id
+    sessions = session.execute(update(LoginSession).where(
+        LoginSession.tenant_id == tenant_id, LoginSession.user_id == user_id,
+        LoginSession.ended_at.is_(None)).values(ended_at=now)).rowcount
+    # A revoked grant is what refresh (find_refresh_token), introspection and userinfo
+    # (access_token_grant[_live], by the access token's jti) check: revoking it needs no
+    # write per token, and client-credentials tokens, which have no grant, are untouched.
+    grants = session.execute(update(Grant).where(
+        Grant.tenant_id == tenant_id, Grant.user_id == user_id,
+        Grant.revoked_at.is_(None)).values(revoked_at=now, revoked_reason="user_disabled")
+    ).rowcount
+    # A code not yet redeemed would otherwise still work after a quick re-enable; deleted,
+    # it is simply unknown (invalid_grant). Redeemed ones (used_at set) are kept: replay
+    # detection needs them.
+    codes = session.execute(delete(AuthorizationCode).where(
+        AuthorizationCode.tenant_id == tenant_id, AuthorizationCode.user_id == user_id,
+        AuthorizationCode.used_at.is_(None))).rowcount
+    return {"sessions_ended": sessions, "grants_revoked": grants, "codes_discarded": codes}

@@ -41,9 +41,11 @@ def client_record(row: Client) -> ClientRecord:
 
 
 class ClientDirectoryCache:
-    def __init__(self, database: Database, ttl_seconds: float) -> None:
+    def __init__(self, database: Database, ttl_seconds: float,
+                 jwks_uri_allow_private: bool = False) -> None:
         self.database = database
         self.ttl = ttl_seconds
+        self.jwks_uri_allow_private = jwks_uri_allow_private
         self._entries: dict[tuple[int, str], tuple[float, ClientRecord | None]] = {}
         self._lock = threading.Lock()
 
@@ -62,7 +64,8 @@ class ClientDirectoryCache:
         if record is not None and jwks_uri:
             # Fetched after the database session is closed: a slow endpoint must not hold
             # a pooled connection.
-            record = dataclasses.replace(record, jwks=fetch_jwks(jwks_uri))
+            jwks = fetch_jwks(jwks_uri, allow_private=self.jwks_uri_allow_private)
+            record = dataclasses.replace(record, jwks=jwks)
         with self._lock:
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()

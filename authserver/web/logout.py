@@ -85,7 +85,10 @@ def start_logout() -> Response:
     except LogoutRefused as exc:
         return error_page(str(exc))
     logout_id = secrets.token_urlsafe(16)
-    session[LOGOUT_KEY] = {"id": logout_id, **pending}
+    # Bound to this tenant: the flow cookie is shared by every tenant under PUBLIC_URL, and
+    # a confirmation at another tenant must not end that tenant's session and then follow
+    # this tenant's client's post_logout_redirect_uri.
+    session[LOGOUT_KEY] = {"id": logout_id, "tenant": tenant().slug, **pending}
     client = ctx.clients.get(pending["client_id"]) if pending["client_id"] else None
     html = render_template("logout.html", tenant=tenant(), active=current_session(),
                            client=client, logout_id=logout_id, csrf_token=csrf_token())
@@ -98,7 +101,8 @@ def start_logout() -> Response:
 def end_session() -> Response:
     check_csrf()
     pending = session.pop(LOGOUT_KEY, None)
-    if not pending or pending.get("id") != request.form.get("logout_id"):
+    if (not pending or pending.get("id") != request.form.get("logout_id")
+            or pending.get("tenant") != tenant().slug):
         return error_page("This sign-out request has expired. Try again from the application.")
     signed_out = request.form.get("action") == "logout"
     response: Response

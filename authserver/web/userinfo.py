@@ -6,11 +6,14 @@ from flask import Blueprint, Response, current_app, jsonify, request
 
 from authserver.protocol.access_tokens import verified_claims
 from authserver.protocol.context import TenantContext
-from authserver.protocol.oidc import userinfo_claims
+from authserver.protocol.oidc import released_claims
 from authserver.web.context import tenant
 from authserver.web.tenancy import TENANT_PREFIX
 
 bp = Blueprint("userinfo", __name__, url_prefix=TENANT_PREFIX)
+
+
+NO_TOKEN = "This endpoint needs an access token: send Authorization: Bearer <token>."
 
 
 def _challenge(ctx: TenantContext, status: int, error: str | None = None,
@@ -18,11 +21,13 @@ def _challenge(ctx: TenantContext, status: int, error: str | None = None,
     parts = [f'realm="{ctx.issuer}"']
     if error:
         parts.append(f'error="{error}"')
-    if description:
-        parts.append(f'error_description="{description}"')
+        if description:
+            parts.append(f'error_description="{description}"')
     if scope:
         parts.append(f'scope="{scope}"')
-    body = {"error": error, "error_description": description} if error else {}
+    body: dict[str, str] = {"error": error} if error else {}
+    if description:
+        body["error_description"] = description
     response = jsonify(body)
     response.status_code = status
     response.headers["WWW-Authenticate"] = "Bearer " + ", ".join(parts)
@@ -55,7 +60,9 @@ def userinfo() -> Response:
     if malformed:
         return _challenge(ctx, 400, "invalid_request", "Send one Bearer token.")
     if not token:
-        return _challenge(ctx, 401)
+        # RFC 6750 §3.1: no credentials sent, so no error code; the header stays a bare
+        # challenge and the body only says what to send.
+        return _challenge(ctx, 401, description=NO_TOKEN)
     claims = verified_claims(ctx, token)
     aud = claims.get("aud") if claims else None
     audiences = aud if isinstance(aud, list) else [aud]
@@ -70,7 +77,7 @@ def userinfo() -> Response:
     user = ctx.users.by_sub(claims["sub"])
     if user is None or user.disabled:
         return _challenge(ctx, 401, "invalid_token", "The access token is not active.")
-    response = jsonify(userinfo_claims(user, str(claims.get("scope", "")), grant.claims))
+    response = jsonify(released_claims(user, grant, str(claims.get("scope", "")), "userinfo"))
     response.headers["Cache-Control"] = "no-store"
     response.headers["Access-Control-Allow-Origin"] = "*"
     return response

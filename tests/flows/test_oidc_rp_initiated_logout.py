@@ -267,6 +267,19 @@ def test_a_bare_cross_site_post_cannot_sign_anyone_out(app, world, tokens, http)
     assert_signed_in(http)
 
 
+def test_a_logout_started_at_one_tenant_cannot_be_confirmed_at_another(
+        runtime, http, world, tokens):
+    with runtime.database.session() as session:
+        create_tenant(session, runtime.master_key, runtime.key_timing, "other", "Other", "test",
+                      runtime.clock())
+    html = logout_page(http, id_token_hint=tokens["id_token"], post_logout_redirect_uri=BYE)
+    data = {"csrf_token": csrf_of(html), "logout_id": _logout_id(html), "action": "logout"}
+    response = http.post("/t/other/logout/confirm", data=data)
+    assert_error_page(response, "acme's pending logout confirmed at tenant other")
+    assert "This sign-out request has expired" in html_of(response), html_of(response)[:300]
+    assert_signed_in(http)
+
+
 def test_confirmation_with_a_stale_logout_id_gets_an_error_page(http, world, tokens):
     html = logout_page(http, id_token_hint=tokens["id_token"], post_logout_redirect_uri=BYE)
     response = confirm(http, html, logout_id=secrets.token_urlsafe(16))

@@ -58,22 +58,37 @@ def test_openid_alone_gives_only_sub(world: World, http: FlaskClient) -> None:
     assert set(claims_for(http, world, scope="openid")) == {"sub"}
 
 
-def test_the_claims_parameter_adds_requested_userinfo_claims(
+def test_the_claims_parameter_cannot_add_claims_beyond_the_granted_scopes(
     world: World, http: FlaskClient
 ) -> None:
     body = claims_for(http, world, scope="openid",
                       claims=json.dumps({"userinfo": {"email": None}}))
-    assert set(body) == {"sub", "email"}, (
-        f"OIDC Core §5.5: claims.userinfo.email with scope openid only: {sorted(body)}")
+    assert set(body) == {"sub"}, (
+        f"claims.userinfo.email with only openid granted was never consented to "
+        f"(tests/flows/test_oidc_claims_parameter.py): {sorted(body)}")
+
+
+NO_TOKEN_BODY = {"error_description":
+                 "This endpoint needs an access token: send Authorization: Bearer <token>."}
 
 
 def test_no_token_is_401_with_a_bare_bearer_challenge(world: World, http: FlaskClient) -> None:
     response = http.get(USERINFO)
     assert response.status_code == 401, describe(response)
-    header = challenge(response)
-    assert header.startswith("Bearer ") and f'realm="{ISSUER}"' in header, header
-    assert "error=" not in header, (
-        "RFC 6750 §3.1: a request without authentication gets no error code")
+    assert challenge(response) == f'Bearer realm="{ISSUER}"', (
+        "RFC 6750 §3.1: a request without authentication gets no error code or other "
+        f"error information in the challenge: {challenge(response)}")
+
+
+def test_no_token_gets_a_json_body_saying_what_to_send(world: World, http: FlaskClient) -> None:
+    for response in (http.get(USERINFO), http.post(USERINFO, data={})):
+        assert response.status_code == 401, describe(response)
+        assert response.mimetype == "application/json", (
+            f"JSON like every other error: {describe(response)}")
+        assert response.get_json() == NO_TOKEN_BODY, (
+            f"an empty {{}} tells an integrator nothing; no error code (RFC 6750 §3.1): "
+            f"{describe(response)}")
+        assert response.headers.get("Cache-Control") == "no-store"
 
 
 @pytest.mark.parametrize("token", ["garbage", "a.b.c", "eyJhbGciOiJub25lIn0.eyJzdWIiOiJ4In0."])
@@ -153,3 +168,4 @@ def test_a_non_bearer_scheme_is_refused(world: World, http: FlaskClient) -> None
     assert response.status_code == 401, describe(response)
     assert challenge(response) == f'Bearer realm="{ISSUER}"', (
         "RFC 6750 §3.1: no Bearer credentials means a bare challenge, without an error code")
+    assert response.get_json() == NO_TOKEN_BODY, describe(response)

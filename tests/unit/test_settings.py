@@ -80,6 +80,10 @@ def test_master_key_accepts_base64() -> None:
     ({"AUTHSERVER_ENV": "production", "AUTHSERVER_MASTER_KEY": HEX_KEY},
      "PUBLIC_URL", "https"),
     ({"AUTHSERVER_CONFIG": "/nonexistent/authserver.toml"}, "CONFIG", "does not exist"),
+    ({"AUTHSERVER_JWKS_URI_ALLOW_PRIVATE": "maybe"}, "JWKS_URI_ALLOW_PRIVATE", "true or false"),
+    ({"AUTHSERVER_ENV": "production", "AUTHSERVER_MASTER_KEY": HEX_KEY,
+      "AUTHSERVER_PUBLIC_URL": "https://id.example", "AUTHSERVER_JWKS_URI_ALLOW_PRIVATE": "1"},
+     "JWKS_URI_ALLOW_PRIVATE", "must not be set in production"),
 ])
 def test_bad_values_are_refused_naming_the_setting(
     environ: dict[str, str], setting: str, fragment: str
@@ -90,6 +94,12 @@ def test_bad_values_are_refused_naming_the_setting(
     assert message.startswith(f"AUTHSERVER_{setting}: "), f"error must name the setting: {message}"
     assert fragment in message, f"error must say what is wrong: {message}"
     assert "\n" not in message, "the error must fit on one line"
+
+
+def test_private_jwks_uri_addresses_are_refused_unless_allowed_for_development() -> None:
+    assert load_settings({}).jwks_uri_allow_private is False, "the SSRF guard is on by default"
+    allowed = load_settings({"AUTHSERVER_JWKS_URI_ALLOW_PRIVATE": "true"})
+    assert allowed.jwks_uri_allow_private is True
 
 
 def test_unknown_and_malformed_toml_is_refused(tmp_path: Path) -> None:

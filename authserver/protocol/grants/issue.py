@@ -8,7 +8,7 @@ from typing import Any
 
 from authserver.protocol.context import TenantContext
 from authserver.protocol.errors import InvalidGrantError
-from authserver.protocol.oidc import id_token_claims_from_request
+from authserver.protocol.oidc import released_claims
 from authserver.protocol.ports import ClientRecord, GrantRecord, Issuance, UserRecord
 from authserver.protocol.tokens import (
     digest,
@@ -35,7 +35,8 @@ def issue_user_tokens(ctx: TenantContext, client: ClientRecord, grant: GrantReco
     # refresh token without delivering its successor.
     id_token = None
     if "openid" in scope.split():
-        extra = id_token_claims_from_request(grant.claims, user)
+        # At code exchange and at refresh alike: only what the grant's scope covers.
+        extra = released_claims(user, grant, scope, "id_token")
         id_token = ctx.minter.id_token(client, grant, user.sub, now, nonce, access_token, extra)
     outcome = ctx.store.persist_issuance(Issuance(
         grant=grant, new_grant=code_digest is not None, access_jti=jti,
