@@ -62,6 +62,9 @@ class Settings:
     key_cache_ttl: int = 30
     client_cache_ttl: int = 30
     log_level: str = "INFO"
+    # How many reverse proxies in front of authserver append to X-Forwarded-For; the
+    # client's address (for throttling) is the entry that many hops from the right.
+    trusted_proxies: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -179,6 +182,18 @@ def parse_log_level(raw: object) -> str:
     return value
 
 
+MAX_TRUSTED_PROXIES = 10
+
+
+def parse_trusted_proxies(raw: object) -> int:
+    """A hop count, 0 (no proxy: use the connection's address) to MAX_TRUSTED_PROXIES."""
+    text = str(raw).strip()
+    if isinstance(raw, bool) or not text.isdigit() or int(text) > MAX_TRUSTED_PROXIES:
+        raise ValueError(f"must be a whole number of proxy hops from 0 to "
+                         f"{MAX_TRUSTED_PROXIES}, got {raw!r}")
+    return int(text)
+
+
 _PARSERS: dict[str, Callable[[object], Any]] = {
     "env": parse_env,
     "instance_path": parse_path,
@@ -199,6 +214,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "key_cache_ttl": parse_duration,
     "client_cache_ttl": parse_duration,
     "log_level": parse_log_level,
+    "trusted_proxies": parse_trusted_proxies,
 }
 assert set(_PARSERS) == {f.name for f in dataclasses.fields(Settings)}
 
