@@ -64,6 +64,9 @@ class Settings:
     log_level: str = "INFO"
     # Development and tests only: fetch jwks_uri key sets from loopback/private addresses.
     jwks_uri_allow_private: bool = False
+    # How many reverse proxies in front of authserver append to X-Forwarded-For; the
+    # client's address (for throttling) is the entry that many hops from the right.
+    trusted_proxies: int = 0
 
     @property
     def is_production(self) -> bool:
@@ -193,6 +196,18 @@ def parse_log_level(raw: object) -> str:
     return value
 
 
+MAX_TRUSTED_PROXIES = 10
+
+
+def parse_trusted_proxies(raw: object) -> int:
+    """A hop count, 0 (no proxy: use the connection's address) to MAX_TRUSTED_PROXIES."""
+    text = str(raw).strip()
+    if isinstance(raw, bool) or not text.isdigit() or int(text) > MAX_TRUSTED_PROXIES:
+        raise ValueError(f"must be a whole number of proxy hops from 0 to "
+                         f"{MAX_TRUSTED_PROXIES}, got {raw!r}")
+    return int(text)
+
+
 _PARSERS: dict[str, Callable[[object], Any]] = {
     "env": parse_env,
     "instance_path": parse_path,
@@ -214,6 +229,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "client_cache_ttl": parse_duration,
     "log_level": parse_log_level,
     "jwks_uri_allow_private": parse_flag,
+    "trusted_proxies": parse_trusted_proxies,
 }
 assert set(_PARSERS) == {f.name for f in dataclasses.fields(Settings)}
 

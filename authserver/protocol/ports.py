@@ -62,8 +62,9 @@ class ClientRecord:
                                        any_loopback_port=self.application_type == "native")
 
     def check_client_secret(self, client_secret: str) -> bool:
-        return self.secret_checker is not None and self.secret_checker(self.secret_digest,
-                                                                       client_secret)
+        # An empty secret never authenticates, whatever a checker would say of it.
+        return bool(client_secret) and self.secret_checker is not None and \
+            self.secret_checker(self.secret_digest, client_secret)
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if endpoint == "token":
@@ -159,13 +160,16 @@ class Issuance:
 
 
 class ClientThrottle(Protocol):
-    """Slows secret guessing against one client_id (SECURITY.md, throttling)."""
+    """Counts failed client authentications (SECURITY.md, throttling).
 
-    def retry_after(self, client_id: str) -> int | None:
-        """Seconds the client must wait; must not touch storage (token hot path)."""
+    Never consulted before credentials are checked: a correct secret or assertion is
+    always accepted, so nobody's failures can refuse the real client (docs/security.md).
+    """
+
+    def failed(self, client_id: str | None, source: str) -> None:
+        """A failure by the confidential client ``client_id``, or (None) with a client_id
+        that does not exist, from the address ``source``."""
         ...
-
-    def failed(self, client_id: str) -> None: ...
 
 
 class ClientDirectory(Protocol):

@@ -40,7 +40,8 @@ class FormRequest(OAuth2Request):
     """
 
     def __init__(self, method: str, uri: str, headers: Mapping[str, str],
-                 form: Mapping[str, str], resources: Sequence[str] = ()) -> None:
+                 form: Mapping[str, str], resources: Sequence[str] = (),
+                 source: str = "") -> None:
         self.method = method
         self.uri = uri
         self.headers = headers
@@ -54,6 +55,9 @@ class FormRequest(OAuth2Request):
         self._scope = None
         self._form = dict(form)
         self.resources = tuple(resources)
+        # The client's address as the web layer resolved it (trusted proxies), for
+        # counting authentication failures per source.
+        self.source = source
         self.payload = BasicOAuth2Payload(self._form)
 
     @property
@@ -77,6 +81,19 @@ def _basic_client_id(header: str) -> str | None:
         return None
     client_id, colon, _ = decoded.partition(":")
     return unquote(client_id)[:64] if colon else None
+
+
+def _presented_method(header: str, in_body: list[str]) -> str:
+    """The one authentication method the request's shape presents (RFC 6749 §2.3.1,
+    RFC 7523 §2.2); Authlib would otherwise try each in turn and, for example, accept a
+    public client's client_id once a Basic header with an empty password failed."""
+    if header:
+        return "client_secret_basic"
+    if in_body == ["client_assertion"]:
+        return "private_key_jwt"
+    if in_body == ["client_secret"]:
+        return "client_secret_post"
+    return "none"
 
 
 def _claimed_client_id(request: FormRequest) -> str | None:
@@ -142,32 +159,42 @@ class TokenServer(AuthorizationServer):
     def authenticate_client(self, request: FormRequest, methods: list[str],
                             endpoint: str = "token") -> ClientRecord:
         """Authlib's method registry, plus rules it lacks: one method per request (RFC 6749
-        §2.3); every failure reads the same (401, one description), so an unknown client_id
-        looks like a wrong secret; and failures are throttled per claimed client_id.
+        §2.3), and the method is the one the request presents, so a Basic header is always
+        ``client_secret_basic`` and an empty secret cannot fall through to ``none``; every
+        failure reads the same (401, one description), so an unknown client_id looks like
+        a wrong secret; and failures are counted (never refused in advance: a correct
+        credential is always accepted, docs/security.md "Throttling").
         """
         header = request.headers.get("Authorization", "")
         basic_id = _basic_client_id(header) if header else None
-        if header and basic_id is None:
-            # Authlib's parser raises on some malformed values; refuse them here instead.
-            raise InvalidClientError(status_code=401, description="Client authentication failed.")
-        basic = bool(header)
         in_body = [k for k in ("client_secret", "client_assertion") if k in request.form]
-        if len(in_body) > 1 or (basic and in_body):
+        if len(in_body) > 1 or (header and in_body):
             raise InvalidRequestError("Use exactly one client authentication method.")
+        method = _presented_method(header, in_body)
         claimed = basic_id if header else _claimed_client_id(request)
-        throttle = self.ctx.client_throttle
-        if claimed and throttle is not None and throttle.retry_after(claimed):
-            # Same answer as a wrong secret: the throttle must not confirm a client exists.
-            raise InvalidClientError(status_code=401, description="Client authentication failed.")
         try:
-            client: ClientRecord = super().authenticate_client(request, methods, endpoint)
+            if (header and basic_id is None) or method not in methods:
+                # A malformed header (Authlib's parser raises on some), or a method this
+                # grant or endpoint does not take.
+                raise InvalidClientError()
+            client: ClientRecord = super().authenticate_client(request, [method], endpoint)
         except InvalidClientError:
-            if claimed and throttle is not None:
-                throttle.failed(claimed)
+            self._count_failure(claimed, request.source)
             # 401 carries a Basic challenge (RFC 6749 §5.2), added by Authlib's error class.
             raise InvalidClientError(status_code=401,
                                      description="Client authentication failed.") from None
         return client
+
+    def _count_failure(self, claimed: str | None, source: str) -> None:
+        throttle = self.ctx.client_throttle
+        if throttle is None:
+            return
+        client = self.query_client(claimed) if claimed else None
+        if client is not None and client.token_endpoint_auth_method == "none":
+            # A public client has no secret to guess: counting its "failures" could only
+            # be used to get it noticed or slowed, never to protect it.
+            return
+        throttle.failed(client.client_id if client is not None else None, source)
 
     # --- endpoints beyond the token endpoint use the same client authentication
     def authenticate_endpoint_client(self, request: FormRequest, endpoint: str) -> ClientRecord:

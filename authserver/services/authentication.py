@@ -1,35 +1,53 @@
-"""Checking a password sign-in without revealing whether the account exists.
+"""Checking a password sign-in without revealing whether the account exists, behind a
+throttle that cannot be turned against the account's owner (services/throttle.py).
 
 Unknown user, wrong password and disabled account take the same path through one full
-argon2 verification and return the same ``None``.
+argon2 verification and return the same ``None``. A throttled attempt checks no password
+at all, whether the account exists or not, so the 429 answer is the same for a right and
+a wrong password and confirms nothing.
 """
 
 from __future__ import annotations
 
-from sqlalchemy import or_, select
+import datetime as dt
+import enum
+from dataclasses import dataclass
 
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from authserver.services.known_devices import KnownDevices
 from authserver.services.passwords import (
     MAX_LENGTH,
     hash_password,
     needs_rehash,
     verify_password,
 )
+from authserver.services.throttle import LoginThrottle, SignInKey, Throttle
 from authserver.storage.database import Database
 from authserver.storage.models import User
 from authserver.storage.repositories import AuditRepository
+
+MAX_IDENTIFIER = 320
+
+
+def _find_user(session: Session, tenant_id: int, identifier: str) -> User | None:
+    identifier = identifier.strip()
+    if not identifier or len(identifier) > MAX_IDENTIFIER:
+        return None
+    return session.scalar(select(User).where(
+        User.tenant_id == tenant_id,
+        or_(User.email == identifier.lower(), User.username == identifier)))
 
 
 def authenticate_password(database: Database, tenant_id: int, identifier: str,
                           password: str) -> int | None:
     """The user id when ``identifier`` (email or username) and ``password`` match."""
-    identifier = identifier.strip()
-    if not identifier or len(identifier) > 320 or len(password) > MAX_LENGTH:
+    if len(password) > MAX_LENGTH:
         verify_password(None, password[:MAX_LENGTH])
         return None
     with database.session() as session:
-        user = session.scalar(select(User).where(
-            User.tenant_id == tenant_id,
-            or_(User.email == identifier.lower(), User.username == identifier)))
+        user = _find_user(session, tenant_id, identifier)
         ok = verify_password(user.password_hash if user else None, password)
         audit = AuditRepository(session, tenant_id)
         if not ok or user is None or user.disabled:
@@ -40,3 +58,55 @@ def authenticate_password(database: Database, tenant_id: int, identifier: str,
             user.password_hash = hash_password(password)
         audit.record(f"user:{user.id}", "login.succeeded", user.sub, method="pwd")
         return user.id
+
+
+class Outcome(enum.Enum):
+    SIGNED_IN = "signed_in"
+    REFUSED = "refused"  # wrong identifier, password, or a disabled account
+    THROTTLED = "throttled"
+
+
+@dataclass(frozen=True, slots=True)
+class SignInResult:
+    outcome: Outcome
+    user_id: int | None = None
+    retry_after: int | None = None  # seconds, when THROTTLED
+    device_token: str | None = None  # the browser's renewed known-device token, when SIGNED_IN
+
+
+@dataclass(frozen=True, slots=True)
+class PasswordSignIn:
+    """One tenant's password sign-in: throttle, check, and recognise known browsers."""
+
+    database: Database
+    throttle: Throttle
+    devices: KnownDevices
+    tenant_id: int
+
+    def attempt(self, identifier: str, password: str, source: str,
+                device_token: str | None, now: dt.datetime) -> SignInResult:
+        key = self._key(identifier, source, device_token, now)
+        limiter = LoginThrottle(self.throttle, self.tenant_id, key)
+        wait = limiter.retry_after()
+        if wait is not None:
+            return SignInResult(Outcome.THROTTLED, retry_after=wait)
+        user_id = authenticate_password(self.database, self.tenant_id, identifier, password)
+        if user_id is None:
+            limiter.failed()
+            return SignInResult(Outcome.REFUSED)
+        limiter.succeeded()
+        return SignInResult(Outcome.SIGNED_IN, user_id=user_id, device_token=self.devices.issue(
+            self.tenant_id, user_id, now, device_id=key.device))
+
+    def _key(self, identifier: str, source: str, device_token: str | None,
+             now: dt.datetime) -> SignInKey:
+        # The account, not the identifier typed, so email and user name share one bucket;
+        # an identifier naming nobody gets a bucket of its own, counted the same way.
+        with self.database.session() as session:
+            user = _find_user(session, self.tenant_id, identifier)
+            user_id = user.id if user is not None else None
+        if user_id is None:
+            typed = identifier.strip().lower()[:MAX_IDENTIFIER]
+            return SignInKey(f"typed:{typed}", source)
+        device = self.devices.device_of(device_token, self.tenant_id, user_id, now)
+        return SignInKey(f"user:{user_id}", source, device)

@@ -1,21 +1,40 @@
-"""Throttling of secret checks (SECURITY.md: every path that checks a secret).
+"""Throttling of secret checks (SECURITY.md: every path that checks a secret), built so
+that nobody can turn it against the people it protects (SECURITY.md, availability).
 
-Failures are counted per key (a sign-in identifier, a client address, a client_id) in a
-shared table, so every worker and host sees them without Redis. Past ``limit`` failures
-within ``window`` the key is blocked for ``block``, doubling with each further failure up
-to ``max_block``. A throttle slows guessing without locking anyone out for good, which
-would hand attackers a way to deny service to a known account.
+Failures are counted per key in a shared table, so every worker and host sees them
+without Redis. Past ``limit`` failures within ``window`` the key is blocked for ``block``,
+doubling with each further counted failure up to ``max_block``; blocks always end.
 
-Successful checks never write: blocked keys are remembered in-process as well, so the
-token endpoint's success path stays free of database access.
+Keys are chosen so that one party's failures never refuse another party's valid
+credentials (docs/security.md, "Throttling"):
+
+- Password sign-in counts failures per (account, source address), where the account is
+  the user id when the identifier names one (one bucket whatever identifier was typed)
+  and the normalized identifier otherwise (so unknown identifiers are throttled exactly
+  like real ones), plus per account across all sources with a higher limit, against
+  guessing spread over many addresses. A browser holding the account's known-device
+  cookie is exempt from both and counted on its own (account, device) bucket instead,
+  so the owner keeps signing in from their browser while an attacker is blocked.
+- Client authentication is never refused by the throttle: credentials are checked first
+  and a correct one is always accepted (generated secrets carry 256 bits, a
+  private_key_jwt key cannot be guessed, and a block in front of the check would hand a
+  denial of service to anyone who knows a client_id, or to every client at once behind a
+  proxy whose address is shared). Failures are counted per (client_id, source address)
+  for a confidential client that exists, per source address alone for a client_id that
+  does not (so an attacker cannot add rows at will), and never for public clients, which
+  have no secret. A key past its limit is logged, and stops costing database writes.
+
+Successful client authentications never touch this module: the token endpoint's success
+path stays free of database access (docs/architecture.md, "Hot path").
 """
 
 from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import logging
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import delete, select
@@ -23,6 +42,8 @@ from sqlalchemy.exc import IntegrityError
 
 from authserver.storage.database import Database
 from authserver.storage.models import ThrottleBucket, utcnow
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,16 +54,24 @@ class Policy:
     max_block: dt.timedelta
 
 
-# Per sign-in identifier: a person mistyping is not affected; a guesser gets 5 tries
-# per quarter hour, then waits 1, 2, 4 … up to 60 minutes.
-LOGIN_IDENTIFIER = Policy(5, dt.timedelta(minutes=15), dt.timedelta(minutes=1),
-                          dt.timedelta(hours=1))
-# Not yet: a per-address limit against password spraying. Behind a reverse proxy every
-# request comes from the proxy's address until trusted-proxy handling exists, and one
-# attacker could then block sign-in for everyone.
-# Per client_id at the token, introspection and revocation endpoints.
-CLIENT_SECRET = Policy(20, dt.timedelta(minutes=5), dt.timedelta(minutes=1),
-                       dt.timedelta(minutes=30))
+_MINUTE = dt.timedelta(minutes=1)
+# Per (account, source address): a person mistyping is not affected; a guesser gets 5
+# tries per quarter hour from one address, then waits 1, 2, 4 … up to 60 minutes.
+LOGIN_PAIR = Policy(5, 15 * _MINUTE, _MINUTE, 60 * _MINUTE)
+# Per account, all sources without the known-device cookie together. One address alone
+# stays under it (its pair is blocked after 5, then allowed about one try per block), so
+# it takes guessing from several addresses; the cap is short because the owner signing
+# in from a new browser waits too.
+LOGIN_ACCOUNT = Policy(20, 15 * _MINUTE, _MINUTE, 15 * _MINUTE)
+# Per (account, known device): what a stolen device cookie is worth to a guesser.
+LOGIN_DEVICE = Policy(5, 15 * _MINUTE, _MINUTE, 60 * _MINUTE)
+# Failed client authentications per (client_id, source), and per source for client_ids
+# that do not exist. Counted, logged past the limit; never a refusal (see above).
+CLIENT_PAIR = Policy(20, 5 * _MINUTE, _MINUTE, 30 * _MINUTE)
+CLIENT_UNKNOWN = Policy(20, 5 * _MINUTE, _MINUTE, 30 * _MINUTE)
+# ``db purge`` keeps buckets younger than this (a bucket is worthless past its window).
+LONGEST_WINDOW = max(p.window for p in (LOGIN_PAIR, LOGIN_ACCOUNT, LOGIN_DEVICE,
+                                        CLIENT_PAIR, CLIENT_UNKNOWN))
 
 
 def _digest(tenant_id: int, scope: str, key: str) -> str:
@@ -60,12 +89,12 @@ class Throttle:
                     check_database: bool = True) -> int | None:
         """Seconds until ``key`` may try again, or None when it is not blocked.
 
-        With ``check_database=False`` only this process's memory is consulted (hot path).
+        With ``check_database=False`` only this process's memory is consulted.
         """
         digest = _digest(tenant_id, scope, key)
         now = self.clock()
         until = self._blocked.get(digest)
-        if until is None and check_database:
+        if (until is None or until <= now) and check_database:
             with self.database.session() as session:
                 until = session.scalar(select(ThrottleBucket.blocked_until).where(
                     ThrottleBucket.key_digest == digest))
@@ -73,6 +102,12 @@ class Throttle:
             return None
         self._remember(digest, until)
         return max(1, int((until - now).total_seconds()))
+
+    def longest_wait(self, tenant_id: int, keys: Sequence[tuple[str, str]]) -> int | None:
+        """The longest ``retry_after`` of several keys (None when none is blocked)."""
+        waits = [w for scope, key in keys
+                 if (w := self.retry_after(tenant_id, scope, key)) is not None]
+        return max(waits, default=None)
 
     def failure(self, tenant_id: int, scope: str, key: str, policy: Policy) -> int | None:
         """Count a failed attempt; returns the block in seconds if the key is now blocked."""
@@ -115,7 +150,7 @@ class Throttle:
         with self.database.session() as session:
             session.execute(delete(ThrottleBucket).where(ThrottleBucket.key_digest == digest))
 
-    def purge(self, now: dt.datetime, longest_window: dt.timedelta) -> int:
+    def purge(self, now: dt.datetime, longest_window: dt.timedelta = LONGEST_WINDOW) -> int:
         with self.database.session() as session:
             return int(session.execute(delete(ThrottleBucket).where(
                 ThrottleBucket.window_started_at < now - longest_window,
@@ -130,33 +165,68 @@ class Throttle:
 
 
 class TenantClientThrottle:
-    """The ClientThrottle port for one tenant."""
+    """The ClientThrottle port for one tenant: counts, never refuses (module docstring)."""
 
     def __init__(self, throttle: Throttle, tenant_id: int) -> None:
         self.throttle = throttle
         self.tenant_id = tenant_id
 
-    def retry_after(self, client_id: str) -> int | None:
-        return self.throttle.retry_after(self.tenant_id, "client", client_id,
-                                         check_database=False)
+    def failed(self, client_id: str | None, source: str) -> None:
+        if client_id is None:
+            # One bucket per address however many made-up client_ids it sends.
+            scope, key, policy = "client-unknown", source, CLIENT_UNKNOWN
+        else:
+            scope, key, policy = "client-pair", f"{client_id}|{source}", CLIENT_PAIR
+        if self.throttle.retry_after(self.tenant_id, scope, key, check_database=False):
+            return  # already past the limit here: a flood costs no further writes
+        if self.throttle.failure(self.tenant_id, scope, key, policy) is not None:
+            # The client_id is logged only when it exists: a made-up one may be a
+            # secret pasted into the wrong field.
+            log.warning("client authentication: repeated failures for %s from %s",
+                        f"client {client_id}" if client_id else "unknown client_ids",
+                        source)
 
-    def failed(self, client_id: str) -> None:
-        self.throttle.failure(self.tenant_id, "client", client_id, CLIENT_SECRET)
+
+@dataclass(frozen=True, slots=True)
+class SignInKey:
+    """Whose failures a sign-in attempt counts against.
+
+    ``account`` is ``user:<id>`` when the identifier names an account, ``typed:<identifier
+    normalized>`` otherwise; ``device`` is the known-device id when the browser holds a
+    valid known-device cookie for that account.
+    """
+
+    account: str
+    source: str
+    device: str | None = None
 
 
 class LoginThrottle:
-    """Password sign-in limits, per identifier as typed (whether or not it exists)."""
+    """Password sign-in limits for one attempt (module docstring)."""
 
-    def __init__(self, throttle: Throttle, tenant_id: int, identifier: str) -> None:
+    def __init__(self, throttle: Throttle, tenant_id: int, key: SignInKey) -> None:
         self.throttle = throttle
         self.tenant_id = tenant_id
-        self.identifier = identifier.strip().lower()[:320]
+        self.key = key
+
+    def _buckets(self) -> list[tuple[str, str, Policy]]:
+        account, device = self.key.account, self.key.device
+        if device is not None:
+            return [("login-device", f"{account}|{device}", LOGIN_DEVICE)]
+        return [("login-pair", f"{account}|{self.key.source}", LOGIN_PAIR),
+                ("login-account", account, LOGIN_ACCOUNT)]
 
     def retry_after(self) -> int | None:
-        return self.throttle.retry_after(self.tenant_id, "login-id", self.identifier)
+        return self.throttle.longest_wait(
+            self.tenant_id, [(scope, key) for scope, key, _ in self._buckets()])
 
     def failed(self) -> None:
-        self.throttle.failure(self.tenant_id, "login-id", self.identifier, LOGIN_IDENTIFIER)
+        for scope, key, policy in self._buckets():
+            self.throttle.failure(self.tenant_id, scope, key, policy)
 
     def succeeded(self) -> None:
-        self.throttle.success(self.tenant_id, "login-id", self.identifier)
+        # Only this address's (or device's) count is forgotten: the account-wide count
+        # keeps slowing a guesser elsewhere, whose failures the owner's success says
+        # nothing about.
+        scope, key, _ = self._buckets()[0]
+        self.throttle.success(self.tenant_id, scope, key)

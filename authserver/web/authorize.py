@@ -46,11 +46,12 @@ from authserver.protocol.interaction import (
 )
 from authserver.protocol.ports import ClientRecord
 from authserver.protocol.tokens import digest
-from authserver.services.authentication import authenticate_password
+from authserver.services.authentication import Outcome, PasswordSignIn
 from authserver.services.consent import ConsentService
 from authserver.services.sessions import ActiveSession
-from authserver.services.throttle import LoginThrottle
+from authserver.web.client_address import source_address
 from authserver.web.context import runtime, tenant
+from authserver.web.known_device import device_cookie, known_devices, set_device_cookie
 from authserver.web.params import query_params
 from authserver.web.redirects import authorization_response, error_page, form_action_for
 from authserver.web.security import check_csrf, csrf_token, page_headers
@@ -154,20 +155,23 @@ def login(uid: str) -> Response:
     if request.form.get("action") == "cancel":
         return _finish_error(ctx, uid, authz, AccessDeniedError("The user cancelled sign-in."))
     identifier = request.form.get("identifier", "")
-    password = request.form.get("password", "")
-    limiter = LoginThrottle(runtime().throttle, tenant().id, identifier)
-    wait = limiter.retry_after()
-    if wait is not None:
-        # Same answer whether or not the account exists: the key is what was typed.
-        return _render_step(LOGIN, uid, authz, client, None, identifier=identifier,
-                            error=f"Too many attempts. Try again in {-(-wait // 60)} "
-                                  "minute(s).", status=429)
-    user_id = authenticate_password(runtime().database, tenant().id, identifier, password)
-    if user_id is None:
-        limiter.failed()
+    rt = runtime()
+    result = PasswordSignIn(rt.database, rt.throttle, known_devices(), tenant().id).attempt(
+        identifier, request.form.get("password", ""),
+        source_address(request.environ, rt.settings.trusted_proxies), device_cookie(),
+        ctx.clock())
+    if result.outcome is Outcome.THROTTLED:
+        # The same page whether or not the account exists and whatever the password.
+        wait = result.retry_after or 1
+        page = _render_step(LOGIN, uid, authz, client, None, identifier=identifier,
+                            error=f"Too many attempts. Try again in {_minutes(wait)}.",
+                            status=429)
+        page.headers["Retry-After"] = str(wait)
+        return page
+    if result.outcome is not Outcome.SIGNED_IN or result.user_id is None:
         return _render_step(LOGIN, uid, authz, client, None, identifier=identifier,
                             error="The email address or password is not correct.", status=401)
-    limiter.succeeded()
+    user_id = result.user_id
     token, _sid = sessions().start(user_id, ["pwd"], ACR_PASSWORD, ctx.clock(),
                                    replacing=request.cookies.get(cookie_name()))
     # A new flow cookie too: nothing from before sign-in carries over (session fixation).
@@ -177,7 +181,14 @@ def login(uid: str) -> Response:
     response = _proceed(ctx, client, authz, Progress(logged_in=True, consented=progress.consented),
                         uid, session_token=token)
     set_session_cookie(response, token)
+    if result.device_token:
+        set_device_cookie(response, result.device_token)
     return response
+
+
+def _minutes(seconds: int) -> str:
+    minutes = -(-seconds // 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 @bp.post("/interaction/<uid>/account")

@@ -13,7 +13,8 @@ from authserver.protocol.errors import OAuth2Error
 from authserver.protocol.introspection import introspect
 from authserver.protocol.revocation import revoke
 from authserver.protocol.server import NO_STORE, FormRequest, TokenServer
-from authserver.web.context import tenant
+from authserver.web.client_address import source_address
+from authserver.web.context import runtime, tenant
 from authserver.web.params import form_params
 from authserver.web.tenancy import TENANT_PREFIX
 
@@ -43,7 +44,9 @@ def _error(error: OAuth2Error) -> Response:
 
 def _form_request(server: TokenServer) -> FormRequest:
     form, resources = form_params(request)
-    return FormRequest("POST", server.ctx.token_endpoint, request.headers, form, resources)
+    source = source_address(request.environ, runtime().settings.trusted_proxies)
+    return FormRequest("POST", server.ctx.token_endpoint, request.headers, form, resources,
+                       source)
 
 
 @bp.post("/revoke")

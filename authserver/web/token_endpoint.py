@@ -19,6 +19,7 @@ import orjson
 from authserver.protocol.errors import InvalidRequestError, OAuth2Error
 from authserver.protocol.server import NO_STORE, FormRequest, Response
 from authserver.runtime import Runtime
+from authserver.web.client_address import source_address
 from authserver.web.oauth_context import OAuthRegistry
 from authserver.web.params import MAX_BODY, parse_urlencoded
 
@@ -61,7 +62,9 @@ class TokenEndpoint:
         except OAuth2Error as error:
             return server.handle_error_response(None, error)  # type: ignore[arg-type]
         headers = {"Authorization": environ.get("HTTP_AUTHORIZATION", "")}
-        request = FormRequest("POST", server.ctx.token_endpoint, headers, form, resources)
+        source = source_address(environ, self.runtime.settings.trusted_proxies)
+        request = FormRequest("POST", server.ctx.token_endpoint, headers, form, resources,
+                              source)
         result: Response = server.create_token_response(request)
         return result
 
