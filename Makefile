@@ -38,10 +38,15 @@ system-deps:
 migrate: install
 	$(BIN)/authserver db upgrade
 
+# The issuer, and the demo relying party's redirect URIs, are built from PUBLIC_URL: unless
+# it is set, it follows BIND, so `make run BIND=127.0.0.1:18000` is self-consistent.
+demo run: export AUTHSERVER_PUBLIC_URL ?= http://$(BIND)
+
 demo: migrate
-	$(BIN)/authserver demo
+	@$(BIN)/authserver demo
 
 run: demo
+	@echo "Serving on http://$(BIND) (Ctrl-C stops); open the demo relying party above."
 	$(BIN)/authserver serve --bind $(BIND)
 
 lint: install-test
