@@ -6,7 +6,7 @@ BIND   ?= 127.0.0.1:8000
 # Debian packages the tests drive for real (browser tests).
 SYSTEM_PACKAGES := chromium chromium-driver
 
-.PHONY: run test install install-test system-deps lint migrate demo clean
+.PHONY: run test install install-test system-deps lint migrate demo wheel verifier-wheel clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -57,5 +57,13 @@ lint: install-test
 test: install-test system-deps lint
 	$(BIN)/pytest
 
+# Wheels into dist/: neither distribution is published to PyPI; install these instead.
+wheel: $(BIN)/python
+	$(BIN)/pip wheel --quiet --no-deps . -w dist
+
+verifier-wheel: $(BIN)/python
+	$(BIN)/pip wheel --quiet --no-deps ./verifier -w dist
+	@ls dist/authserver_verifier-*.whl
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache dist
