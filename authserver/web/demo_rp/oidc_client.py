@@ -121,18 +121,23 @@ def authorization_url(meta: Mapping[str, Any], config: RPConfig, pending: Pendin
     return f"{meta['authorization_endpoint']}?{urlencode(params)}"
 
 
+def _token_response(answer: Any, *required: str) -> dict[str, Any]:
+    if not isinstance(answer, dict) or not all(isinstance(answer.get(k), str)
+                                               for k in required):
+        raise RPError(f"the token response lacks {' or '.join(required)}")
+    return answer
+
+
 def exchange_code(meta: Mapping[str, Any], config: RPConfig, code: str,
                   pending: Pending) -> dict[str, Any]:
-    tokens: dict[str, Any] = _call(meta["token_endpoint"], basic=config, form={
+    return _token_response(_call(meta["token_endpoint"], basic=config, form={
         "grant_type": "authorization_code", "code": code, "redirect_uri": config.redirect_uri,
-        "code_verifier": pending.verifier})
-    return tokens
+        "code_verifier": pending.verifier}), "access_token", "id_token")
 
 
 def refresh(meta: Mapping[str, Any], config: RPConfig, refresh_token: str) -> dict[str, Any]:
-    tokens: dict[str, Any] = _call(meta["token_endpoint"], basic=config, form={
-        "grant_type": "refresh_token", "refresh_token": refresh_token})
-    return tokens
+    return _token_response(_call(meta["token_endpoint"], basic=config, form={
+        "grant_type": "refresh_token", "refresh_token": refresh_token}), "access_token")
 
 
 def userinfo(meta: Mapping[str, Any], access_token: str) -> dict[str, Any]:
