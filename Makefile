@@ -6,7 +6,7 @@ BIND   ?= 127.0.0.1:8000
 # Debian packages the tests drive for real (browser tests).
 SYSTEM_PACKAGES := chromium chromium-driver
 
-.PHONY: run test install install-test system-deps lint migrate demo clean
+.PHONY: run test install install-test system-deps lint migrate demo wheel verifier-wheel clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -38,10 +38,15 @@ system-deps:
 migrate: install
 	$(BIN)/authserver db upgrade
 
+# The issuer, and the demo relying party's redirect URIs, are built from PUBLIC_URL: unless
+# it is set, it follows BIND, so `make run BIND=127.0.0.1:18000` is self-consistent.
+demo run: export AUTHSERVER_PUBLIC_URL ?= http://$(BIND)
+
 demo: migrate
-	$(BIN)/authserver demo
+	@$(BIN)/authserver demo
 
 run: demo
+	@echo "Serving on http://$(BIND) (Ctrl-C stops); open the demo relying party above."
 	$(BIN)/authserver serve --bind $(BIND)
 
 lint: install-test
@@ -52,5 +57,13 @@ lint: install-test
 test: install-test system-deps lint
 	$(BIN)/pytest
 
+# Wheels into dist/: neither distribution is published to PyPI; install these instead.
+wheel: $(BIN)/python
+	$(BIN)/pip wheel --quiet --no-deps . -w dist
+
+verifier-wheel: $(BIN)/python
+	$(BIN)/pip wheel --quiet --no-deps ./verifier -w dist
+	@ls dist/authserver_verifier-*.whl
+
 clean:
-	rm -rf $(VENV) instance .pytest_cache
+	rm -rf $(VENV) instance .pytest_cache dist

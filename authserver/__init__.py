@@ -41,6 +41,11 @@ def create_app(settings: Settings | None = None, runtime: Runtime | None = None)
 
     app.session_interface = FlowCookieInterface()
     web.register(app, runtime)
+    if not runtime.settings.is_production:
+        # Development only: a relying party to sign in to right after `make run`.
+        from authserver.web import demo_rp
+
+        demo_rp.register(app, runtime, _derive(runtime.master_key, b"demo-rp-cookie"))
     return app
 
 

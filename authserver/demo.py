@@ -1,15 +1,34 @@
-"""The `authserver demo` data set: a tenant, three typical clients and a user."""
+"""The `authserver demo` data set: a tenant, three typical clients and a user.
+
+Development only. Secrets and passwords are stored as digests and hashes, so the
+plaintext credentials `make run` prints are kept in ``instance/demo-credentials.json``
+(mode 0600) and reused while they still match what the database holds: a newcomer's
+credentials, and the built-in demo relying party (web/demo_rp/), keep working across runs.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import os
 import secrets
+from pathlib import Path
 from typing import Any
 
 from authserver.runtime import Runtime
 from authserver.services.accounts import NewUser, create_user
-from authserver.services.clients import ClientSpec, register_client, secret_digest
-from authserver.services.passwords import hash_password
+from authserver.services.clients import (
+    ClientSpec,
+    register_client,
+    secret_digest,
+    secret_digest_matches,
+    validate_redirect_uri,
+)
+from authserver.services.errors import ServiceError
+from authserver.services.passwords import hash_password, verify_password
 from authserver.services.tenants import create_tenant
+from authserver.settings import Settings
+from authserver.storage.models import Client
 from authserver.storage.repositories import (
     AuditRepository,
     ClientRepository,
@@ -19,8 +38,11 @@ from authserver.storage.repositories import (
 
 DEMO_TENANT = "demo"
 DEMO_EMAIL = "demo@example.com"
+DEMO_RP_CLIENT = "demo-web"
+DEMO_RP_PATH = "/demo-rp"
+CREDENTIALS_FILE = "demo-credentials.json"
 DEMO_CLIENTS = (
-    ClientSpec(name="Demo web app", client_id="demo-web",
+    ClientSpec(name="Demo web app", client_id=DEMO_RP_CLIENT,
                redirect_uris=("http://127.0.0.1:9000/callback",),
                post_logout_redirect_uris=("http://127.0.0.1:9000/",),
                scopes=("openid", "profile", "email", "offline_access")),
@@ -33,44 +55,128 @@ DEMO_CLIENTS = (
 )
 
 
-def ensure_demo(rt: Runtime, actor: str) -> dict[str, Any]:
-    """Create what is missing; issue fresh secrets and a fresh password for what exists.
+class DemoRefused(ServiceError):
+    """The demo data set was asked for where it must not exist."""
 
-    Secrets are stored only as hashes, so printing credentials for existing clients
-    means replacing them: the demo data set is for trying authserver out, nothing else.
+
+def demo_rp_url(settings: Settings) -> str:
+    """Where the built-in demo relying party lives (web/demo_rp/, development only)."""
+    return f"{settings.public_url}{DEMO_RP_PATH}/"
+
+
+def demo_rp_uris(settings: Settings) -> tuple[str, str]:
+    """The demo relying party's (redirect URI, post-logout redirect URI)."""
+    return f"{settings.public_url}{DEMO_RP_PATH}/callback", demo_rp_url(settings)
+
+
+def credentials_path(settings: Settings) -> Path:
+    return settings.instance_path / CREDENTIALS_FILE
+
+
+def read_credentials(settings: Settings) -> dict[str, Any]:
+    """The saved plaintext demo credentials, or {} when there are none (or unreadable)."""
+    try:
+        data = json.loads(credentials_path(settings).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _write_credentials(settings: Settings, data: dict[str, Any]) -> None:
+    path = credentials_path(settings)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = path.with_suffix(".tmp")
+    # Created 0600 from the start (never briefly world-readable), then renamed into place.
+    fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        json.dump(data, handle, indent=2)
+        handle.write("\n")
+    os.replace(temporary, path)
+
+
+def _specs(settings: Settings) -> list[ClientSpec]:
+    callback, after_logout = demo_rp_uris(settings)
+    specs = []
+    for spec in DEMO_CLIENTS:
+        if spec.client_id == DEMO_RP_CLIENT:
+            spec = dataclasses.replace(
+                spec, redirect_uris=(*spec.redirect_uris, callback),
+                post_logout_redirect_uris=(*spec.post_logout_redirect_uris, after_logout))
+        specs.append(spec)
+    return specs
+
+
+def _align_uris(row: Client, spec: ClientSpec, audit: AuditRepository, actor: str) -> None:
+    # PUBLIC_URL may have changed since the client was made: the demo RP's URIs follow it.
+    redirect_uris = [validate_redirect_uri(u) for u in spec.redirect_uris]
+    after_logout = [validate_redirect_uri(u, "post_logout_redirect_uri")
+                    for u in spec.post_logout_redirect_uris]
+    if row.redirect_uris != redirect_uris or row.post_logout_redirect_uris != after_logout:
+        row.redirect_uris, row.post_logout_redirect_uris = redirect_uris, after_logout
+        audit.record(actor, "client.updated", row.client_id)
+
+
+def _secret_for(row: Client, saved: object, audit: AuditRepository, actor: str) -> str:
+    if isinstance(saved, str) and secret_digest_matches(row.secret_digest, saved):
+        return saved
+    secret = secrets.token_urlsafe(32)
+    row.secret_digest = secret_digest(secret)
+    audit.record(actor, "client.secret_rotated", row.client_id)
+    return secret
+
+
+def ensure_demo(rt: Runtime, actor: str) -> dict[str, Any]:
+    """Create what is missing; reuse the saved credentials while they still match.
+
+    A saved secret or password that no longer matches (the database was replaced, someone
+    reset it) is replaced by a new one, and the file is rewritten.
     """
+    if rt.settings.is_production:
+        raise DemoRefused("demo creates accounts with well-known credentials and is for "
+                          "development only; it refuses to run with AUTHSERVER_ENV=production")
+    saved = read_credentials(rt.settings)
+    saved_secrets = saved.get("client_secrets") if isinstance(saved.get("client_secrets"),
+                                                              dict) else {}
     with rt.database.session() as session:
         tenant = TenantRepository(session).by_slug(DEMO_TENANT) or create_tenant(
             session, rt.master_key, rt.key_timing, DEMO_TENANT, "Demo", actor, rt.clock())
         clients_repo = ClientRepository(session, tenant.id)
         audit = AuditRepository(session, tenant.id)
         out_clients = []
-        for spec in DEMO_CLIENTS:
+        for spec in _specs(rt.settings):
             existing = clients_repo.get(spec.client_id or "")
             if existing is None:
                 registered = register_client(clients_repo, audit, spec, actor)
                 row, secret = registered.client, registered.client_secret
             else:
                 row, secret = existing, None
-                if not existing.is_public:
-                    secret = secrets.token_urlsafe(32)
-                    existing.secret_digest = secret_digest(secret)
-                    audit.record(actor, "client.secret_rotated", existing.client_id)
+                _align_uris(row, spec, audit, actor)
+                if not row.is_public:
+                    secret = _secret_for(row, saved_secrets.get(row.client_id), audit, actor)
             out_clients.append({"name": row.name, "client_id": row.client_id,
                                 "client_secret": secret, "grant_types": list(row.grant_types),
                                 "redirect_uris": list(row.redirect_uris)})
         users = UserRepository(session, tenant.id)
-        password = secrets.token_urlsafe(12)
+        password = saved.get("password")
         user = users.by_email(DEMO_EMAIL)
         if user is None:
+            password = secrets.token_urlsafe(12)
             user = create_user(users, audit, NewUser(
                 email=DEMO_EMAIL, password=password, username="demo", given_name="Dana",
                 family_name="Demo", email_verified=True), actor, rt.clock())
-        else:
+        elif not isinstance(password, str) or not verify_password(user.password_hash, password):
+            password = secrets.token_urlsafe(12)
             user.password_hash = hash_password(password)
             user.password_changed_at = rt.clock()
             audit.record(actor, "user.password_reset", user.sub)
+        # Written before the commit: if writing fails, the database keeps the old values.
+        _write_credentials(rt.settings, {
+            "note": "authserver demo credentials, development only",
+            "client_secrets": {c["client_id"]: c["client_secret"] for c in out_clients
+                               if c["client_secret"]},
+            "email": DEMO_EMAIL, "password": password})
         issuer = rt.issuer(DEMO_TENANT)
         return {"tenant": DEMO_TENANT, "issuer": issuer, "jwks_uri": f"{issuer}/jwks",
-                "clients": out_clients,
+                "demo_rp": demo_rp_url(rt.settings), "clients": out_clients,
+                "credentials_file": str(credentials_path(rt.settings).resolve()),
                 "user": {"sub": user.sub, "email": DEMO_EMAIL, "password": password}}

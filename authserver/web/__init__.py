@@ -14,6 +14,7 @@ def register(app: Flask, runtime: Runtime) -> None:
         errors,
         health,
         jwks,
+        landing,
         logout,
         sessions,
         tenancy,
@@ -30,6 +31,7 @@ def register(app: Flask, runtime: Runtime) -> None:
 
     app.before_request(refuse_nul_bytes)
     app.register_blueprint(health.bp)
+    app.register_blueprint(landing.bp)
     tenancy.register(app)
     sessions.register(app)
     for blueprint in (jwks.bp, discovery.bp, token.bp, authorize.bp, userinfo.bp, logout.bp):

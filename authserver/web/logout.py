@@ -91,7 +91,8 @@ def start_logout() -> Response:
     session[LOGOUT_KEY] = {"id": logout_id, "tenant": tenant().slug, **pending}
     client = ctx.clients.get(pending["client_id"]) if pending["client_id"] else None
     html = render_template("logout.html", tenant=tenant(), active=current_session(),
-                           client=client, logout_id=logout_id, csrf_token=csrf_token())
+                           client=client, logout_id=logout_id, csrf_token=csrf_token(),
+                           returns=bool(pending["target"]))
     target = pending["target"]
     return page_headers(Response(html, mimetype="text/html"),
                         form_action=form_action_for(target) if target else "'self'")

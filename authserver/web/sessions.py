@@ -65,4 +65,8 @@ def register(app: Flask) -> None:
     manager = LoginManager()
     # Sessions are ours (server-side, per tenant); Flask-Login only exposes them.
     manager.request_loader(_load_from_request)
-    manager.init_app(app)
+    # Not manager.init_app(app): it adds a remember-me after_request hook (we never set a
+    # remember cookie) that reads Flask's session on every response, and Flask then sends
+    # "Vary: Cookie" even with public, cacheable documents (JWKS, discovery); and a
+    # current_user template variable no template uses. This is the rest of init_app.
+    app.login_manager = manager  # type: ignore[attr-defined]

@@ -181,20 +181,6 @@ def test_keys_list_rotate_and_revoke(cli: Cli) -> None:
     refused(cli("keys", "rotate", "--tenant", "acme", "--alg", "HS256"), "Invalid value", 2)
 
 
-def test_demo_creates_its_data_once_and_prints_fresh_credentials(cli: Cli) -> None:
-    first = json.loads(ok(cli("demo", "--json")).out)
-    assert first["issuer"] == "http://127.0.0.1:8000/t/demo"
-    by_id = {c["client_id"]: c for c in first["clients"]}
-    assert set(by_id) == {"demo-web", "demo-spa", "demo-service"}
-    assert by_id["demo-spa"]["client_secret"] is None
-    assert by_id["demo-web"]["client_secret"] and by_id["demo-service"]["client_secret"]
-    assert by_id["demo-service"]["grant_types"] == ["client_credentials"]
-    second = json.loads(ok(cli("demo", "--json")).out)
-    assert second["user"]["sub"] == first["user"]["sub"], "demo must not duplicate its user"
-    assert second["user"]["password"] != first["user"]["password"]
-    assert len(json.loads(ok(cli("client", "list", "--tenant", "demo", "--json")).out)) == 3
-
-
 def test_an_unmigrated_database_gives_a_clear_error(cli: Cli, monkeypatch, tmp_path) -> None:  # type: ignore[no-untyped-def]
     monkeypatch.setenv("AUTHSERVER_DATABASE_URL", f"sqlite:///{tmp_path / 'empty.db'}")
     refused(cli("tenant", "list"), "authserver db upgrade")

@@ -119,7 +119,7 @@ def page_kind(html: str) -> str:
         return "consent"
     if 'value="continue"' in html:
         return "select_account"
-    if 'value="logout"' in html:
+    if 'name="logout_id"' in html:  # signed in ("Sign out?") or not ("Back to …")
         return "logout"
     return "other"
 
