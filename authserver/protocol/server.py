@@ -98,7 +98,8 @@ class TokenServer(AuthorizationServer):
         super().__init__(scopes_supported=None)
         self.ctx = ctx
         self.register_client_auth_method("private_key_jwt", PrivateKeyJWTAuthenticator(
-            (ctx.issuer, ctx.token_endpoint), ctx.replay_guard, ctx.clock))
+            (ctx.issuer, ctx.token_endpoint), ctx.replay_guard, ctx.clock,
+            ctx.client_assertion_max_lifetime))
         from authserver.protocol.grants.authorization_code import AuthorizationCodeGrant
         from authserver.protocol.grants.client_credentials import ClientCredentialsGrant
         from authserver.protocol.grants.refresh_token import RefreshTokenGrant
