@@ -92,7 +92,8 @@ class PrivateKeyJWTAuthenticator:
             return "exp missing or not a NumericDate"
         if expires <= now - LEEWAY:
             return "expired"
-        if expires > now + self.max_lifetime:
+        # Leeway here too: a client clock a little ahead must not fail a full-length one.
+        if expires > now + self.max_lifetime + LEEWAY:
             return f"exp more than {int(self.max_lifetime.total_seconds())} s in the future"
         for name in ("iat", "nbf"):
             if name not in claims:
