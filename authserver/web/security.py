@@ -44,13 +44,16 @@ def refuse_nul_bytes() -> None:
         # Parsed here once; werkzeug keeps the result, so views read the same objects.
         files = request.files
         if (_has_nul(request.form)
-                or any("\x00" in key or "\x00" in (upload.filename or "")
+                or any("\x00" in (key or "") or "\x00" in (upload.filename or "")
                        for key, upload in files.items(multi=True))):
             _refuse_nul()
 
 
 def _has_nul(source: MultiDict[str, str]) -> bool:
-    return any("\x00" in key or "\x00" in value for key, value in source.items(multi=True))
+    # A multipart part with a malformed Content-Disposition has no name: werkzeug gives
+    # None as its key, which views never ask for.
+    return any("\x00" in (key or "") or "\x00" in (value or "")
+               for key, value in source.items(multi=True))
 
 
 def _refuse_nul() -> None:
