@@ -61,6 +61,7 @@ class Settings:
     key_publish_lead: int = 600
     key_cache_ttl: int = 30
     client_cache_ttl: int = 30
+    client_assertion_max_lifetime: int = 3600
     log_level: str = "INFO"
     # Development and tests only: fetch jwks_uri key sets from loopback/private addresses.
     jwks_uri_allow_private: bool = False
@@ -227,6 +228,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "key_publish_lead": parse_duration,
     "key_cache_ttl": parse_duration,
     "client_cache_ttl": parse_duration,
+    "client_assertion_max_lifetime": parse_duration,
     "log_level": parse_log_level,
     "jwks_uri_allow_private": parse_flag,
     "trusted_proxies": parse_trusted_proxies,
@@ -301,6 +303,9 @@ def _check_consistency(settings: Settings) -> None:
         )
     if settings.session_idle_ttl > settings.session_absolute_ttl:
         raise SettingsError("SESSION_IDLE_TTL", "must not exceed SESSION_ABSOLUTE_TTL")
+    if settings.client_assertion_max_lifetime > 86400:
+        # Every jti is stored until its assertion expires; RFC 7523 §3 wants them short.
+        raise SettingsError("CLIENT_ASSERTION_MAX_LIFETIME", "must not exceed 1d")
     if settings.key_publish_lead < settings.jwks_max_age + settings.key_cache_ttl:
         # A new key must be in every cached JWKS before anything is signed with it.
         raise SettingsError(

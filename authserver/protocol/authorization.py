@@ -155,7 +155,9 @@ def _scope(params: Mapping[str, str], client: ClientRecord) -> str:
         raise InvalidScopeError("The request must name at least one scope.")
     extra = [s for s in requested if s not in client.allowed_scopes]
     if extra:
-        raise InvalidScopeError(f"The client may not request: {' '.join(sorted(extra))[:200]}")
+        # Never echoed: it would be reflected to the client's redirect URI (errors.py).
+        raise InvalidScopeError("The client may not request one or more of these scopes.",
+                                detail=f"not allowed: {' '.join(sorted(extra))}")
     return " ".join(requested)
 
 

@@ -2,7 +2,14 @@
 
 The assertion must be signed by a key the client registered, name the client as both
 ``iss`` and ``sub``, carry this server's issuer or token endpoint as a single ``aud``
-(RFC 9700 §2.3 mix-up hardening), expire soon, and use a ``jti`` never seen before.
+(RFC 9700 §2.3 mix-up hardening), expire within the configured maximum lifetime, and
+use a ``jti`` never seen before. The ``jti`` is remembered until the assertion could no
+longer be accepted (``exp`` plus leeway), so a replay is refused for as long as it could
+otherwise succeed (RFC 7523 §3 item 7).
+
+The maximum lifetime defaults to one hour (``CLIENT_ASSERTION_MAX_LIFETIME``) because that
+is what common client libraries sign, Authlib's ``PrivateKeyJWT`` among them: refusing
+them would only teach integrators to see ``invalid_client`` and give up.
 """
 
 from __future__ import annotations
@@ -13,12 +20,13 @@ from collections.abc import Callable
 from typing import Any
 
 from authserver.protocol import jws
+from authserver.protocol.numeric_date import to_datetime
 from authserver.protocol.ports import AssertionReplayGuard, ClientRecord, Clock
 
 log = logging.getLogger(__name__)
 
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
-MAX_ASSERTION_LIFETIME = dt.timedelta(minutes=10)
+DEFAULT_MAX_LIFETIME = dt.timedelta(hours=1)
 LEEWAY = dt.timedelta(seconds=30)
 
 
@@ -26,10 +34,11 @@ class PrivateKeyJWTAuthenticator:
     """Callable for Authlib's ``register_client_auth_method('private_key_jwt', …)``."""
 
     def __init__(self, audiences: tuple[str, ...], replay: AssertionReplayGuard,
-                 clock: Clock) -> None:
+                 clock: Clock, max_lifetime: dt.timedelta = DEFAULT_MAX_LIFETIME) -> None:
         self.audiences = audiences
         self.replay = replay
         self.clock = clock
+        self.max_lifetime = max_lifetime
 
     def __call__(self, query_client: Callable[[str], ClientRecord | None],
                  request: Any) -> ClientRecord | None:
@@ -61,8 +70,10 @@ class PrivateKeyJWTAuthenticator:
         if problem:
             log.info("client %s: assertion rejected: %s", client.client_id, problem)
             return False
-        expires = dt.datetime.fromtimestamp(claims["exp"], dt.UTC)
-        if not self.replay.first_use(client.client_id, str(claims["jti"]), expires):
+        expires = to_datetime(claims["exp"])
+        assert expires is not None  # _claims_problem checked it
+        # Kept past exp by the leeway: until then the same assertion would still pass.
+        if not self.replay.first_use(client.client_id, claims["jti"], expires + LEEWAY):
             log.warning("client %s: client assertion jti replayed", client.client_id)
             return False
         return True
@@ -76,17 +87,21 @@ class PrivateKeyJWTAuthenticator:
             aud = aud[0]
         if not isinstance(aud, str) or aud not in self.audiences:
             return "aud must be the issuer or the token endpoint, as a single value"
-        exp, iat, nbf = claims.get("exp"), claims.get("iat"), claims.get("nbf")
-        if not isinstance(exp, int | float) or isinstance(exp, bool):
-            return "exp missing"
-        expires = dt.datetime.fromtimestamp(exp, dt.UTC)
+        expires = to_datetime(claims.get("exp"))
+        if expires is None:
+            return "exp missing or not a NumericDate"
         if expires <= now - LEEWAY:
             return "expired"
-        if expires > now + MAX_ASSERTION_LIFETIME:
-            return "exp too far in the future"
-        for name, value in (("iat", iat), ("nbf", nbf)):
-            if value is not None and (not isinstance(value, int | float)
-                                      or dt.datetime.fromtimestamp(value, dt.UTC) > now + LEEWAY):
+        # Leeway here too: a client clock a little ahead must not fail a full-length one.
+        if expires > now + self.max_lifetime + LEEWAY:
+            return f"exp more than {int(self.max_lifetime.total_seconds())} s in the future"
+        for name in ("iat", "nbf"):
+            if name not in claims:
+                continue
+            when = to_datetime(claims[name])
+            if when is None:
+                return f"{name} is not a NumericDate"
+            if when > now + LEEWAY:
                 return f"{name} in the future"
         if not isinstance(claims.get("jti"), str) or not claims["jti"] or len(claims["jti"]) > 255:
             return "jti missing"

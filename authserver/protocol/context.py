@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from authserver.protocol.client_auth import DEFAULT_MAX_LIFETIME
 from authserver.protocol.ports import (
     AssertionReplayGuard,
     ClientDirectory,
@@ -37,6 +38,8 @@ class TenantContext:
     client_throttle: ClientThrottle | None = None
     tenant_refresh_idle: int | None = None
     tenant_refresh_absolute: int | None = None
+    # How far in the future a private_key_jwt assertion's exp may lie (settings).
+    client_assertion_max_lifetime: dt.timedelta = DEFAULT_MAX_LIFETIME
 
     def __post_init__(self) -> None:
         self.minter = TokenMinter(self.issuer, self.keys, self.lifetimes)

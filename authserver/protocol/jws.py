@@ -5,14 +5,16 @@ the key ring and does one JSON + base64 pass; jwcrypto is kept for key generatio
 JWK export (docs/architecture.md, "Hot path"). Verification is for inputs we receive
 (client assertions, ``id_token_hint``): explicit algorithm allow-list, never ``none`` or
 HMAC, the key chosen only from keys we hold (``jku``/``jwk``/``x5u`` ignored), unknown
-``crit`` refused, and a size limit checked before any parsing (RFC 8725).
+``crit`` refused, header members of the wrong JSON type refused, base64url decoded
+strictly (RFC 7515 §2), and size and nesting limits checked before and while parsing
+(RFC 8725 §3.9, protocol/json_input.py).
 """
 
 from __future__ import annotations
 
 import base64
 import binascii
-import json
+import re
 from collections.abc import Iterable, Mapping
 from functools import lru_cache
 from typing import Any
@@ -26,6 +28,8 @@ from cryptography.hazmat.primitives.asymmetric.utils import (
     encode_dss_signature,
 )
 from jwcrypto.jwk import JWK
+
+from authserver.protocol import json_input
 
 MAX_TOKEN_BYTES = 16 * 1024
 SIGNING_ALGS = ("ES256", "RS256", "PS256", "EdDSA")
@@ -42,13 +46,23 @@ def b64url(data: bytes) -> str:
     return base64.urlsafe_b64encode(data).rstrip(b"=").decode("ascii")
 
 
+_B64URL = re.compile(r"[A-Za-z0-9_-]*")
+
+
 def b64url_decode(text: str) -> bytes:
-    if "=" in text:
-        raise JWSError("padding in base64url")
+    """Strict base64url without padding (RFC 7515 §2): only the URL-safe alphabet, and
+    only the one canonical encoding of each byte string. Python's decoder alone would take
+    ``+`` and ``/``, skip other junk, and ignore non-zero trailing bits, so one signature
+    would have many spellings."""
+    if not _B64URL.fullmatch(text) or len(text) % 4 == 1:
+        raise JWSError("not base64url")
     try:
-        return base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
+        data = base64.urlsafe_b64decode(text + "=" * (-len(text) % 4))
     except (binascii.Error, ValueError):
-        raise JWSError("bad base64url") from None
+        raise JWSError("not base64url") from None
+    if b64url(data) != text:
+        raise JWSError("non-canonical base64url (trailing bits set)")
+    return data
 
 
 @lru_cache(maxsize=256)
@@ -134,10 +148,10 @@ def parse_unverified(token: str) -> tuple[dict[str, Any], dict[str, Any], bytes,
     if len(parts) != 3:
         raise JWSError("not a compact JWS")
     try:
-        header = json.loads(b64url_decode(parts[0]))
-        claims = json.loads(b64url_decode(parts[1]))
-    except (ValueError, UnicodeDecodeError):
-        raise JWSError("header or payload is not JSON") from None
+        header = json_input.loads(b64url_decode(parts[0]), max_bytes=MAX_TOKEN_BYTES)
+        claims = json_input.loads(b64url_decode(parts[1]), max_bytes=MAX_TOKEN_BYTES)
+    except json_input.JSONInputError as exc:
+        raise JWSError(f"header or payload: {exc}") from None
     if not isinstance(header, dict) or not isinstance(claims, dict):
         raise JWSError("header and payload must be JSON objects")
     return header, claims, f"{parts[0]}.{parts[1]}".encode("ascii"), b64url_decode(parts[2])
@@ -147,14 +161,11 @@ def verify(token: str, jwks: Iterable[Mapping[str, Any]], algorithms: Iterable[s
            expected_typ: str | None = None) -> dict[str, Any]:
     """Verify ``token`` against keys from ``jwks`` and return its claims (not yet validated)."""
     header, claims, signing_input, signature = parse_unverified(token)
-    alg = header.get("alg")
+    alg, kid, typ = _checked_header(header)
     if alg not in set(algorithms) or alg not in SIGNING_ALGS:
-        raise JWSError(f"algorithm {alg!r} not allowed")
-    if "crit" in header:
-        raise JWSError("unsupported critical header")
-    if expected_typ is not None and str(header.get("typ", "")).lower() != expected_typ:
+        raise JWSError(f"algorithm {alg[:20]!r} not allowed")
+    if expected_typ is not None and (typ or "").lower() != expected_typ:
         raise JWSError("unexpected typ")
-    kid = header.get("kid")
     candidates = [k for k in jwks if (kid is None or k.get("kid") == kid)
                   and k.get("use", "sig") == "sig" and k.get("alg", alg) == alg]
     for jwk in candidates:
@@ -165,3 +176,20 @@ def verify(token: str, jwks: Iterable[Mapping[str, Any]], algorithms: Iterable[s
         if _verify_raw(key, alg, signature, signing_input):
             return claims
     raise JWSError("signature does not verify with any known key")
+
+
+def _checked_header(header: Mapping[str, Any]) -> tuple[str, str | None, str | None]:
+    """(alg, kid, typ), each a string as RFC 7515 §4.1 defines them. Anything else, a
+    list or object above all, is refused here: compared or hashed later it would either
+    raise or match in ways nobody meant."""
+    alg, kid, typ = header.get("alg"), header.get("kid"), header.get("typ")
+    if not isinstance(alg, str):
+        raise JWSError("alg must be a string")
+    if kid is not None and not isinstance(kid, str):
+        raise JWSError("kid must be a string")
+    if typ is not None and not isinstance(typ, str):
+        raise JWSError("typ must be a string")
+    if "crit" in header:
+        # We understand no extension, so any crit (even a malformed one) is refused (§4.1.11).
+        raise JWSError("unsupported critical header")
+    return alg, kid, typ

@@ -9,10 +9,10 @@ so a claim no granted scope covers was never consented to (Core §3.1.2.4).
 
 from __future__ import annotations
 
-import json
 from collections.abc import Mapping
 from typing import Any, Literal
 
+from authserver.protocol import json_input
 from authserver.protocol.errors import InvalidRequestError
 from authserver.protocol.ports import GrantRecord, UserRecord
 
@@ -53,7 +53,7 @@ def parse_claims_parameter(raw: str | None) -> dict[str, Any] | None:
     if len(raw) > MAX_CLAIMS_PARAMETER:
         raise InvalidRequestError("The claims parameter is too large.")
     try:
-        value = json.loads(raw)
+        value = json_input.loads(raw, max_bytes=MAX_CLAIMS_PARAMETER)
     except ValueError:
         raise InvalidRequestError("The claims parameter is not valid JSON.") from None
     if not isinstance(value, dict):

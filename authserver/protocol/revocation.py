@@ -3,11 +3,11 @@ not tell a client whether some token exists (§2.2)."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 
 from authserver.protocol.access_tokens import looks_like_jwt, token_parameter, verified_claims
 from authserver.protocol.context import TenantContext
+from authserver.protocol.numeric_date import to_datetime
 from authserver.protocol.ports import ClientRecord
 from authserver.protocol.tokens import digest
 
@@ -19,7 +19,7 @@ def revoke(ctx: TenantContext, client: ClientRecord, form: Mapping[str, str]) ->
         claims = verified_claims(ctx, token)
         # A client may only revoke tokens issued to it.
         if claims is not None and claims.get("client_id") == client.client_id:
-            ctx.store.revoke_access_token(claims["jti"],
-                                          dt.datetime.fromtimestamp(claims["exp"], dt.UTC))
+            # verified_claims checked exp is an int in the future; kept until then.
+            ctx.store.revoke_access_token(claims["jti"], to_datetime(claims["exp"]) or now)
         return
     ctx.store.revoke_refresh_token(digest(token), client.client_id, now)

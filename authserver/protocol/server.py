@@ -15,12 +15,18 @@ from typing import Any
 from urllib.parse import unquote
 
 from authlib.oauth2.rfc6749 import AuthorizationServer
+from authlib.oauth2.rfc6749 import errors as authlib_errors
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload, OAuth2Request
 
 from authserver.protocol import jws
 from authserver.protocol.client_auth import PrivateKeyJWTAuthenticator
 from authserver.protocol.context import TenantContext
-from authserver.protocol.errors import InvalidClientError, InvalidRequestError, OAuth2Error
+from authserver.protocol.errors import (
+    InvalidClientError,
+    InvalidRequestError,
+    OAuth2Error,
+    UnsupportedGrantTypeError,
+)
 from authserver.protocol.ports import ClientRecord
 
 NO_STORE = [("Content-Type", "application/json"), ("Cache-Control", "no-store"),
@@ -115,7 +121,8 @@ class TokenServer(AuthorizationServer):
         super().__init__(scopes_supported=None)
         self.ctx = ctx
         self.register_client_auth_method("private_key_jwt", PrivateKeyJWTAuthenticator(
-            (ctx.issuer, ctx.token_endpoint), ctx.replay_guard, ctx.clock))
+            (ctx.issuer, ctx.token_endpoint), ctx.replay_guard, ctx.clock,
+            ctx.client_assertion_max_lifetime))
         from authserver.protocol.grants.authorization_code import AuthorizationCodeGrant
         from authserver.protocol.grants.client_credentials import ClientCredentialsGrant
         from authserver.protocol.grants.refresh_token import RefreshTokenGrant
@@ -155,6 +162,13 @@ class TokenServer(AuthorizationServer):
                 request, InvalidRequestError("Missing 'grant_type' in request."))
         response: Response = super().create_token_response(request)
         return response
+
+    def get_token_grant(self, request: OAuth2Request) -> Any:
+        try:
+            return super().get_token_grant(request)
+        except authlib_errors.UnsupportedGrantTypeError:
+            # Authlib's error echoes the grant_type sent; ours does not (errors.py).
+            raise UnsupportedGrantTypeError(request.payload.grant_type) from None
 
     def authenticate_client(self, request: FormRequest, methods: list[str],
                             endpoint: str = "token") -> ClientRecord:

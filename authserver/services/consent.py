@@ -9,6 +9,7 @@ from sqlalchemy import delete, select, update
 from authserver.storage.database import Database
 from authserver.storage.models import Consent, Grant
 from authserver.storage.repositories import AuditRepository
+from authserver.storage.upsert import insert_if_absent
 
 
 class ConsentService:
@@ -22,15 +23,24 @@ class ConsentService:
             return set(row.scopes) if row else set()
 
     def remember(self, user_id: int, client_id: str, scopes: list[str], now: dt.datetime) -> None:
+        """Add ``scopes`` to what the user granted the client. Idempotent, and safe when
+        two first consents arrive at once (two tabs, a double click): the row is created
+        by INSERT … ON CONFLICT DO NOTHING, so whoever loses the race updates the row the
+        winner created instead of failing on the unique constraint."""
+        values = {"tenant_id": self.tenant_id, "user_id": user_id, "client_id": client_id,
+                  "scopes": sorted(set(scopes)), "created_at": now, "updated_at": now}
         with self.database.session() as session:
-            row = session.scalar(self._query(user_id, client_id))
-            if row is None:
-                session.add(Consent(tenant_id=self.tenant_id, user_id=user_id,
-                                    client_id=client_id, scopes=sorted(set(scopes)),
-                                    created_at=now, updated_at=now))
-            else:
-                row.scopes = sorted(set(row.scopes) | set(scopes))
-                row.updated_at = now
+            # Twice at most: the row we lost to can only vanish if revoked in between.
+            for _ in range(2):
+                if insert_if_absent(session, Consent, values,
+                                    unique=("tenant_id", "user_id", "client_id")):
+                    break
+                # Locked, so a concurrent remember cannot drop the scopes we add.
+                row = session.scalar(self._query(user_id, client_id).with_for_update())
+                if row is not None:
+                    row.scopes = sorted(set(row.scopes) | set(scopes))
+                    row.updated_at = now
+                    break
             AuditRepository(session, self.tenant_id).record(
                 f"user:{user_id}", "consent.granted", client_id, scopes=sorted(scopes))
 

@@ -27,6 +27,7 @@ from authserver.storage.models import (
     User,
 )
 from authserver.storage.repositories import AuditRepository
+from authserver.storage.upsert import insert_if_absent
 
 # Marks a code whose replay was seen before its grant existed: the grant is born revoked.
 REPLAYED = "!replayed"
@@ -272,11 +273,11 @@ class SqlTokenStore:
             .where(IssuedAccessToken.tenant_id == self.tenant_id, IssuedAccessToken.jti == jti))
 
     def revoke_access_token(self, jti: str, expires_at: dt.datetime) -> None:
+        # Two revocations of one token at once must both succeed (RFC 7009 §2.2).
         with self.database.session() as session:
-            exists = session.scalar(select(RevokedToken.id).where(RevokedToken.jti == jti))
-            if exists is None:
-                session.add(RevokedToken(tenant_id=self.tenant_id, jti=jti,
-                                         expires_at=expires_at))
+            insert_if_absent(session, RevokedToken, {
+                "tenant_id": self.tenant_id, "jti": jti, "expires_at": expires_at},
+                unique=("jti",))
 
     def is_access_token_revoked(self, jti: str) -> bool:
         with self.database.session() as session:

@@ -62,4 +62,6 @@ class OAuthRegistry:
             client_throttle=TenantClientThrottle(rt.throttle, tenant.id),
             tenant_refresh_idle=tenant.refresh_token_idle_ttl,
             tenant_refresh_absolute=tenant.refresh_token_absolute_ttl,
+            client_assertion_max_lifetime=dt.timedelta(
+                seconds=s.client_assertion_max_lifetime),
         )

@@ -3,6 +3,7 @@ twice, and every value is bounded so hostile input costs little and never reache
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable
 from urllib.parse import parse_qsl
 
@@ -16,19 +17,29 @@ MAX_VALUE = 16 * 1024
 REPEATABLE = frozenset({"resource"})
 
 
+_PLAIN_NAME = re.compile(r"[a-z][a-z0-9_]{0,39}")
+
+
+def _name(key: str) -> str:
+    """How an error names a parameter: a plain name as sent, anything else generically,
+    so a hostile name is never echoed (protocol/errors.py)."""
+    return f"Parameter '{key}'" if _PLAIN_NAME.fullmatch(key) else "A parameter"
+
+
 def _collect(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], list[str]]:
     values: dict[str, str] = {}
     resources: list[str] = []
     for key, value in pairs:
         if len(value) > MAX_VALUE or len(key) > 256:
-            raise InvalidRequestError(f"Parameter '{key[:64]}' is too large.")
+            raise InvalidRequestError(f"{_name(key)} is too large.")
         if "\x00" in key or "\x00" in value:
             # Never meaningful, and PostgreSQL refuses NUL in text: stop it at the door.
             raise InvalidRequestError("Parameters must not contain NUL characters.")
         if key in REPEATABLE:
             resources.append(value)
         elif key in values:
-            raise InvalidRequestError(f"Parameter '{key}' was sent more than once.")
+            raise InvalidRequestError(f"{_name(key)} was sent more than once.",
+                                      detail=f"repeated: {key}")
         else:
             values[key] = value
     # Empty values are treated as absent (RFC 6749 §3.1).

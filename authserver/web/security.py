@@ -6,6 +6,7 @@ import hmac
 import secrets
 
 from flask import Response, abort, request, session
+from werkzeug.datastructures import MultiDict
 
 CSRF_FIELD = "csrf_token"
 
@@ -27,17 +28,36 @@ def check_csrf() -> None:
 
 
 def refuse_nul_bytes() -> None:
-    """Before every Flask request: no NUL in query, form or cookies (it is never valid in
-    any parameter we read, and PostgreSQL text columns cannot hold it)."""
-    for source in (request.args, request.cookies):
-        for key, value in source.items(multi=True):
-            if "\x00" in key or "\x00" in value:
-                abort(400, description="The request contains a NUL character.")
+    """Before every Flask request: no NUL in query, form fields, uploaded file names or
+    cookies, whatever the body's content type (NUL is never valid in any parameter we
+    read, and PostgreSQL text columns cannot hold it). The token endpoint never gets
+    here: its WSGI front (token_endpoint.py) refuses NUL while parsing."""
+    if _has_nul(request.args) or _has_nul(request.cookies):
+        _refuse_nul()
     if request.mimetype == "application/x-www-form-urlencoded":
-        # The raw body, cached: views parse it again later (form or parse_urlencoded).
+        # The raw body, cached: views parse it again later (form or parse_urlencoded), and
+        # scanning bytes is cheaper than building the form twice.
         body = request.get_data(cache=True)
         if b"\x00" in body or b"%00" in body:
-            abort(400, description="The request contains a NUL character.")
+            _refuse_nul()
+    elif request.mimetype == "multipart/form-data":
+        # Parsed here once; werkzeug keeps the result, so views read the same objects.
+        files = request.files
+        if (_has_nul(request.form)
+                or any("\x00" in (key or "") or "\x00" in (upload.filename or "")
+                       for key, upload in files.items(multi=True))):
+            _refuse_nul()
+
+
+def _has_nul(source: MultiDict[str, str]) -> bool:
+    # A multipart part with a malformed Content-Disposition has no name: werkzeug gives
+    # None as its key, which views never ask for.
+    return any("\x00" in (key or "") or "\x00" in (value or "")
+               for key, value in source.items(multi=True))
+
+
+def _refuse_nul() -> None:
+    abort(400, description="The request contains a NUL character.")
 
 
 def page_headers(response: Response, form_action: str = "'self'") -> Response:

@@ -20,7 +20,9 @@ def requested_scopes(raw: str | None) -> list[str]:
 def check_scope_subset(requested: Sequence[str], allowed: Sequence[str]) -> None:
     extra = [s for s in requested if s not in allowed]
     if extra:
-        raise InvalidScopeError(f"The client may not request: {' '.join(sorted(extra))}")
+        # The values are the requester's own input: logged, never echoed (errors.py).
+        raise InvalidScopeError("The client may not request one or more of these scopes.",
+                                detail=f"not allowed: {' '.join(sorted(extra))}")
 
 
 def client_credentials_scope(client: ClientRecord, raw: str | None) -> str:
