@@ -4,6 +4,7 @@ Everything protocol-related still happens in the Authlib-based :class:`TokenServ
 module only replaces Flask's per-request machinery (request and response objects,
 context locals, session opening), which cost several times more than issuing the token
 itself. Requests for other paths, or for tenants that do not exist, go on to Flask.
+It answers CORS preflights and adds CORS headers by the rules in cors.py.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ import orjson
 from authserver.protocol.errors import InvalidRequestError, OAuth2Error
 from authserver.protocol.server import NO_STORE, FormRequest, Response
 from authserver.runtime import Runtime
+from authserver.services.tenants import TenantInfo
+from authserver.web import cors
 from authserver.web.oauth_context import OAuthRegistry
 from authserver.web.params import MAX_BODY, parse_urlencoded
 
@@ -47,23 +50,48 @@ class TokenEndpoint:
             log.exception("token endpoint failed")
             status, body, headers = 500, {"error": "server_error"}, list(NO_STORE)
         payload = body if isinstance(body, bytes) else orjson.dumps(body)
-        headers = [*headers, ("Content-Length", str(len(payload)))]
+        if status != 204:  # RFC 9110 §8.6: a 204 has no Content-Length
+            headers = [*headers, ("Content-Length", str(len(payload)))]
         start_response(_STATUS.get(status, f"{status} Unknown"), headers)
         return [payload]
 
-    def _handle(self, environ: dict[str, Any], tenant: Any) -> Response:
-        if environ.get("REQUEST_METHOD") != "POST":
+    def _handle(self, environ: dict[str, Any], tenant: TenantInfo) -> Response:
+        method = environ.get("REQUEST_METHOD")
+        if method == "OPTIONS":
+            return self._options(environ, tenant)
+        if method != "POST":
             body = {"error": "invalid_request", "error_description": "Use POST."}
-            return 405, body, [*NO_STORE, ("Allow", "POST")]
+            return 405, body, [*NO_STORE, ("Allow", cors.TOKEN.allow)]
         server = self.registry.server(tenant)
+        # Read once; a request without one (every server-side client) pays nothing more.
+        origin: str | None = environ.get("HTTP_ORIGIN")
+        named = None
         try:
             form, resources = self._read_form(environ)
+            if origin:
+                named = cors.named_public_client(server.ctx.clients, form)
+                cors.check_origin(origin, named)
         except OAuth2Error as error:
-            return server.handle_error_response(None, error)  # type: ignore[arg-type]
-        headers = {"Authorization": environ.get("HTTP_AUTHORIZATION", "")}
-        request = FormRequest("POST", server.ctx.token_endpoint, headers, form, resources)
-        result: Response = server.create_token_response(request)
-        return result
+            result = server.handle_error_response(None, error)  # type: ignore[arg-type]
+        else:
+            headers = {"Authorization": environ.get("HTTP_AUTHORIZATION", "")}
+            request = FormRequest("POST", server.ctx.token_endpoint, headers, form, resources)
+            result = server.create_token_response(request)
+            # Authlib sets request.client once the client authenticated.
+            named = request.client or named
+        if not origin:
+            return result
+        allowed = cors.allowed_origins(self.runtime.clients, tenant.id, named)
+        status, body, out = result
+        return status, body, [*out, *cors.response_headers(cors.TOKEN, origin, allowed)]
+
+    def _options(self, environ: dict[str, Any], tenant: TenantInfo) -> Response:
+        headers = [("Allow", cors.TOKEN.allow)]
+        origin = environ.get("HTTP_ORIGIN")
+        if cors.is_preflight("OPTIONS", origin, environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")):
+            allowed = self.runtime.clients.tenant_origins(tenant.id)
+            headers += cors.preflight_headers(cors.TOKEN, origin or "", allowed)
+        return 204, b"", headers
 
     @staticmethod
     def _read_form(environ: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
