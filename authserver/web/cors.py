@@ -152,6 +152,7 @@ def preflight(policy: Policy) -> Response:
     """``OPTIONS``: 204 with ``Allow``; CORS headers only for a preflight from an origin a
     client of this tenant registered (the request names no client yet)."""
     response = Response(status=204)
+    del response.headers["Content-Type"]  # no body, so no type
     response.headers["Allow"] = policy.allow
     origin = request.headers.get("Origin")
     if is_preflight(request.method, origin, request.headers.get("Access-Control-Request-Method")):
