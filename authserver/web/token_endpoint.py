@@ -18,6 +18,7 @@ from typing import Any
 import orjson
 
 from authserver.protocol.errors import InvalidRequestError, OAuth2Error
+from authserver.protocol.ports import ClientRecord
 from authserver.protocol.server import NO_STORE, FormRequest, Response
 from authserver.runtime import Runtime
 from authserver.services.tenants import TenantInfo
@@ -62,28 +63,31 @@ class TokenEndpoint:
         if method != "POST":
             body = {"error": "invalid_request", "error_description": "Use POST."}
             return 405, body, [*NO_STORE, ("Allow", cors.TOKEN.allow)]
-        server = self.registry.server(tenant)
-        # Read once; a request without one (every server-side client) pays nothing more.
         origin: str | None = environ.get("HTTP_ORIGIN")
+        if not origin:  # every server-side client: nothing CORS-related to do
+            return self._token(environ, tenant, None)[0]
+        result, client = self._token(environ, tenant, origin)
+        allowed = cors.allowed_origins(self.runtime.clients, tenant.id, client)
+        status, body, headers = result
+        return status, body, [*headers, *cors.response_headers(cors.TOKEN, origin, allowed)]
+
+    def _token(self, environ: dict[str, Any], tenant: TenantInfo, origin: str | None
+               ) -> tuple[Response, ClientRecord | None]:
+        """The token response, and the client it turned out to be for (for CORS)."""
+        server = self.registry.server(tenant)
         named = None
         try:
             form, resources = self._read_form(environ)
             if origin:
                 named = cors.named_public_client(server.ctx.clients, form)
-                cors.check_origin(origin, named)
+                cors.check_origin(origin, named)  # before the grant can spend anything
         except OAuth2Error as error:
-            result = server.handle_error_response(None, error)  # type: ignore[arg-type]
-        else:
-            headers = {"Authorization": environ.get("HTTP_AUTHORIZATION", "")}
-            request = FormRequest("POST", server.ctx.token_endpoint, headers, form, resources)
-            result = server.create_token_response(request)
-            # Authlib sets request.client once the client authenticated.
-            named = request.client or named
-        if not origin:
-            return result
-        allowed = cors.allowed_origins(self.runtime.clients, tenant.id, named)
-        status, body, out = result
-        return status, body, [*out, *cors.response_headers(cors.TOKEN, origin, allowed)]
+            return server.handle_error_response(None, error), named  # type: ignore[arg-type]
+        headers = {"Authorization": environ.get("HTTP_AUTHORIZATION", "")}
+        request = FormRequest("POST", server.ctx.token_endpoint, headers, form, resources)
+        result: Response = server.create_token_response(request)
+        # Authlib sets request.client once the client has authenticated.
+        return result, request.client or named
 
     def _options(self, environ: dict[str, Any], tenant: TenantInfo) -> Response:
         headers = [("Allow", cors.TOKEN.allow)]
