@@ -102,7 +102,8 @@ def named_public_client(clients: ClientDirectory, form: Mapping[str, str]
 
 
 def check_origin(origin: str | None, client: ClientRecord | None) -> None:
-    """Refuse a public client's request from a browser origin the client did not register."""
+    """Refuse a request from a browser origin that ``client`` (the public client the request
+    names, from ``named_public_client``) did not register."""
     if origin and client is not None and origin not in client.web_origins:
         raise InvalidRequestError(REFUSED)
 
