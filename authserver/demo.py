@@ -49,7 +49,7 @@ DEMO_CLIENTS = (
     ClientSpec(name="Demo single-page app", client_id="demo-spa", public=True,
                redirect_uris=("http://127.0.0.1:5173/callback",),
                post_logout_redirect_uris=("http://127.0.0.1:5173/",),
-               scopes=("openid", "profile", "email")),
+               scopes=("openid", "profile", "email"), web_origins=("http://127.0.0.1:5173",)),
     ClientSpec(name="Demo service", client_id="demo-service",
                grant_types=("client_credentials",), scopes=("stores:read", "stores:write")),
 )

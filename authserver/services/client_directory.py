@@ -3,6 +3,9 @@
 Entries live ``ttl`` seconds (CLIENT_CACHE_TTL); the process that changes a client
 invalidates at once, others see the change within the TTL. Misses are cached too, so a
 flood of unknown client_ids costs one query per id per TTL, and the cache is bounded.
+
+Beside the clients it keeps each tenant's set of registered web origins, which a CORS
+preflight (no client identity yet) is checked against; same TTL, same invalidation.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from authserver.services.clients import secret_digest_matches
 from authserver.services.remote_jwks import fetch_jwks
 from authserver.storage.database import Database
 from authserver.storage.models import Client
+from authserver.storage.repositories import ClientRepository
 
 MAX_ENTRIES = 50_000
 
@@ -47,6 +51,7 @@ class ClientDirectoryCache:
         self.ttl = ttl_seconds
         self.jwks_uri_allow_private = jwks_uri_allow_private
         self._entries: dict[tuple[int, str], tuple[float, ClientRecord | None]] = {}
+        self._origins: dict[int, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
 
     def get(self, tenant_id: int, client_id: str) -> ClientRecord | None:
@@ -72,13 +77,27 @@ class ClientDirectoryCache:
             self._entries[key] = (time.monotonic() + self.ttl, record)
         return record
 
+    def tenant_origins(self, tenant_id: int) -> frozenset[str]:
+        """The web origins registered by any client of the tenant (one query per TTL; the
+        number of tenants bounds this cache, and only existing tenants reach it)."""
+        hit = self._origins.get(tenant_id)
+        if hit is not None and hit[0] > time.monotonic():
+            return hit[1]
+        with self.database.session() as session:
+            origins = ClientRepository(session, tenant_id).web_origins()
+        with self._lock:
+            self._origins[tenant_id] = (time.monotonic() + self.ttl, origins)
+        return origins
+
     def invalidate(self, tenant_id: int | None = None) -> None:
         with self._lock:
             if tenant_id is None:
                 self._entries.clear()
+                self._origins.clear()
             else:
                 for key in [k for k in self._entries if k[0] == tenant_id]:
                     del self._entries[key]
+                self._origins.pop(tenant_id, None)
 
 
 class TenantClients:

@@ -48,6 +48,13 @@ class ClientRepository(_TenantScoped):
         query = select(Client).where(Client.tenant_id == self.tenant_id).order_by(Client.id)
         return self.session.scalars(query).all()
 
+    def web_origins(self) -> frozenset[str]:
+        """Every origin any client of the tenant registered (for CORS preflights, which
+        carry no client identity). JSON lists cannot be unnested portably, so the column
+        is read and merged here."""
+        query = select(Client.web_origins).where(Client.tenant_id == self.tenant_id)
+        return frozenset(o for origins in self.session.scalars(query) for o in origins or ())
+
     def add(self, client: Client) -> Client:
         client.tenant_id = self.tenant_id
         self.session.add(client)

@@ -7,6 +7,7 @@ import json
 from flask import Blueprint, Response
 
 from authserver.protocol.metadata import metadata
+from authserver.web import cors
 from authserver.web.context import runtime, tenant
 from authserver.web.tenancy import TENANT_PREFIX
 
@@ -20,20 +21,30 @@ def _document(openid: bool) -> Response:
     body = json.dumps(metadata(rt.issuer(info.slug), algs, openid), separators=(",", ":"))
     response = Response(body, mimetype="application/json")
     response.headers["Cache-Control"] = "public, max-age=300"
-    response.headers["Access-Control-Allow-Origin"] = "*"  # public metadata, for SPAs
-    return response
+    return cors.apply(response, cors.PUBLIC_DOCUMENT)
 
 
-@bp.get(f"{TENANT_PREFIX}/.well-known/openid-configuration")
+_OPENID = f"{TENANT_PREFIX}/.well-known/openid-configuration"
+_RFC8414 = (f"{TENANT_PREFIX}/.well-known/oauth-authorization-server",
+            f"/.well-known/oauth-authorization-server{TENANT_PREFIX}")
+
+
+# Automatic OPTIONS off: the preflight view below answers OPTIONS (CORS).
+@bp.get(_OPENID, provide_automatic_options=False)
 def openid_configuration() -> Response:
     return _document(openid=True)
 
 
-@bp.get(f"{TENANT_PREFIX}/.well-known/oauth-authorization-server")
-@bp.get(f"/.well-known/oauth-authorization-server{TENANT_PREFIX}")
+@bp.get(_RFC8414[0], provide_automatic_options=False)
+@bp.get(_RFC8414[1], provide_automatic_options=False)
 def authorization_server_metadata() -> Response:
     # RFC 8414 §3 inserts the well-known segment before the issuer's path; many clients
     # append it instead, so both are served.
     return _document(openid=False)
 
 
+@bp.route(_OPENID, methods=["OPTIONS"])
+@bp.route(_RFC8414[0], methods=["OPTIONS"])
+@bp.route(_RFC8414[1], methods=["OPTIONS"])
+def metadata_preflight() -> Response:
+    return cors.preflight(cors.PUBLIC_DOCUMENT)

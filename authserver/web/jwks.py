@@ -6,13 +6,15 @@ import json
 
 from flask import Blueprint, Response
 
+from authserver.web import cors
 from authserver.web.context import runtime, tenant
 from authserver.web.tenancy import TENANT_PREFIX
 
 bp = Blueprint("jwks", __name__, url_prefix=TENANT_PREFIX)
 
 
-@bp.get("/jwks")
+@bp.get("/jwks", provide_automatic_options=False)
+@cors.cors(cors.PUBLIC_DOCUMENT)
 def jwks() -> Response:
     rt = runtime()
     body = rt.keyring.snapshot(tenant().id).jwks(rt.clock())
@@ -22,3 +24,8 @@ def jwks() -> Response:
     # this max-age, so caching verifiers never meet a kid they could not have fetched.
     response.headers["Cache-Control"] = f"public, max-age={rt.settings.jwks_max_age}"
     return response
+
+
+@bp.route("/jwks", methods=["OPTIONS"])
+def jwks_preflight() -> Response:
+    return cors.preflight(cors.PUBLIC_DOCUMENT)

@@ -1,5 +1,5 @@
-"""Revocation (RFC 7009) and introspection (RFC 7662); the token endpoint itself is the
-WSGI fast path in token_endpoint.py."""
+"""Revocation (RFC 7009, open to browser apps by the rules in cors.py) and introspection
+(RFC 7662); the token endpoint itself is the WSGI fast path in token_endpoint.py."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from authserver.protocol.errors import OAuth2Error
 from authserver.protocol.introspection import introspect
 from authserver.protocol.revocation import revoke
 from authserver.protocol.server import NO_STORE, FormRequest, TokenServer
+from authserver.web import cors
 from authserver.web.client_address import source_address
 from authserver.web.context import runtime, tenant
 from authserver.web.params import form_params
@@ -49,12 +50,19 @@ def _form_request(server: TokenServer) -> FormRequest:
                        source)
 
 
-@bp.post("/revoke")
+@bp.post("/revoke", provide_automatic_options=False)
+@cors.cors(cors.REVOCATION)
 def revocation() -> Response:
     try:
         server = _server()
         oauth_request = _form_request(server)
+        origin = request.headers.get("Origin")
+        if origin:
+            named = cors.named_public_client(server.ctx.clients, oauth_request.form)
+            cors.identify(named.client_id if named else None)
+            cors.check_origin(origin, named)  # before anything is revoked
         client = server.authenticate_endpoint_client(oauth_request, "revocation")
+        cors.identify(client.client_id)
         revoke(server.ctx, client, oauth_request.form)
     except OAuth2Error as error:
         return _error(error)
@@ -63,6 +71,12 @@ def revocation() -> Response:
     return response
 
 
+@bp.route("/revoke", methods=["OPTIONS"])
+def revocation_preflight() -> Response:
+    return cors.preflight(cors.REVOCATION)
+
+
+# Introspection is for resource servers, never browsers: no CORS (Flask's own OPTIONS).
 @bp.post("/introspect")
 def introspection() -> Response:
     try:

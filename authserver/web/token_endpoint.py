@@ -4,6 +4,7 @@ Everything protocol-related still happens in the Authlib-based :class:`TokenServ
 module only replaces Flask's per-request machinery (request and response objects,
 context locals, session opening), which cost several times more than issuing the token
 itself. Requests for other paths, or for tenants that do not exist, go on to Flask.
+It answers CORS preflights and adds CORS headers by the rules in cors.py.
 """
 
 from __future__ import annotations
@@ -17,8 +18,11 @@ from typing import Any
 import orjson
 
 from authserver.protocol.errors import InvalidRequestError, OAuth2Error
+from authserver.protocol.ports import ClientRecord
 from authserver.protocol.server import NO_STORE, FormRequest, Response
 from authserver.runtime import Runtime
+from authserver.services.tenants import TenantInfo
+from authserver.web import cors
 from authserver.web.client_address import source_address
 from authserver.web.oauth_context import OAuthRegistry
 from authserver.web.params import MAX_BODY, parse_urlencoded
@@ -48,25 +52,53 @@ class TokenEndpoint:
             log.exception("token endpoint failed")
             status, body, headers = 500, {"error": "server_error"}, list(NO_STORE)
         payload = body if isinstance(body, bytes) else orjson.dumps(body)
-        headers = [*headers, ("Content-Length", str(len(payload)))]
+        if status != 204:  # RFC 9110 §8.6: a 204 has no Content-Length
+            headers = [*headers, ("Content-Length", str(len(payload)))]
         start_response(_STATUS.get(status, f"{status} Unknown"), headers)
         return [payload]
 
-    def _handle(self, environ: dict[str, Any], tenant: Any) -> Response:
-        if environ.get("REQUEST_METHOD") != "POST":
+    def _handle(self, environ: dict[str, Any], tenant: TenantInfo) -> Response:
+        method = environ.get("REQUEST_METHOD")
+        if method == "OPTIONS":
+            return self._options(environ, tenant)
+        if method != "POST":
             body = {"error": "invalid_request", "error_description": "Use POST."}
-            return 405, body, [*NO_STORE, ("Allow", "POST")]
+            return 405, body, [*NO_STORE, ("Allow", cors.TOKEN.allow)]
+        origin: str | None = environ.get("HTTP_ORIGIN")
+        if not origin:  # every server-side client: nothing CORS-related to do
+            return self._token(environ, tenant, None)[0]
+        result, client = self._token(environ, tenant, origin)
+        allowed = cors.allowed_origins(self.runtime.clients, tenant.id, client)
+        status, body, headers = result
+        return status, body, [*headers, *cors.response_headers(cors.TOKEN, origin, allowed)]
+
+    def _token(self, environ: dict[str, Any], tenant: TenantInfo, origin: str | None
+               ) -> tuple[Response, ClientRecord | None]:
+        """The token response, and the client it turned out to be for (for CORS)."""
         server = self.registry.server(tenant)
+        named = None
         try:
             form, resources = self._read_form(environ)
+            if origin:
+                named = cors.named_public_client(server.ctx.clients, form)
+                cors.check_origin(origin, named)  # before the grant can spend anything
         except OAuth2Error as error:
-            return server.handle_error_response(None, error)  # type: ignore[arg-type]
+            return server.handle_error_response(None, error), named  # type: ignore[arg-type]
         headers = {"Authorization": environ.get("HTTP_AUTHORIZATION", "")}
         source = source_address(environ, self.runtime.settings.trusted_proxies)
         request = FormRequest("POST", server.ctx.token_endpoint, headers, form, resources,
                               source)
         result: Response = server.create_token_response(request)
-        return result
+        # Authlib sets request.client once the client has authenticated.
+        return result, request.client or named
+
+    def _options(self, environ: dict[str, Any], tenant: TenantInfo) -> Response:
+        headers = [("Allow", cors.TOKEN.allow)]
+        origin = environ.get("HTTP_ORIGIN")
+        if cors.is_preflight("OPTIONS", origin, environ.get("HTTP_ACCESS_CONTROL_REQUEST_METHOD")):
+            allowed = self.runtime.clients.tenant_origins(tenant.id)
+            headers += cors.preflight_headers(cors.TOKEN, origin or "", allowed)
+        return 204, b"", headers
 
     @staticmethod
     def _read_form(environ: dict[str, Any]) -> tuple[dict[str, str], list[str]]:

@@ -7,6 +7,7 @@ from flask import Blueprint, Response, current_app, jsonify, request
 from authserver.protocol.access_tokens import verified_claims
 from authserver.protocol.context import TenantContext
 from authserver.protocol.oidc import released_claims
+from authserver.web import cors
 from authserver.web.context import tenant
 from authserver.web.tenancy import TENANT_PREFIX
 
@@ -53,7 +54,8 @@ def _bearer_token() -> tuple[str | None, bool]:
     return form_token, False
 
 
-@bp.route("/userinfo", methods=["GET", "POST"])
+@bp.route("/userinfo", methods=["GET", "POST"], provide_automatic_options=False)
+@cors.cors(cors.USERINFO)
 def userinfo() -> Response:
     ctx: TenantContext = current_app.extensions["authserver.oauth"].context(tenant())
     token, malformed = _bearer_token()
@@ -68,6 +70,7 @@ def userinfo() -> Response:
     audiences = aud if isinstance(aud, list) else [aud]
     if claims is None or ctx.issuer not in audiences:
         return _challenge(ctx, 401, "invalid_token", "The access token is not valid here.")
+    cors.identify(claims.get("client_id"))  # the token's client decides CORS from here
     grant = ctx.store.access_token_grant(claims["jti"], ctx.clock())
     if grant is None or ctx.store.is_access_token_revoked(claims["jti"]):
         return _challenge(ctx, 401, "invalid_token", "The access token is not active.")
@@ -79,5 +82,9 @@ def userinfo() -> Response:
         return _challenge(ctx, 401, "invalid_token", "The access token is not active.")
     response = jsonify(released_claims(user, grant, str(claims.get("scope", "")), "userinfo"))
     response.headers["Cache-Control"] = "no-store"
-    response.headers["Access-Control-Allow-Origin"] = "*"
     return response
+
+
+@bp.route("/userinfo", methods=["OPTIONS"])
+def userinfo_preflight() -> Response:
+    return cors.preflight(cors.USERINFO)
