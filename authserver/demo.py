@@ -23,6 +23,7 @@ from authserver.services.clients import (
     secret_digest,
     secret_digest_matches,
     validate_redirect_uri,
+    validate_web_origin,
 )
 from authserver.services.errors import ServiceError
 from authserver.services.passwords import hash_password, verify_password
@@ -111,8 +112,14 @@ def _align_uris(row: Client, spec: ClientSpec, audit: AuditRepository, actor: st
     redirect_uris = [validate_redirect_uri(u) for u in spec.redirect_uris]
     after_logout = [validate_redirect_uri(u, "post_logout_redirect_uri")
                     for u in spec.post_logout_redirect_uris]
-    if row.redirect_uris != redirect_uris or row.post_logout_redirect_uris != after_logout:
+    # Demo databases made before web origins existed get the SPA's origin too.
+    web_origins = [validate_web_origin(o) for o in spec.web_origins]
+    if (row.redirect_uris != redirect_uris or row.post_logout_redirect_uris != after_logout
+            or list(row.web_origins or ()) != web_origins):
         row.redirect_uris, row.post_logout_redirect_uris = redirect_uris, after_logout
+        row.web_origins = web_origins
+        if web_origins:
+            row.application_type = "web"
         audit.record(actor, "client.updated", row.client_id)
 
 
