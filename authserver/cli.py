@@ -532,14 +532,13 @@ def _find_user(session: Session, tenant_slug: str, email: str | None,
 @tenant_option
 @click.option("--limit", type=click.IntRange(1, 10_000), default=1000, show_default=True,
               help="At most this many users, oldest first.")
-@click.option("--after", "after_id", type=click.IntRange(0), default=0, hidden=True)
 @json_option
-def user_list(tenant_slug: str, limit: int, after_id: int, as_json: bool) -> None:
+def user_list(tenant_slug: str, limit: int, as_json: bool) -> None:
     """List a tenant's users (never their password hashes)."""
     with unit_of_work() as (_rt, session):
         row = get_tenant(session, tenant_slug)
         views = [accounts.user_view(u)
-                 for u in accounts.list_users(UserRepository(session, row.id), limit, after_id)]
+                 for u in accounts.list_users(UserRepository(session, row.id), limit)]
     emit(as_json, views, lambda: [click.echo(
         f"{v['sub']}\t{v['email']}" + ("\tdisabled" if v["disabled"] else "")) for v in views])
 
@@ -754,7 +753,8 @@ def keys_rotate(tenant_slug: str, algs: tuple[str, ...], immediate: bool, as_jso
         now = rt.clock()
         manager = _key_manager(rt, session, row)
         manager.purge_expired(now)
-        created = manager.rotate(now, ACTOR, algs or None, immediate)
+        # Once each: a repeated --alg would create two successors that both sign.
+        created = manager.rotate(now, ACTOR, list(dict.fromkeys(algs)) or None, immediate)
         views = [_key_view(k, now) for k in created]
     rt.keyring.invalidate()
 

@@ -261,3 +261,10 @@ def test_generated_client_ids_never_look_like_options() -> None:
     assert all(i.isalnum() and len(i) == 24 for i in ids), \
         "generated client_ids must be letters and digits only (a leading '-' breaks CLIs)"
     assert len(set(ids)) == len(ids)
+
+
+def test_a_repeated_alg_rotates_that_algorithm_once(cli: Cli) -> None:
+    ok(cli("tenant", "create", "acme"))
+    rotated = json.loads(ok(cli("keys", "rotate", "--tenant", "acme", "--alg", "ES256",
+                                "--alg", "ES256", "--json")).out)
+    assert [k["alg"] for k in rotated] == ["ES256"], f"one successor per algorithm: {rotated}"
