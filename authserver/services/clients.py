@@ -241,7 +241,8 @@ def _choose_scopes(spec: ClientSpec, grants: Sequence[str]) -> list[str]:
         raise InvalidInput("scope", "is empty: name at least one scope")
     user_scopes = [s for s in scopes if s in USER_SCOPES]
     if user_scopes and not signs_users_in:
-        raise InvalidInput("scope", f"{' '.join(user_scopes)} describe a user, and a client "
+        verb = "describes" if len(user_scopes) == 1 else "describe"
+        raise InvalidInput("scope", f"{' '.join(user_scopes)} {verb} a user, and a client "
                            "without authorization_code never has one: remove them")
     return scopes
 
