@@ -520,10 +520,14 @@ def _user_identity(command: Any) -> Any:
     return click.option("--email", help="The user's email address.")(command)
 
 
-def _find_user(session: Session, tenant_slug: str, email: str | None,
-               sub: str | None) -> tuple[Tenant, Any]:
+def _one_identity(email: str | None, sub: str | None) -> None:
     if (email is None) == (sub is None):
         raise click.UsageError("name the user with --email or --sub (exactly one)")
+
+
+def _find_user(session: Session, tenant_slug: str, email: str | None,
+               sub: str | None) -> tuple[Tenant, Any]:
+    _one_identity(email, sub)
     row = get_tenant(session, tenant_slug)
     return row, accounts.find_user(UserRepository(session, row.id), email, sub)
 
@@ -603,6 +607,7 @@ def user_update(tenant_slug: str, email: str | None, sub: str | None, new_email:
 @_user_identity
 def user_set_password(tenant_slug: str, email: str | None, sub: str | None) -> None:
     """Set a user's password from the first line of standard input (argon2id)."""
+    _one_identity(email, sub)  # before reading a secret that would then be thrown away
     password = _read_password()
     with unit_of_work() as (rt, session):
         row, found = _find_user(session, tenant_slug, email, sub)

@@ -88,7 +88,10 @@ def canonical_uri(uri: str, parts: SplitResult) -> str:
         return scheme + ":" + _normalise_component(uri[len(parts.scheme) + 1:])
     host = (parts.hostname or "").lower()
     if ":" in host:  # IPv6 literal, in its RFC 5952 text form
-        host = f"[{ipaddress.IPv6Address(host)}]"
+        try:
+            host = f"[{ipaddress.IPv6Address(host)}]"
+        except ValueError:
+            raise NotAUri("has an invalid IPv6 address") from None
     port = port_of(parts)
     netloc = host if port in (None, DEFAULT_PORTS[scheme]) else f"{host}:{port}"
     path = remove_dot_segments(_normalise_component(parts.path)) or "/"

@@ -144,6 +144,8 @@ def test_set_password_refusals(cli: Cli, ann: dict[str, Any]) -> None:
     refused(cli(*command, stdin=""), "password: nothing was read from standard input")
     refused(cli("user", "set-password", *T, "--email", "x@example.com",
                 stdin="long enough pw\n"), "no user 'x@example.com' in this tenant")
+    refused(cli("user", "set-password", *T, stdin="long enough pw\n"),
+            "name the user with --email or --sub (exactly one)", status=2)
 
 
 def test_user_create_refuses_empty_optional_fields(cli: Cli, ann: dict[str, Any]) -> None:

@@ -3,7 +3,7 @@ must be registered in (RFC 3986 §6.2.2, RFC 9700 §4.1.3), and literal internal
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit
+from urllib.parse import SplitResult, urlsplit
 
 import pytest
 
@@ -42,6 +42,13 @@ def test_the_canonical_form_is_what_url_libraries_send(written: str, canonical: 
 def test_a_port_outside_1_to_65535_is_not_a_uri(uri: str) -> None:
     with pytest.raises(NotAUri, match=r"has an invalid port \(use 1-65535\)"):
         canonical_uri(uri, urlsplit(uri))
+
+
+def test_a_malformed_ipv6_literal_is_not_a_uri() -> None:
+    # Built by hand: recent Pythons' urlsplit refuses it already, older ones do not.
+    parts = SplitResult("https", "[1:2:3]", "/cb", "", "")
+    with pytest.raises(NotAUri, match="has an invalid IPv6 address"):
+        canonical_uri("https://[1:2:3]/cb", parts)
 
 
 def test_a_stray_percent_is_not_a_uri() -> None:
