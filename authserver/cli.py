@@ -71,6 +71,8 @@ class BindType(click.ParamType):
             return parse_bind(value)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 tenant_option = click.option("--tenant", "tenant_slug", required=True, metavar="SLUG",
                              help="Tenant slug.")
