@@ -21,13 +21,22 @@ from sqlalchemy.exc import IntegrityError, OperationalError, ProgrammingError
 from sqlalchemy.orm import Session
 
 from authserver.runtime import Runtime, build_runtime, ensure_default_tenant
+from authserver.services import accounts
 from authserver.services import clients as client_service
 from authserver.services.accounts import NewUser, create_user, set_user_disabled
+from authserver.services.client_changes import (
+    ClientChanges,
+    ListEdit,
+    delete_client,
+    get_client,
+    update_client,
+)
 from authserver.services.envelope import DecryptionError
 from authserver.services.errors import InvalidInput, NotFound, ServiceError
 from authserver.services.keys import SUPPORTED_ALGS, KeyManager, key_state
+from authserver.services.refresh_limits import RefreshLimits
 from authserver.services.tenants import create_tenant, get_tenant, update_tenant
-from authserver.settings import SettingsError, parse_duration
+from authserver.settings import SettingsError, parse_bind, parse_duration
 from authserver.storage import migrate
 from authserver.storage.models import Tenant
 from authserver.storage.repositories import (
@@ -52,6 +61,18 @@ class DurationType(click.ParamType):
 
 
 DURATION = DurationType()
+
+
+class BindType(click.ParamType):
+    name = "bind"
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> str:
+        try:
+            return parse_bind(value)
+        except ValueError as exc:
+            self.fail(str(exc), param, ctx)
+
+
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
 tenant_option = click.option("--tenant", "tenant_slug", required=True, metavar="SLUG",
                              help="Tenant slug.")
@@ -77,6 +98,11 @@ def unit_of_work() -> Iterator[tuple[Runtime, Session]]:
     rt = _runtime()
     with rt.database.session() as session:
         yield rt, session
+
+
+def _global_limits(rt: Runtime) -> RefreshLimits:
+    return RefreshLimits(rt.settings.refresh_token_idle_ttl,
+                         rt.settings.refresh_token_absolute_ttl)
 
 
 def emit(as_json: bool, data: Any, human: Callable[[], None]) -> None:
@@ -187,9 +213,12 @@ def tenant_create(slug: str, name: str | None, as_json: bool) -> None:
 def tenant_update(slug: str, name: str | None, refresh_token_idle_ttl: int | None,
                   refresh_token_absolute_ttl: int | None, as_json: bool) -> None:
     """Change a tenant's display name or refresh token limits."""
+    if name is None and refresh_token_idle_ttl is None and refresh_token_absolute_ttl is None:
+        raise click.UsageError("nothing to update; give at least one of --name, "
+                               "--refresh-token-idle-ttl, --refresh-token-absolute-ttl")
     with unit_of_work() as (rt, session):
         row = update_tenant(session, slug, name, refresh_token_idle_ttl,
-                            refresh_token_absolute_ttl, ACTOR)
+                            refresh_token_absolute_ttl, ACTOR, global_limits=_global_limits(rt))
         view = tenant_view(rt, row)
     emit(as_json, view, lambda: click.echo(f"updated tenant {slug}"))
 
@@ -245,8 +274,8 @@ def _load_jwks(path: str | None) -> dict[str, Any] | None:
               help="Exact redirect URI (repeatable).")
 @click.option("--post-logout-redirect-uri", "logout_uris", multiple=True, metavar="URI",
               help="Exact post-logout redirect URI (repeatable).")
-@click.option("--scope", default=" ".join(client_service.DEFAULT_SCOPES), show_default=True,
-              help="Space-separated scopes the client may request.")
+@click.option("--scope", help="Space-separated scopes the client may request (default: "
+              "openid profile email with authorization_code; other clients must name theirs).")
 @click.option("--auth-method", type=click.Choice(client_service.AUTH_METHODS),
               help="Token endpoint authentication (default client_secret_basic; none if public).")
 @click.option("--jwks", "jwks_path", metavar="FILE", help="Client's JWK Set (private_key_jwt).")
@@ -272,8 +301,9 @@ def _load_jwks(path: str | None) -> dict[str, Any] | None:
                    "origins, else web). Only native apps may vary a loopback port.")
 @json_option
 def client_create(tenant_slug: str, name: str, public: bool, grant_types: tuple[str, ...],
-                  redirect_uris: tuple[str, ...], logout_uris: tuple[str, ...], scope: str,
-                  auth_method: str | None, jwks_path: str | None, jwks_uri: str | None,
+                  redirect_uris: tuple[str, ...], logout_uris: tuple[str, ...],
+                  scope: str | None, auth_method: str | None, jwks_path: str | None,
+                  jwks_uri: str | None,
                   first_party: bool, no_pkce: bool, no_state: bool, id_token_alg: str,
                   access_token_alg: str, refresh_token_idle_ttl: int | None,
                   refresh_token_absolute_ttl: int | None, client_id: str | None,
@@ -282,7 +312,8 @@ def client_create(tenant_slug: str, name: str, public: bool, grant_types: tuple[
     """Register a client; a generated secret is printed once and stored only as a hash."""
     spec = client_service.ClientSpec(
         name=name, public=public, grant_types=grant_types, redirect_uris=redirect_uris,
-        post_logout_redirect_uris=logout_uris, scopes=scope.split(), auth_method=auth_method,
+        post_logout_redirect_uris=logout_uris,
+        scopes=scope.split() if scope is not None else None, auth_method=auth_method,
         first_party=first_party, require_pkce=not no_pkce, require_state=not no_state,
         id_token_alg=id_token_alg, access_token_alg=access_token_alg,
         jwks=_load_jwks(jwks_path), jwks_uri=jwks_uri, client_id=client_id,
@@ -293,7 +324,8 @@ def client_create(tenant_slug: str, name: str, public: bool, grant_types: tuple[
     with unit_of_work() as (rt, session):
         row = get_tenant(session, tenant_slug)
         registered = client_service.register_client(
-            ClientRepository(session, row.id), AuditRepository(session, row.id), spec, ACTOR)
+            ClientRepository(session, row.id), AuditRepository(session, row.id), spec, ACTOR,
+            global_limits=_global_limits(rt))
         # A client may choose an algorithm the tenant has no key for yet (PS256, EdDSA).
         _key_manager(rt, session, row).ensure_defaults(
             rt.clock(), ACTOR, algs=sorted({id_token_alg, access_token_alg}))
@@ -323,10 +355,7 @@ def client_list(tenant_slug: str, as_json: bool) -> None:
 
 def _get_client(session: Session, tenant_slug: str, client_id: str) -> tuple[Tenant, Any]:
     row = get_tenant(session, tenant_slug)
-    found = ClientRepository(session, row.id).get(client_id)
-    if found is None:
-        raise NotFound(f"no client {client_id!r} in tenant {tenant_slug!r}")
-    return row, found
+    return row, get_client(ClientRepository(session, row.id), client_id)
 
 
 @client.command("show")
@@ -346,11 +375,104 @@ def client_show(tenant_slug: str, client_id: str, as_json: bool) -> None:
 @click.argument("client_id")
 def client_delete(tenant_slug: str, client_id: str) -> None:
     """Delete a client."""
-    with unit_of_work() as (_rt, session):
-        row, found = _get_client(session, tenant_slug, client_id)
-        ClientRepository(session, row.id).delete(found)
-        AuditRepository(session, row.id).record(ACTOR, "client.deleted", client_id)
+    with unit_of_work() as (rt, session):
+        row = get_tenant(session, tenant_slug)
+        delete_client(ClientRepository(session, row.id), AuditRepository(session, row.id),
+                      client_id, ACTOR, cache=rt.clients)
     click.echo(f"deleted client {client_id}")
+
+
+def _list_options(option: str, metavar: str, what: str) -> Callable[[Any], Any]:
+    """--OPTION (repeatable) replaces a list; --add-OPTION / --remove-OPTION edit it."""
+    dest = option.replace("-", "_")
+
+    def decorate(command: Any) -> Any:
+        for prefix, verb in (("remove-", "Remove"), ("add-", "Add"), ("", "Replace all with")):
+            command = click.option(
+                f"--{prefix}{option}", f"{prefix.replace('-', '_')}{dest}", multiple=True,
+                metavar=metavar, help=f"{verb} {what} (repeatable).")(command)
+        return command
+
+    return decorate
+
+
+def _edit(option: str, replace: tuple[str, ...], add: tuple[str, ...],
+          remove: tuple[str, ...], split: bool = False) -> ListEdit:
+    if replace and (add or remove):
+        raise click.UsageError(f"--{option} replaces the list: give it, or --add-{option} "
+                               f"and --remove-{option}, not both")
+
+    def values(given: tuple[str, ...]) -> list[str]:
+        return [v for text in given for v in text.split()] if split else list(given)
+
+    return ListEdit(replace=values(replace) if replace else None, add=values(add),
+                    remove=values(remove))
+
+
+@client.command("update")
+@tenant_option
+@click.argument("client_id")
+@click.option("--name", help="Name shown on the consent screen.")
+@click.option("--grant-type", "grant_types", multiple=True, metavar="TYPE",
+              type=click.Choice(client_service.GRANT_TYPES),
+              help="Replace the allowed grants (repeatable).")
+@_list_options("redirect-uri", "URI", "exact redirect URIs")
+@_list_options("post-logout-redirect-uri", "URI", "exact post-logout redirect URIs")
+@_list_options("scope", "SCOPES", "scopes (space-separated)")
+@_list_options("web-origin", "ORIGIN", "browser origins allowed to call the token "
+               "endpoints (CORS)")
+@click.option("--application-type", type=click.Choice(client_service.APPLICATION_TYPES),
+              help="web or native. Only native apps may vary a loopback port.")
+@click.option("--id-token-alg", type=click.Choice(SUPPORTED_ALGS),
+              help="ID token signing algorithm.")
+@click.option("--access-token-alg", type=click.Choice(SUPPORTED_ALGS),
+              help="Access token signing algorithm.")
+@click.option("--pkce/--no-pkce", "require_pkce", default=None,
+              help="Require PKCE (always on for public clients).")
+@click.option("--state/--no-state", "require_state", default=None,
+              help="Require the state parameter.")
+@click.option("--first-party/--no-first-party", default=None,
+              help="Trusted first-party app that skips consent.")
+@click.option("--refresh-token-idle-ttl", type=DURATION, metavar="DURATION",
+              help="Refresh token idle limit for this client.")
+@click.option("--refresh-token-absolute-ttl", type=DURATION, metavar="DURATION",
+              help="Refresh token absolute limit for this client.")
+@click.option("--jwks", "jwks_path", metavar="FILE",
+              help="Replace the JWK Set (private_key_jwt); drops a jwks_uri.")
+@click.option("--jwks-uri", help="Replace the JWK Set URL (private_key_jwt); drops a jwks.")
+@json_option
+def client_update(tenant_slug: str, client_id: str, as_json: bool, **options: Any) -> None:
+    """Change a client's registration. The client_id, secret, authentication method and
+    public/confidential kind stay as they are."""
+    edits = {key: _edit(option, options.pop(key), options.pop(f"add_{key}"),
+                        options.pop(f"remove_{key}"), split=key == "scope")
+             for key, option in (("redirect_uri", "redirect-uri"),
+                                 ("post_logout_redirect_uri", "post-logout-redirect-uri"),
+                                 ("scope", "scope"), ("web_origin", "web-origin"))}
+    changes = ClientChanges(
+        name=options["name"], grant_types=options["grant_types"] or None,
+        redirect_uris=edits["redirect_uri"],
+        post_logout_redirect_uris=edits["post_logout_redirect_uri"], scopes=edits["scope"],
+        web_origins=edits["web_origin"], application_type=options["application_type"],
+        id_token_alg=options["id_token_alg"], access_token_alg=options["access_token_alg"],
+        require_pkce=options["require_pkce"], require_state=options["require_state"],
+        first_party=options["first_party"],
+        refresh_token_idle_ttl=options["refresh_token_idle_ttl"],
+        refresh_token_absolute_ttl=options["refresh_token_absolute_ttl"],
+        jwks=_load_jwks(options["jwks_path"]), jwks_uri=options["jwks_uri"])
+    if changes.is_empty:
+        raise click.UsageError("nothing to update; give at least one option (see --help)")
+    with unit_of_work() as (rt, session):
+        row = get_tenant(session, tenant_slug)
+        found, changed = update_client(
+            ClientRepository(session, row.id), AuditRepository(session, row.id), client_id,
+            changes, ACTOR, global_limits=_global_limits(rt), cache=rt.clients)
+        algs = {found.id_token_signed_response_alg, found.access_token_signed_response_alg}
+        _key_manager(rt, session, row).ensure_defaults(rt.clock(), ACTOR, algs=sorted(algs))
+        view = {**client_service.client_summary(found), "changed": changed}
+    emit(as_json, view, lambda: click.echo(
+        f"updated client {client_id}: {', '.join(changed)}" if changed
+        else f"client {client_id} already had these values; nothing changed"))
 
 
 # --- users --------------------------------------------------------------------------------
@@ -382,8 +504,119 @@ def user_create(tenant_slug: str, email: str, username: str | None, given_name: 
                       family_name=family_name, email_verified=email_verified)
         created = create_user(UserRepository(session, row.id), AuditRepository(session, row.id),
                               new, ACTOR, rt.clock())
-        out = {"sub": created.sub, "email": created.email}
-    emit(as_json, out, lambda: click.echo(f"created user {out['email']} (sub {out['sub']})"))
+        out = {"sub": created.sub, "email": created.email, "password_set": password is not None}
+
+    def human() -> None:
+        click.echo(f"created user {out['email']} (sub {out['sub']})")
+        if not out["password_set"]:
+            # There are no invitations yet: say how this account becomes usable.
+            click.echo(f"no password: {out['email']} cannot sign in until an operator runs "
+                       f"`authserver user set-password --tenant {tenant_slug} "
+                       f"--email {out['email']}`")
+
+    emit(as_json, out, human)
+
+
+def _user_identity(command: Any) -> Any:
+    command = click.option("--sub", help="The user's sub (instead of --email).")(command)
+    return click.option("--email", help="The user's email address.")(command)
+
+
+def _one_identity(email: str | None, sub: str | None) -> None:
+    if (email is None) == (sub is None):
+        raise click.UsageError("name the user with --email or --sub (exactly one)")
+
+
+def _find_user(session: Session, tenant_slug: str, email: str | None,
+               sub: str | None) -> tuple[Tenant, Any]:
+    _one_identity(email, sub)
+    row = get_tenant(session, tenant_slug)
+    return row, accounts.find_user(UserRepository(session, row.id), email, sub)
+
+
+@user.command("list")
+@tenant_option
+@click.option("--limit", type=click.IntRange(1, 10_000), default=1000, show_default=True,
+              help="At most this many users, oldest first.")
+@json_option
+def user_list(tenant_slug: str, limit: int, as_json: bool) -> None:
+    """List a tenant's users (never their password hashes)."""
+    with unit_of_work() as (_rt, session):
+        row = get_tenant(session, tenant_slug)
+        views = [accounts.user_view(u)
+                 for u in accounts.list_users(UserRepository(session, row.id), limit)]
+    emit(as_json, views, lambda: [click.echo(
+        f"{v['sub']}\t{v['email']}" + ("\tdisabled" if v["disabled"] else "")) for v in views])
+
+
+@user.command("show")
+@tenant_option
+@_user_identity
+@json_option
+def user_show(tenant_slug: str, email: str | None, sub: str | None, as_json: bool) -> None:
+    """Show a user's profile and state."""
+    with unit_of_work() as (_rt, session):
+        view = accounts.user_view(_find_user(session, tenant_slug, email, sub)[1])
+    emit(as_json, view, lambda: [click.echo(f"{k}: {v}") for k, v in view.items()])
+
+
+@user.command("update")
+@tenant_option
+@_user_identity
+@click.option("--new-email", help="Change the email address (it becomes unverified unless "
+              "--email-verified is given too).")
+@click.option("--username", help="Set the username.")
+@click.option("--no-username", is_flag=True, help="Remove the username.")
+@click.option("--given-name", help="Set the given name.")
+@click.option("--no-given-name", is_flag=True, help="Remove the given name.")
+@click.option("--family-name", help="Set the family name.")
+@click.option("--no-family-name", is_flag=True, help="Remove the family name.")
+@click.option("--email-verified/--email-unverified", default=None,
+              help="Mark the email address verified or not.")
+@json_option
+def user_update(tenant_slug: str, email: str | None, sub: str | None, new_email: str | None,
+                username: str | None, no_username: bool, given_name: str | None,
+                no_given_name: bool, family_name: str | None, no_family_name: bool,
+                email_verified: bool | None, as_json: bool) -> None:
+    """Change a user's email, username, names or email verification."""
+    clear = frozenset(name for name, flag in (("username", no_username),
+                                              ("given_name", no_given_name),
+                                              ("family_name", no_family_name)) if flag)
+    for name in clear:
+        if {"username": username, "given_name": given_name,
+                "family_name": family_name}[name] is not None:
+            option = name.replace("_", "-")
+            raise click.UsageError(f"--{option} and --no-{option} contradict each other")
+    changes = accounts.UserChanges(email=new_email, username=username, given_name=given_name,
+                                   family_name=family_name, email_verified=email_verified,
+                                   clear=clear)
+    if changes.is_empty:
+        raise click.UsageError("nothing to update; give at least one of --new-email, "
+                               "--username, --given-name, --family-name, --email-verified "
+                               "(or a --no-… / --email-unverified)")
+    with unit_of_work() as (_rt, session):
+        row, found = _find_user(session, tenant_slug, email, sub)
+        changed = accounts.update_user(UserRepository(session, row.id),
+                                       AuditRepository(session, row.id), found, changes, ACTOR)
+        view = {**accounts.user_view(found), "changed": changed}
+    emit(as_json, view, lambda: click.echo(
+        f"updated user {view['email']}: {', '.join(changed)}" if changed
+        else f"user {view['email']} already had these values; nothing changed"))
+
+
+@user.command("set-password")
+@tenant_option
+@_user_identity
+def user_set_password(tenant_slug: str, email: str | None, sub: str | None) -> None:
+    """Set a user's password from the first line of standard input (argon2id)."""
+    _one_identity(email, sub)  # before reading a secret that would then be thrown away
+    password = _read_password()
+    with unit_of_work() as (rt, session):
+        row, found = _find_user(session, tenant_slug, email, sub)
+        accounts.set_password(UserRepository(session, row.id), AuditRepository(session, row.id),
+                              found, password, ACTOR, rt.clock())
+        who = found.email
+    click.echo(f"password set for {who}")
 
 
 @user.command("disable")
@@ -463,8 +696,12 @@ def consent_revoke(tenant_slug: str, email: str, client_id: str) -> None:
     with unit_of_work() as (rt, session):
         row = get_tenant(session, tenant_slug)
         user_id = _user_id(session, row.id, email)
+        get_client(ClientRepository(session, row.id), client_id)
     revoked = ConsentService(rt.database, row.id).revoke(user_id, client_id, rt.clock(), ACTOR)
-    click.echo(f"consent withdrawn; {revoked} grant(s) revoked")
+    # Nothing to revoke is still success: the state asked for (no consent, no grants)
+    # holds, so scripts that make sure of it stay idempotent. Unknown names are refused.
+    click.echo(f"consent withdrawn; {revoked.grants} grant(s) revoked" if revoked else
+               f"nothing to revoke: {email} has no consent or grants for {client_id}")
 
 
 # --- keys ---------------------------------------------------------------------------------
@@ -523,7 +760,8 @@ def keys_rotate(tenant_slug: str, algs: tuple[str, ...], immediate: bool, as_jso
         now = rt.clock()
         manager = _key_manager(rt, session, row)
         manager.purge_expired(now)
-        created = manager.rotate(now, ACTOR, algs or None, immediate)
+        # Once each: a repeated --alg would create two successors that both sign.
+        created = manager.rotate(now, ACTOR, list(dict.fromkeys(algs)) or None, immediate)
         views = [_key_view(k, now) for k in created]
     rt.keyring.invalidate()
 
@@ -551,17 +789,19 @@ def keys_revoke(tenant_slug: str, kid: str) -> None:
 
 
 @cli.command()
-@click.option("--bind", default="127.0.0.1:8000", show_default=True)
+@click.option("--bind", type=BindType(), metavar="HOST:PORT",
+              help="Where to listen (default: AUTHSERVER_BIND, else 127.0.0.1:8000).")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 256), default=4, show_default=True)
 @click.option("--access-log/--no-access-log", default=True, show_default=True,
               help="One line per request on stdout (paths only, never query strings).")
-def serve(bind: str, workers: int, threads: int, access_log: bool) -> None:
+def serve(bind: str | None, workers: int, threads: int, access_log: bool) -> None:
     """Serve under gunicorn (gthread workers keep connections alive)."""
     from authserver.serve import serve as run_server
 
-    _runtime()  # validate settings and the master key before forking workers
-    run_server(bind=bind, workers=workers, threads=threads, access_log=access_log)
+    rt = _runtime()  # validate settings and the master key before forking workers
+    run_server(bind=bind or rt.settings.bind, workers=workers, threads=threads,
+               access_log=access_log)
 
 
 @cli.command()

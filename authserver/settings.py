@@ -47,6 +47,7 @@ class Settings:
     instance_path: Path = Path("instance")
     database_url: str = ""
     public_url: str = "http://127.0.0.1:8000"
+    bind: str = "127.0.0.1:8000"  # where `authserver serve` listens; not PUBLIC_URL
     redis_url: str | None = None
     master_key: bytes | None = None
     master_key_file: Path | None = None
@@ -123,6 +124,21 @@ def parse_public_url(raw: object) -> str:
         raise ValueError(f"must be an absolute http:// or https:// URL, got {raw!r}")
     if parts.query or parts.fragment or parts.username or parts.password:
         raise ValueError("must not carry a query, fragment or user name")
+    return value
+
+
+_BIND = re.compile(r"^(?P<host>\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):(?P<port>\d{1,5})$")
+
+
+def parse_bind(raw: object) -> str:
+    """``HOST:PORT``, ``[IPv6]:PORT`` or ``unix:/path``, as gunicorn's ``--bind``."""
+    value = str(raw).strip()
+    if value.startswith("unix:") and len(value) > len("unix:"):
+        return value
+    match = _BIND.fullmatch(value)
+    if not match or not 1 <= int(match["port"]) <= 65535:
+        raise ValueError("must be HOST:PORT with a port 1-65535 (127.0.0.1:8000, "
+                         f"[::1]:8000) or unix:/path, got {raw!r}")
     return value
 
 
@@ -214,6 +230,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "instance_path": parse_path,
     "database_url": parse_database_url,
     "public_url": parse_public_url,
+    "bind": parse_bind,
     "redis_url": parse_redis_url,
     "master_key": parse_master_key,
     "master_key_file": parse_path,

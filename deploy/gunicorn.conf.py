@@ -7,7 +7,8 @@ gunicorn directly. Run `authserver db upgrade` first: the app does not migrate b
 
 Environment read here (gunicorn's, not authserver's settings):
 
-    AUTHSERVER_BIND      address to listen on (default 127.0.0.1:8000; "unix:/path" works)
+    AUTHSERVER_BIND      address to listen on (default 127.0.0.1:8000; "unix:/path" works);
+                         also an authserver setting, read by `authserver serve`
     AUTHSERVER_WORKERS   worker processes (default 2)
     AUTHSERVER_THREADS   threads per worker (default 4)
     FORWARDED_ALLOW_IPS  proxies trusted for X-Forwarded-Proto (gunicorn's own variable;
@@ -23,7 +24,8 @@ import sys
 # variables so that a misspelt setting never passes silently, so each worker drops these
 # before it imports the app (post_fork below). The master keeps them: a HUP reload
 # re-reads this file and must see the same values.
-_GUNICORN_ONLY = ("AUTHSERVER_BIND", "AUTHSERVER_WORKERS", "AUTHSERVER_THREADS")
+# (AUTHSERVER_BIND is a setting, validated with the others.)
+_GUNICORN_ONLY = ("AUTHSERVER_WORKERS", "AUTHSERVER_THREADS")
 
 bind = os.environ.get("AUTHSERVER_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("AUTHSERVER_WORKERS", "2"))

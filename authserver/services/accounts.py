@@ -8,6 +8,7 @@ import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import delete, update
+from sqlalchemy.exc import IntegrityError
 
 from authserver.services.errors import Conflict, InvalidInput, NotFound
 from authserver.services.passwords import hash_password, password_problem
@@ -36,8 +37,11 @@ def normalise_email(email: str) -> str:
 
 
 def _clean_name(value: str | None, field_name: str) -> str | None:
-    if value is None or not value.strip():
+    if value is None:
         return None
+    if not value.strip():
+        raise InvalidInput(field_name, "must not be empty or only white space (to remove "
+                           f"it: user update --no-{field_name.replace('_', '-')})")
     if len(value) > 200:
         raise InvalidInput(field_name, "must be at most 200 characters")
     return value.strip()
@@ -46,9 +50,7 @@ def _clean_name(value: str | None, field_name: str) -> str | None:
 def create_user(repo: UserRepository, audit: AuditRepository, new: NewUser, actor: str,
                 now: dt.datetime) -> User:
     email = normalise_email(new.email)
-    username = new.username.strip() if new.username else None
-    if username is not None and not _USERNAME.fullmatch(username):
-        raise InvalidInput("username", "use 1-150 letters, digits, dots, dashes, underscores")
+    username = _clean_username(new.username)
     if new.password is not None and (problem := password_problem(new.password)):
         raise InvalidInput("password", problem)
     if repo.by_email(email) is not None:
@@ -108,3 +110,121 @@ def _end_everything(repo: UserRepository, user_id: int, now: dt.datetime) -> dic
         AuthorizationCode.tenant_id == tenant_id, AuthorizationCode.user_id == user_id,
         AuthorizationCode.used_at.is_(None))).rowcount
     return {"sessions_ended": sessions, "grants_revoked": grants, "codes_discarded": codes}
+
+
+# --- operator commands: list, show, update, set a password ---------------------------
+
+
+def _clean_username(value: str | None) -> str | None:
+    username = value.strip() if value is not None else None
+    if username is not None and not _USERNAME.fullmatch(username):
+        raise InvalidInput("username", "use 1-150 letters, digits, dots, dashes, underscores")
+    return username
+
+
+def user_view(user: User) -> dict[str, object]:
+    """Everything about a user that is safe to print (never the password hash)."""
+    return {
+        "sub": user.sub, "email": user.email, "email_verified": user.email_verified,
+        "username": user.username, "given_name": user.given_name,
+        "family_name": user.family_name, "disabled": user.disabled,
+        "password_set": user.password_hash is not None,
+        "password_changed_at": user.password_changed_at.isoformat()
+        if user.password_changed_at else None,
+        "created_at": user.created_at.isoformat() if user.created_at else None,
+        "updated_at": user.updated_at.isoformat() if user.updated_at else None,
+    }
+
+
+def find_user(repo: UserRepository, email: str | None = None, sub: str | None = None) -> User:
+    """The user with this email (case-insensitive) or sub; exactly one must be given."""
+    if (email is None) == (sub is None):
+        raise InvalidInput("user", "give the email or the sub, exactly one")
+    user = repo.by_email(normalise_email(email)) if email is not None else repo.by_sub(
+        sub or "")
+    if user is None:
+        raise NotFound(f"no user {email if email is not None else sub!r} in this tenant")
+    return user
+
+
+def list_users(repo: UserRepository, limit: int, after_id: int = 0) -> list[User]:
+    if not 1 <= limit <= 10_000:
+        raise InvalidInput("limit", "must be 1-10000")
+    return list(repo.page(limit, after_id))
+
+
+@dataclass(frozen=True, slots=True)
+class UserChanges:
+    """None leaves a field as it is; ``clear`` names optional fields to remove."""
+
+    email: str | None = None
+    username: str | None = None
+    given_name: str | None = None
+    family_name: str | None = None
+    email_verified: bool | None = None
+    clear: frozenset[str] = frozenset()
+
+    @property
+    def is_empty(self) -> bool:
+        return not self.clear and all(v is None for v in (
+            self.email, self.username, self.given_name, self.family_name,
+            self.email_verified))
+
+
+CLEARABLE = ("username", "given_name", "family_name")
+
+
+def update_user(repo: UserRepository, audit: AuditRepository, user: User,
+                changes: UserChanges, actor: str) -> list[str]:
+    """Apply ``changes``; returns the names of the fields that changed. A new email
+    address is unverified unless ``email_verified`` says otherwise: nobody has shown
+    they receive mail there."""
+    for name in changes.clear:
+        if name not in CLEARABLE or getattr(changes, name) is not None:
+            raise InvalidInput(name, "cannot be both set and removed"
+                               if name in CLEARABLE else "cannot be removed")
+    values: dict[str, object] = {name: None for name in changes.clear}
+    if changes.email is not None:
+        values["email"] = email = normalise_email(changes.email)
+        if email != user.email:
+            values["email_verified"] = False
+            other = repo.by_email(email)
+            if other is not None and other.id != user.id:
+                raise Conflict(f"a user with email {email} already exists in this tenant")
+    if changes.username is not None:
+        values["username"] = username = _clean_username(changes.username)
+        other = repo.by_username(username or "")
+        if other is not None and other.id != user.id:
+            raise Conflict(f"username {username!r} is taken in this tenant")
+    for name in ("given_name", "family_name"):
+        if getattr(changes, name) is not None:
+            values[name] = _clean_name(getattr(changes, name), name)
+    if changes.email_verified is not None:
+        values["email_verified"] = changes.email_verified
+    changed = sorted(k for k, v in values.items() if getattr(user, k) != v)
+    for name in changed:
+        setattr(user, name, values[name])
+    if changed:
+        _flush_unique(repo)
+        audit.record(actor, "user.updated", user.sub, changed=changed)
+    return changed
+
+
+def _flush_unique(repo: UserRepository) -> None:
+    # The checks above miss a concurrent change: the unique constraints decide, and
+    # their violation is a refusal like the others, not a database error.
+    try:
+        repo.session.flush()
+    except IntegrityError:
+        raise Conflict("another user took that email or username just now; try again "
+                       "(authserver user show)") from None
+
+
+def set_password(repo: UserRepository, audit: AuditRepository, user: User, password: str,
+                 actor: str, now: dt.datetime) -> None:
+    if problem := password_problem(password):
+        raise InvalidInput("password", problem)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now
+    repo.session.flush()
+    audit.record(actor, "user.password_set", user.sub)

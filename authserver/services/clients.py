@@ -16,9 +16,17 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from authserver.protocol.grants.common import USER_SCOPES
 from authserver.services.errors import Conflict, InvalidInput
 from authserver.services.keys import SUPPORTED_ALGS
-from authserver.storage.models import Client
+from authserver.services.refresh_limits import (
+    InheritedAbsolute,
+    RefreshLimits,
+    check_refresh_limits,
+    inherited_absolute,
+)
+from authserver.services.uris import NotAUri, canonical_uri, internal_host, port_of
+from authserver.storage.models import Client, Tenant
 from authserver.storage.repositories import AuditRepository, ClientRepository
 
 GRANT_TYPES = ("authorization_code", "client_credentials", "refresh_token")
@@ -37,7 +45,8 @@ class ClientSpec:
     grant_types: Sequence[str] = ()
     redirect_uris: Sequence[str] = ()
     post_logout_redirect_uris: Sequence[str] = ()
-    scopes: Sequence[str] = DEFAULT_SCOPES
+    # None: DEFAULT_SCOPES for clients that sign users in; others must name theirs.
+    scopes: Sequence[str] | None = None
     auth_method: str | None = None
     first_party: bool = False
     require_pkce: bool = True
@@ -89,27 +98,69 @@ def validate_redirect_uri(uri: str, field_name: str = "redirect_uri", public: bo
 
     if len(uri) > 2000 or any(c.isspace() for c in uri):
         raise bad("is too long or contains white space")
+    if not uri.isascii() or not uri.isprintable():
+        raise bad("is not printable ASCII: percent-encode the path, write the host in "
+                  "punycode (xn--...)")
     if "*" in uri:
         raise bad("contains a wildcard; redirect URIs are matched exactly")
-    parts = urlsplit(uri)
+    if "\\" in uri:
+        raise bad("contains a backslash, which browsers read as '/'")
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        raise bad("is not a valid URI") from None
     if not parts.scheme:
         raise bad("is not an absolute URI")
     if "#" in uri:
         raise bad("must not contain a fragment (RFC 6749 §3.1.2)")
-    if parts.scheme in ("http", "https"):
+    scheme = parts.scheme.lower()
+    if scheme in ("http", "https"):
         if not parts.hostname:
             raise bad("has no host")
         if parts.username is not None or parts.password is not None or "@" in parts.netloc:
             raise bad("must not contain user information")
-        if parts.scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
+        if scheme == "http" and parts.hostname not in LOOPBACK_HOSTS:
             raise bad("must use https (http is only for loopback addresses)")
-    elif parts.scheme in ("javascript", "data", "vbscript", "file"):
+    elif scheme in ("javascript", "data", "vbscript", "file"):
         raise bad("uses a forbidden scheme")
     elif not public:
         raise bad("uses a private-use scheme, which only native (public) clients may")
-    elif "." not in parts.scheme:
+    elif "." not in scheme:
         # RFC 8252 §7.1: private-use schemes are reverse domain names.
         raise bad("private-use schemes must be reverse domain names (com.example.app:/cb)")
+    try:
+        canonical = canonical_uri(uri, parts)
+    except NotAUri as exc:
+        raise bad(str(exc)) from None
+    if canonical != uri:
+        # Matching is byte for byte (RFC 9700 §4.1.3) and clients send the normalised
+        # form, so this spelling could never match: name the one to register.
+        raise bad(f"must be written {canonical!r}")
+    return uri
+
+
+def validate_jwks_uri(uri: str) -> str:
+    """An https URL this server will fetch: refused when it names an internal host, so an
+    operator's typo or a pasted test value cannot make the server call its own network."""
+    def bad(problem: str) -> InvalidInput:
+        return InvalidInput("jwks_uri", f"{uri!r} {problem}")
+
+    if len(uri) > 2000 or not uri.isascii() or not uri.isprintable() or " " in uri:
+        raise bad("is too long, contains white space or is not ASCII")
+    try:
+        parts = urlsplit(uri)
+    except ValueError:
+        raise bad("is not a valid URL") from None
+    if parts.scheme != "https" or not parts.hostname:
+        raise InvalidInput("jwks_uri", "must be an https URL")
+    if parts.username is not None or "@" in parts.netloc or "#" in uri:
+        raise bad("must not contain user information or a fragment")
+    try:
+        port_of(parts)
+    except NotAUri as exc:
+        raise bad(str(exc)) from None
+    if problem := internal_host(parts.hostname):
+        raise bad(f"must name a public host: {parts.hostname!r} {problem}")
     return uri
 
 
@@ -175,6 +226,27 @@ def validate_scopes(scopes: Sequence[str]) -> list[str]:
     return result
 
 
+def _choose_scopes(spec: ClientSpec, grants: Sequence[str]) -> list[str]:
+    signs_users_in = "authorization_code" in grants
+    if spec.scopes is None:
+        if signs_users_in:
+            return list(DEFAULT_SCOPES)
+        # Like Okta's and Auth0's machine-to-machine apps: a client acting for itself gets
+        # API scopes chosen for it, never a default that would mean "everything".
+        raise InvalidInput("scope", "a client without authorization_code acts for itself, "
+                           "not a user: name the API scopes it may request "
+                           "(--scope 'stores:read')")
+    scopes = validate_scopes(spec.scopes)
+    if not scopes:
+        raise InvalidInput("scope", "is empty: name at least one scope")
+    user_scopes = [s for s in scopes if s in USER_SCOPES]
+    if user_scopes and not signs_users_in:
+        verb = "describes" if len(user_scopes) == 1 else "describe"
+        raise InvalidInput("scope", f"{' '.join(user_scopes)} {verb} a user, and a client "
+                           "without authorization_code never has one: remove them")
+    return scopes
+
+
 def _choose_auth_method(spec: ClientSpec) -> str:
     method = spec.auth_method or ("none" if spec.public else "client_secret_basic")
     if method not in AUTH_METHODS:
@@ -183,8 +255,14 @@ def _choose_auth_method(spec: ClientSpec) -> str:
         raise InvalidInput("auth_method", "public clients have no credentials: use none")
     if not spec.public and method == "none":
         raise InvalidInput("auth_method", "none is only for public clients (--public)")
+    if spec.jwks is not None and spec.jwks_uri is not None:
+        raise InvalidInput("jwks", "give jwks or jwks_uri, not both (RFC 7591 §2)")
     if method == "private_key_jwt" and not (spec.jwks or spec.jwks_uri):
         raise InvalidInput("auth_method", "private_key_jwt needs the client's jwks or jwks_uri")
+    if method != "private_key_jwt" and (spec.jwks is not None or spec.jwks_uri is not None):
+        name = "jwks" if spec.jwks is not None else "jwks_uri"
+        raise InvalidInput(name, f"only private_key_jwt clients have a key set; this client "
+                           f"authenticates with {method}")
     return method
 
 
@@ -196,61 +274,83 @@ def _choose_grant_types(spec: ClientSpec) -> list[str]:
                                f"{', '.join(GRANT_TYPES)}")
     if spec.public and "client_credentials" in grants:
         raise InvalidInput("grant_type", "public clients cannot use client_credentials")
+    if "refresh_token" in grants and "authorization_code" not in grants:
+        # Refresh tokens are only issued by a code exchange (client credentials get none,
+        # RFC 6749 §4.4.3), so the grant could never be used.
+        raise InvalidInput("grant_type", "refresh_token needs authorization_code: refresh "
+                           "tokens are only issued from a code exchange")
     if "authorization_code" in grants and not spec.redirect_uris:
         raise InvalidInput("redirect_uri", "authorization_code clients need a redirect URI")
     return grants
 
 
-def _check_refresh_limits(idle: int | None, absolute: int | None) -> None:
-    for name, value in (("refresh_token_idle_ttl", idle), ("refresh_token_absolute_ttl", absolute)):
-        if value is not None and value <= 0:
-            raise InvalidInput(name, "must be a positive number of seconds")
-    if idle is not None and absolute is not None and idle > absolute:
-        raise InvalidInput("refresh_token_idle_ttl", "must not exceed the absolute limit")
+def inherited_absolute_for(repo: ClientRepository,
+                        global_limits: RefreshLimits | None) -> InheritedAbsolute:
+    tenant = repo.session.get(Tenant, repo.tenant_id)
+    own = RefreshLimits(tenant.refresh_token_idle_ttl, tenant.refresh_token_absolute_ttl) \
+        if tenant is not None else None
+    return inherited_absolute(own, global_limits)
 
 
-def register_client(repo: ClientRepository, audit: AuditRepository, spec: ClientSpec,
-                    actor: str) -> RegisteredClient:
+def validated_fields(spec: ClientSpec, inherited: InheritedAbsolute) -> dict[str, Any]:
+    """Every rule of registration, for create and update alike: the Client columns that
+    ``spec`` describes (not client_id, is_public or the secret), or InvalidInput."""
     name = spec.name.strip()
     if not name or len(name) > 200:
         raise InvalidInput("name", "must be 1-200 characters")
-    client_id = spec.client_id or new_client_id()
-    if not _CLIENT_ID.fullmatch(client_id):
-        raise InvalidInput("client_id", "use 3-64 letters, digits, '.', '_', '~' or '-'")
-    if repo.get(client_id) is not None:
-        raise Conflict(f"client {client_id!r} already exists in this tenant")
     method = _choose_auth_method(spec)
     grants = _choose_grant_types(spec)
     for field_name, alg in (("id_token_alg", spec.id_token_alg),
                             ("access_token_alg", spec.access_token_alg)):
         if alg not in SUPPORTED_ALGS:
             raise InvalidInput(field_name, f"must be one of {', '.join(SUPPORTED_ALGS)}")
-    _check_refresh_limits(spec.refresh_token_idle_ttl, spec.refresh_token_absolute_ttl)
-    if spec.jwks_uri is not None and urlsplit(spec.jwks_uri).scheme != "https":
-        raise InvalidInput("jwks_uri", "must be an https URL")
-    redirect_uris = [validate_redirect_uri(u, "redirect_uri", spec.public)
-                     for u in dict.fromkeys(spec.redirect_uris)]
-    logout_uris = [validate_redirect_uri(u, "post_logout_redirect_uri", spec.public)
-                   for u in dict.fromkeys(spec.post_logout_redirect_uris)]
+    check_refresh_limits(
+        RefreshLimits(spec.refresh_token_idle_ttl, spec.refresh_token_absolute_ttl), inherited)
+    if spec.jwks_uri is not None:
+        validate_jwks_uri(spec.jwks_uri)
     web_origins = [validate_web_origin(o) for o in dict.fromkeys(spec.web_origins)]
-    application_type = _choose_application_type(spec, web_origins)
+    code_flow = "authorization_code" in grants
+    return {
+        "name": name, "token_endpoint_auth_method": method, "grant_types": grants,
+        "redirect_uris": [validate_redirect_uri(u, "redirect_uri", spec.public)
+                          for u in dict.fromkeys(spec.redirect_uris)],
+        "post_logout_redirect_uris": [
+            validate_redirect_uri(u, "post_logout_redirect_uri", spec.public)
+            for u in dict.fromkeys(spec.post_logout_redirect_uris)],
+        "allowed_scopes": _choose_scopes(spec, grants), "first_party": spec.first_party,
+        # PKCE and state belong to authorization requests: stored False (and shown so)
+        # for a client that never makes one. RFC 9700 §2.1.1: PKCE is mandatory for
+        # public clients, whatever was asked.
+        "require_pkce": code_flow and (spec.require_pkce or spec.public),
+        "require_state": code_flow and spec.require_state,
+        "id_token_signed_response_alg": spec.id_token_alg,
+        "access_token_signed_response_alg": spec.access_token_alg,
+        "jwks": spec.jwks, "jwks_uri": spec.jwks_uri,
+        "refresh_token_idle_ttl": spec.refresh_token_idle_ttl,
+        "refresh_token_absolute_ttl": spec.refresh_token_absolute_ttl,
+        "web_origins": web_origins,
+        "application_type": _choose_application_type(spec, web_origins),
+    }
+
+
+def register_client(repo: ClientRepository, audit: AuditRepository, spec: ClientSpec,
+                    actor: str, *, global_limits: RefreshLimits | None = None,
+                    ) -> RegisteredClient:
+    """Register a client. ``global_limits``: the REFRESH_TOKEN_* settings, which the
+    service cannot read itself (services do not import settings)."""
+    client_id = spec.client_id if spec.client_id is not None else new_client_id()
+    if not _CLIENT_ID.fullmatch(client_id):
+        raise InvalidInput("client_id", "use 3-64 letters, digits, '.', '_', '~' or '-'")
+    if repo.get(client_id) is not None:
+        raise Conflict(f"client {client_id!r} already exists in this tenant")
+    fields = validated_fields(spec, inherited_absolute_for(repo, global_limits))
+    method = fields["token_endpoint_auth_method"]
     secret = secrets.token_urlsafe(32) if method in SECRET_METHODS else None
     client = repo.add(Client(
-        client_id=client_id, name=name, is_public=spec.public,
-        secret_digest=secret_digest(secret) if secret else None,
-        token_endpoint_auth_method=method, grant_types=grants, redirect_uris=redirect_uris,
-        post_logout_redirect_uris=logout_uris, allowed_scopes=validate_scopes(spec.scopes),
-        first_party=spec.first_party,
-        # RFC 9700 §2.1.1: PKCE is mandatory for public clients, whatever was asked.
-        require_pkce=spec.require_pkce or spec.public, require_state=spec.require_state,
-        id_token_signed_response_alg=spec.id_token_alg,
-        access_token_signed_response_alg=spec.access_token_alg, jwks=spec.jwks,
-        jwks_uri=spec.jwks_uri, refresh_token_idle_ttl=spec.refresh_token_idle_ttl,
-        refresh_token_absolute_ttl=spec.refresh_token_absolute_ttl,
-        web_origins=web_origins, application_type=application_type,
-    ))
-    audit.record(actor, "client.created", client.client_id, name=name, public=spec.public,
-                 grant_types=grants)
+        client_id=client_id, is_public=spec.public,
+        secret_digest=secret_digest(secret) if secret else None, **fields))
+    audit.record(actor, "client.created", client.client_id, name=fields["name"],
+                 public=spec.public, grant_types=fields["grant_types"])
     return RegisteredClient(client=client, client_secret=secret)
 
 
@@ -274,5 +374,7 @@ def client_summary(client: Client) -> dict[str, Any]:
         "refresh_token_absolute_ttl": client.refresh_token_absolute_ttl,
         "web_origins": list(client.web_origins or ()),
         "application_type": client.application_type,
+        "jwks_uri": client.jwks_uri,
+        "jwks": client.jwks,
         "created_at": client.created_at.isoformat() if client.created_at else None,
     }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
 from sqlalchemy import delete, select, update
 
@@ -10,6 +11,15 @@ from authserver.storage.database import Database
 from authserver.storage.models import Consent, Grant
 from authserver.storage.repositories import AuditRepository
 from authserver.storage.upsert import insert_if_absent
+
+
+@dataclass(frozen=True, slots=True)
+class Revoked:
+    consent: bool  # a remembered consent was forgotten
+    grants: int  # grants revoked
+
+    def __bool__(self) -> bool:
+        return self.consent or self.grants > 0
 
 
 class ConsentService:
@@ -44,21 +54,24 @@ class ConsentService:
             AuditRepository(session, self.tenant_id).record(
                 f"user:{user_id}", "consent.granted", client_id, scopes=sorted(scopes))
 
-    def revoke(self, user_id: int, client_id: str, now: dt.datetime, actor: str) -> int:
+    def revoke(self, user_id: int, client_id: str, now: dt.datetime, actor: str) -> Revoked:
         """Forget the consent and revoke every grant the client holds for the user (its
-        refresh tokens stop and its access tokens introspect inactive). Returns how many
-        grants were revoked."""
+        refresh tokens stop and its access tokens introspect inactive). Audited only
+        when there was something to revoke."""
         with self.database.session() as session:
-            session.execute(delete(Consent).where(
+            forgotten = session.execute(delete(Consent).where(
                 Consent.tenant_id == self.tenant_id, Consent.user_id == user_id,
-                Consent.client_id == client_id))
+                Consent.client_id == client_id)).rowcount
             revoked = session.execute(update(Grant).where(
                 Grant.tenant_id == self.tenant_id, Grant.user_id == user_id,
                 Grant.client_id == client_id, Grant.revoked_at.is_(None),
             ).values(revoked_at=now, revoked_reason="consent_revoked")).rowcount
-            AuditRepository(session, self.tenant_id).record(
-                actor, "consent.revoked", client_id, user_id=user_id, grants_revoked=revoked)
-            return int(revoked)
+            outcome = Revoked(consent=bool(forgotten), grants=int(revoked))
+            if outcome:
+                AuditRepository(session, self.tenant_id).record(
+                    actor, "consent.revoked", client_id, user_id=user_id,
+                    grants_revoked=outcome.grants)
+            return outcome
 
     def all_for_user(self, user_id: int) -> list[dict[str, object]]:
         with self.database.session() as session:

@@ -13,10 +13,18 @@ from sqlalchemy.orm import Session
 from authserver.services import envelope
 from authserver.services.errors import Conflict, InvalidInput, NotFound
 from authserver.services.keys import KeyManager, KeyTiming
+from authserver.services.refresh_limits import (
+    RefreshLimits,
+    check_refresh_limits,
+    describe,
+    global_absolute,
+    inherited_absolute,
+)
 from authserver.storage.database import Database
 from authserver.storage.models import Tenant
 from authserver.storage.repositories import (
     AuditRepository,
+    ClientRepository,
     SigningKeyRepository,
     TenantRepository,
 )
@@ -49,7 +57,7 @@ def create_tenant(session: Session, master_key: bytes, timing: KeyTiming, slug: 
                   display_name: str | None, actor: str, now: dt.datetime) -> Tenant:
     """Create a tenant with its own data key and RS256 + ES256 signing keys."""
     validate_slug(slug)
-    name = (display_name or slug).strip()
+    name = (display_name if display_name is not None else slug).strip()
     if not name or len(name) > 200:
         raise InvalidInput("name", "must be 1-200 characters")
     tenants = TenantRepository(session)
@@ -76,7 +84,10 @@ def create_tenant(session: Session, master_key: bytes, timing: KeyTiming, slug: 
 
 
 def update_tenant(session: Session, slug: str, display_name: str | None,
-                  refresh_idle: int | None, refresh_absolute: int | None, actor: str) -> Tenant:
+                  refresh_idle: int | None, refresh_absolute: int | None, actor: str, *,
+                  global_limits: RefreshLimits | None = None) -> Tenant:
+    """Change a tenant. ``global_limits``: the REFRESH_TOKEN_* settings, so that an idle
+    limit longer than the global absolute limit is refused (services read no settings)."""
     tenant = get_tenant(session, slug)
     if display_name is not None:
         name = display_name.strip()
@@ -88,12 +99,32 @@ def update_tenant(session: Session, slug: str, display_name: str | None,
     if refresh_absolute is not None:
         tenant.refresh_token_absolute_ttl = refresh_absolute
     idle, absolute = tenant.refresh_token_idle_ttl, tenant.refresh_token_absolute_ttl
-    if idle is not None and absolute is not None and idle > absolute:
-        raise InvalidInput("refresh_token_idle_ttl", "must not exceed the absolute limit")
+    check_refresh_limits(RefreshLimits(idle, absolute), global_absolute(global_limits))
+    _check_inheriting_clients(session, tenant, global_limits)
     AuditRepository(session, tenant.id).record(
         actor, "tenant.updated", slug, display_name=tenant.display_name,
         refresh_token_idle_ttl=idle, refresh_token_absolute_ttl=absolute)
     return tenant
+
+
+def _check_inheriting_clients(session: Session, tenant: Tenant,
+                              global_limits: RefreshLimits | None) -> None:
+    """A lower tenant absolute limit must not leave a client's own idle limit above the
+    absolute limit that client inherits."""
+    inherited = inherited_absolute(
+        RefreshLimits(tenant.refresh_token_idle_ttl, tenant.refresh_token_absolute_ttl),
+        global_limits)
+    for client in ClientRepository(session, tenant.id).all():
+        if client.refresh_token_absolute_ttl is not None:
+            continue
+        try:
+            check_refresh_limits(RefreshLimits(client.refresh_token_idle_ttl), inherited)
+        except InvalidInput:
+            raise InvalidInput(
+                "refresh_token_absolute_ttl",
+                f"client {client.client_id!r} has an idle limit of "
+                f"{describe(client.refresh_token_idle_ttl or 0)}, longer than this; lower "
+                "the client's limit first (authserver client update)") from None
 
 
 def get_tenant(session: Session, slug: str) -> Tenant:

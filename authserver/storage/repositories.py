@@ -84,6 +84,16 @@ class UserRepository(_TenantScoped):
             select(User).where(User.tenant_id == self.tenant_id, User.username == username)
         )
 
+    def page(self, limit: int, after_id: int = 0) -> Sequence[User]:
+        """Up to ``limit`` users with ids above ``after_id``, oldest first."""
+        query = (
+            select(User)
+            .where(User.tenant_id == self.tenant_id, User.id > after_id)
+            .order_by(User.id)
+            .limit(limit)
+        )
+        return self.session.scalars(query).all()
+
     def add(self, user: User) -> User:
         user.tenant_id = self.tenant_id
         self.session.add(user)

@@ -4,27 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Callable
 
 from sqlalchemy import text
 
 from authserver.storage.database import Database
-from tests.conftest import CliResult
-
-Cli = Callable[..., CliResult]
-
-
-def ok(result: CliResult) -> CliResult:
-    assert result.status == 0, f"command failed ({result.status}): {result.err}"
-    return result
-
-
-def refused(result: CliResult, fragment: str, status: int = 1) -> None:
-    assert result.status == status, f"expected exit {status}, got {result.status}: {result.err}"
-    assert fragment in result.err, f"error must mention {fragment!r}: {result.err!r}"
-    assert "Traceback" not in result.err
-    if status == 1:  # usage errors (2) show click's usage text as well
-        assert result.err.count("\n") <= 1, f"error must be one line: {result.err!r}"
+from tests.cli.support import Cli, ok, refused
 
 
 def test_db_upgrade_creates_the_default_tenant_and_is_idempotent(cli: Cli) -> None:
@@ -119,19 +103,21 @@ def test_private_key_jwt_client_with_a_jwks_file(cli: Cli, tmp_path) -> None:  #
     jwks.write_text(json.dumps({"keys": [JWK.generate(kty="EC", crv="P-256").export_public(
         as_dict=True)]}))
     out = json.loads(ok(cli("client", "create", "--tenant", "acme", "--name", "M2M",
-                            "--grant-type", "client_credentials", "--auth-method",
-                            "private_key_jwt", "--jwks", str(jwks), "--json")).out)
+                            "--grant-type", "client_credentials", "--scope", "stores:read",
+                            "--auth-method", "private_key_jwt", "--jwks", str(jwks),
+                            "--json")).out)
     assert set(out) == {"client_id"}, "private_key_jwt clients get no shared secret"
     (tmp_path / "bad.json").write_text("[1, 2]")
     refused(cli("client", "create", "--tenant", "acme", "--name", "M2M", "--grant-type",
-                "client_credentials", "--auth-method", "private_key_jwt", "--jwks",
-                str(tmp_path / "bad.json")), "is not a JWK Set")
+                "client_credentials", "--scope", "stores:read", "--auth-method",
+                "private_key_jwt", "--jwks", str(tmp_path / "bad.json")), "is not a JWK Set")
 
 
 def test_client_delete(cli: Cli) -> None:
     ok(cli("tenant", "create", "acme"))
     cid = json.loads(ok(cli("client", "create", "--tenant", "acme", "--name", "X",
-                            "--grant-type", "client_credentials", "--json")).out)["client_id"]
+                            "--grant-type", "client_credentials", "--scope", "stores:read",
+                            "--json")).out)["client_id"]
     ok(cli("client", "delete", "--tenant", "acme", cid))
     refused(cli("client", "show", "--tenant", "acme", cid), "no client")
     refused(cli("client", "delete", "--tenant", "acme", cid), "no client")
@@ -236,7 +222,7 @@ def test_user_disable_ends_sessions_and_enable_restores(cli: Cli, database: Data
 def test_choosing_an_algorithm_without_a_key_gives_the_tenant_one(cli: Cli) -> None:
     ok(cli("tenant", "create", "acme"))
     ok(cli("client", "create", "--tenant", "acme", "--name", "Ed", "--grant-type",
-           "client_credentials", "--access-token-alg", "EdDSA"))
+           "client_credentials", "--scope", "stores:read", "--access-token-alg", "EdDSA"))
     algs = {k["alg"] for k in json.loads(ok(cli("keys", "list", "--tenant", "acme",
                                                 "--json")).out)}
     assert algs == {"ES256", "RS256", "EdDSA"}, f"an EdDSA key must be created: {algs}"
@@ -261,3 +247,10 @@ def test_generated_client_ids_never_look_like_options() -> None:
     assert all(i.isalnum() and len(i) == 24 for i in ids), \
         "generated client_ids must be letters and digits only (a leading '-' breaks CLIs)"
     assert len(set(ids)) == len(ids)
+
+
+def test_a_repeated_alg_rotates_that_algorithm_once(cli: Cli) -> None:
+    ok(cli("tenant", "create", "acme"))
+    rotated = json.loads(ok(cli("keys", "rotate", "--tenant", "acme", "--alg", "ES256",
+                                "--alg", "ES256", "--json")).out)
+    assert [k["alg"] for k in rotated] == ["ES256"], f"one successor per algorithm: {rotated}"

@@ -81,8 +81,13 @@ def test_scope_beyond_the_clients_allowed_scopes_is_invalid_scope(
 def test_user_scopes_are_refused_even_when_registered(
     runtime: Runtime, world: World, http: FlaskClient
 ) -> None:
+    # Registration refuses user scopes for a client without authorization_code, so the
+    # client that may hold them also signs users in; the token endpoint must still
+    # refuse them without a user.
     secret = add_client(runtime, ClientSpec(
-        name="Mixed", client_id="mixed", grant_types=("client_credentials",),
+        name="Mixed", client_id="mixed",
+        grant_types=("authorization_code", "client_credentials"),
+        redirect_uris=("https://mixed.example/cb",),
         scopes=("stores:read", "openid", "profile", "offline_access")))
     assert secret
     for scope in ("openid", "stores:read profile", "offline_access"):

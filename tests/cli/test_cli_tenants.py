@@ -1,0 +1,63 @@
+"""`authserver tenant create|update`: no silent no-ops, and refresh limits that can apply."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.cli.support import Cli, ok, ok_json, refused
+
+
+@pytest.fixture
+def acme(cli: Cli) -> None:
+    ok(cli("tenant", "create", "acme"))
+
+
+def test_tenant_update_without_an_option_is_a_usage_error(cli: Cli, acme: None) -> None:
+    refused(cli("tenant", "update", "acme"),
+            "nothing to update; give at least one of --name, --refresh-token-idle-ttl, "
+            "--refresh-token-absolute-ttl", status=2)
+
+
+def test_a_tenant_idle_limit_above_the_global_absolute_limit_is_refused(cli: Cli,
+                                                                        acme: None) -> None:
+    refused(cli("tenant", "update", "acme", "--refresh-token-idle-ttl", "31d"),
+            "refresh_token_idle_ttl: 31d must not exceed the absolute limit, which is 30d "
+            "(AUTHSERVER_REFRESH_TOKEN_ABSOLUTE_TTL); lower it or set "
+            "refresh_token_absolute_ttl too")
+    view = ok_json(cli("tenant", "update", "acme", "--refresh-token-idle-ttl", "31d",
+                       "--refresh-token-absolute-ttl", "90d", "--json"))
+    assert (view["refresh_token_idle_ttl"], view["refresh_token_absolute_ttl"]) == (
+        31 * 86400, 90 * 86400)
+
+
+def test_the_global_absolute_limit_is_read_from_the_settings(
+    cli: Cli, acme: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("AUTHSERVER_REFRESH_TOKEN_IDLE_TTL", "1d")
+    monkeypatch.setenv("AUTHSERVER_REFRESH_TOKEN_ABSOLUTE_TTL", "2d")
+    refused(cli("tenant", "update", "acme", "--refresh-token-idle-ttl", "3d"),
+            "refresh_token_idle_ttl: 3d must not exceed the absolute limit, which is 2d")
+
+
+def test_lowering_the_tenant_limit_below_a_clients_idle_limit_is_refused(cli: Cli,
+                                                                        acme: None) -> None:
+    ok(cli("client", "create", "--tenant", "acme", "--name", "Web", "--client-id", "web",
+           "--redirect-uri", "https://app.example/cb", "--refresh-token-idle-ttl", "20d"))
+    refused(cli("tenant", "update", "acme", "--refresh-token-absolute-ttl", "14d"),
+            "refresh_token_absolute_ttl: client 'web' has an idle limit of 20d, longer than "
+            "this; lower the client's limit first (authserver client update)")
+    ok(cli("client", "update", "--tenant", "acme", "web", "--refresh-token-idle-ttl", "7d"))
+    ok(cli("tenant", "update", "acme", "--refresh-token-absolute-ttl", "14d"))
+
+
+@pytest.mark.parametrize("option", ["--refresh-token-idle-ttl", "--refresh-token-absolute-ttl"])
+def test_out_of_range_tenant_limits_are_refused(cli: Cli, acme: None, option: str) -> None:
+    field = option.lstrip("-").replace("-", "_")
+    refused(cli("tenant", "update", "acme", option, "99999d",
+                "--refresh-token-absolute-ttl" if "idle" in option else "--name",
+                "99999d" if "idle" in option else "Acme"),
+            f"{field}: must be between 1 second and 3650d")
+
+
+def test_an_empty_tenant_name_is_refused_not_replaced_by_the_slug(cli: Cli) -> None:
+    refused(cli("tenant", "create", "acme", "--name", ""), "name: must be 1-200 characters")
