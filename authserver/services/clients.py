@@ -25,7 +25,13 @@ from authserver.services.refresh_limits import (
     check_refresh_limits,
     inherited_absolute,
 )
-from authserver.services.uris import NotAUri, canonical_uri, internal_host, port_of
+from authserver.services.uris import (
+    DEFAULT_PORTS,
+    NotAUri,
+    canonical_uri,
+    internal_host,
+    port_of,
+)
 from authserver.storage.models import Client, Tenant
 from authserver.storage.repositories import AuditRepository, ClientRepository
 
@@ -165,7 +171,6 @@ def validate_jwks_uri(uri: str) -> str:
 
 
 APPLICATION_TYPES = ("web", "native")
-_DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
 def validate_web_origin(origin: str) -> str:
@@ -181,21 +186,19 @@ def validate_web_origin(origin: str) -> str:
     if len(origin) > 300 or any(c.isspace() for c in origin) or not origin.isascii():
         raise bad("is too long, contains white space or is not ASCII (use punycode)")
     parts = urlsplit(origin)
-    if parts.scheme.lower() not in _DEFAULT_PORTS or not parts.hostname:
+    if parts.scheme.lower() not in DEFAULT_PORTS or not parts.hostname:
         raise bad("is not an http(s) origin such as https://app.example")
     if parts.username is not None or "@" in parts.netloc or "*" in origin:
         raise bad("must be a plain origin: no user information, no wildcard")
     try:
-        port = parts.port
-    except ValueError:
-        raise bad("has an invalid port") from None
-    if port == 0:
-        raise bad("has an invalid port")
+        port = port_of(parts)
+    except NotAUri as exc:
+        raise bad(str(exc)) from None
     scheme, host = parts.scheme.lower(), parts.hostname
     if scheme == "http" and host not in LOOPBACK_HOSTS:
         raise bad("must use https (http is only for loopback addresses)")
     netloc = f"[{host}]" if ":" in host else host
-    if port is not None and port != _DEFAULT_PORTS[scheme]:
+    if port is not None and port != DEFAULT_PORTS[scheme]:
         netloc = f"{netloc}:{port}"
     canonical = f"{scheme}://{netloc}"
     if origin != canonical:

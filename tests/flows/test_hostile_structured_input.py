@@ -13,7 +13,6 @@ class live in the per-RFC modules; raise ``max_examples`` locally to explore.
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any
 from urllib.parse import quote, quote_from_bytes, urlencode
@@ -24,11 +23,15 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from authserver.runtime import Runtime
-from authserver.services.clients import ClientSpec
 from tests.support.browser_flow import authorize, interaction_location
 from tests.support.hostile import assert_handled, b64url_text, nested, signed_text
-from tests.support.oauth import ISSUER_PATH, World, authorize_params, basic, build_world
-from tests.support.tokens import TOKEN, ClientKey, add_client, assertion_claims
+from tests.support.oauth import ISSUER_PATH, World, authorize_params, basic
+from tests.support.tokens import (
+    TOKEN,
+    assertion_claims,
+    build_world_with_jwt_client,
+    jwt_client_key,
+)
 
 FUZZ = settings(max_examples=30, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture,
@@ -36,18 +39,12 @@ FUZZ = settings(max_examples=30, deadline=None, derandomize=True,
 ASSERTION_TYPE = "urn:ietf:params:oauth:client-assertion-type:jwt-bearer"
 
 
-@functools.cache
-def client_key() -> ClientKey:
-    return ClientKey("ES256")
+client_key = jwt_client_key
 
 
 @pytest.fixture
 def world(runtime: Runtime) -> World:
-    built = build_world(runtime)
-    add_client(runtime, ClientSpec(
-        name="jwt", client_id="jwt", grant_types=("client_credentials",),
-        scopes=("stores:read",), auth_method="private_key_jwt", jwks=client_key().jwks))
-    return built
+    return build_world_with_jwt_client(runtime)
 
 
 # --- strategies ------------------------------------------------------------------------------

@@ -12,7 +12,6 @@ endpoint's own error, never a 500:
 
 from __future__ import annotations
 
-import functools
 import json
 from collections.abc import Callable
 from typing import Any
@@ -22,21 +21,20 @@ import pytest
 from flask.testing import FlaskClient
 
 from authserver.runtime import Runtime
-from authserver.services.clients import ClientSpec
 from tests.support.browser_flow import assert_error_page, assert_error_redirect, authorize
 from tests.support.hostile import assert_handled, compact, nested, signed_text
-from tests.support.oauth import ISSUER_PATH, REDIRECT, World, authorize_params, build_world
+from tests.support.oauth import ISSUER_PATH, REDIRECT, World, authorize_params
 from tests.support.tokens import (
     TOKEN,
     USERINFO,
-    ClientKey,
-    add_client,
     assertion_claims,
     assertion_form,
+    build_world_with_jwt_client,
     client_credentials,
     expect_error,
     expect_tokens,
     introspect,
+    jwt_client_key,
 )
 
 DEEP = 5000
@@ -44,18 +42,12 @@ ES = json.dumps({"alg": "ES256", "typ": "JWT"})
 CC = {"grant_type": "client_credentials"}
 
 
-@functools.cache
-def client_key() -> ClientKey:
-    return ClientKey("ES256")
+client_key = jwt_client_key
 
 
 @pytest.fixture
 def world(runtime: Runtime) -> World:
-    built = build_world(runtime)
-    add_client(runtime, ClientSpec(
-        name="jwt", client_id="jwt", grant_types=("client_credentials",),
-        scopes=("stores:read",), auth_method="private_key_jwt", jwks=client_key().jwks))
-    return built
+    return build_world_with_jwt_client(runtime)
 
 
 def deep_in_header() -> str:

@@ -6,7 +6,6 @@ Non-integer values are NumericDates too, and are accepted."""
 
 from __future__ import annotations
 
-import functools
 import json
 from typing import Any
 
@@ -14,18 +13,17 @@ import pytest
 from flask.testing import FlaskClient
 
 from authserver.runtime import Runtime
-from authserver.services.clients import ClientSpec
 from tests.conftest import Clock
 from tests.support.hostile import assert_handled, signed_text
-from tests.support.oauth import World, build_world
+from tests.support.oauth import World
 from tests.support.tokens import (
     TOKEN,
-    ClientKey,
-    add_client,
     assertion_claims,
     assertion_form,
+    build_world_with_jwt_client,
     expect_error,
     expect_tokens,
+    jwt_client_key,
 )
 
 CC = {"grant_type": "client_credentials"}
@@ -46,18 +44,12 @@ OUT_OF_RANGE = [
 ]
 
 
-@functools.cache
-def client_key() -> ClientKey:
-    return ClientKey("ES256")
+client_key = jwt_client_key
 
 
 @pytest.fixture
 def world(runtime: Runtime) -> World:
-    built = build_world(runtime)
-    add_client(runtime, ClientSpec(
-        name="jwt", client_id="jwt", grant_types=("client_credentials",),
-        scopes=("stores:read",), auth_method="private_key_jwt", jwks=client_key().jwks))
-    return built
+    return build_world_with_jwt_client(runtime)
 
 
 def assertion_with(clock: Clock, claim: str, raw_json: str) -> str:

@@ -5,6 +5,7 @@ stand in for an administrator (disabling a user, ending a login session)."""
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import json
@@ -36,6 +37,7 @@ from tests.support.oauth import (
     World,
     authorize_params,
     basic,
+    build_world,
     exchange,
     obtain_code,
 )
@@ -331,3 +333,20 @@ def assertion_form(client_id: str | None, assertion: str, **extra: str) -> dict[
         form["client_id"] = client_id
     return form
 
+
+
+@functools.cache
+def jwt_client_key() -> ClientKey:
+    """One ES256 key for the ``jwt`` client, made once per test session (RSA/EC key
+    generation is the slow part of these fixtures)."""
+    return ClientKey("ES256")
+
+
+def build_world_with_jwt_client(runtime: Runtime) -> World:
+    """The usual test world plus ``jwt``, a client-credentials client authenticating with
+    private_key_jwt under :func:`jwt_client_key`."""
+    world = build_world(runtime)
+    add_client(runtime, ClientSpec(
+        name="jwt", client_id="jwt", grant_types=("client_credentials",),
+        scopes=("stores:read",), auth_method="private_key_jwt", jwks=jwt_client_key().jwks))
+    return world
