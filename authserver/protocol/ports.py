@@ -209,7 +209,9 @@ class TokenStore(Protocol):
     def persist_issuance(self, issuance: Issuance, now: dt.datetime) -> str:
         """Store a token response in one transaction: "ok"; "code_replayed" (stored, but
         the grant is revoked because a replay of its code was seen meanwhile); or
-        "refresh_spent" (nothing stored: a concurrent request rotated the token first)."""
+        "refresh_spent" (nothing stored: a concurrent request rotated the token first);
+        or "user_disabled" (nothing stored: the user of a new grant was disabled or
+        deleted after the code was checked)."""
         ...
 
     def find_refresh_token(self, digest: str, now: dt.datetime

@@ -82,6 +82,10 @@ def set_user_disabled(repo: UserRepository, audit: AuditRepository, email: str, 
     if user is None:
         raise NotFound(f"no user {email!r} in this tenant")
     user.disabled = disabled
+    # Written first: the row lock this takes is what a concurrent code exchange waits on
+    # before it stores a new grant (oauth_store._lock_enabled_user), so no grant can slip
+    # in between the revocation below and the commit.
+    repo.session.flush()
     if not disabled:
         audit.record(actor, "user.enabled", user.sub)
         return user

@@ -33,6 +33,10 @@ from authserver.storage.upsert import insert_if_absent
 REPLAYED = "!replayed"
 
 
+class _UserDisabled(Exception):
+    """Raised inside a token transaction to roll it back: the user is disabled or gone."""
+
+
 def grant_record(row: Grant) -> GrantRecord:
     return GrantRecord(
         grant_id=row.grant_id, client_id=row.client_id, user_id=row.user_id, sid=row.sid,
@@ -150,6 +154,12 @@ class SqlTokenStore:
     # --- issuing
     def persist_issuance(self, issuance: Issuance, now: dt.datetime) -> str:
         """One transaction per token response (see TokenStore.persist_issuance)."""
+        try:
+            return self._persist(issuance, now)
+        except _UserDisabled:
+            return "user_disabled"  # rolled back: nothing was written
+
+    def _persist(self, issuance: Issuance, now: dt.datetime) -> str:
         with self.database.session() as session:
             outcome = "ok"
             spent = issuance.spent_refresh_digest
@@ -179,6 +189,7 @@ class SqlTokenStore:
                        AuthorizationCode.grant_id.is_(None))
                 .values(grant_id=grant.grant_id)
             ).rowcount == 1
+        self._lock_enabled_user(session, grant.user_id)
         session.add(Grant(
             tenant_id=self.tenant_id, grant_id=grant.grant_id, client_id=grant.client_id,
             user_id=grant.user_id, sid=grant.sid, scope=grant.scope,
@@ -188,6 +199,21 @@ class SqlTokenStore:
             revoked_at=None if live else now, revoked_reason=None if live else "code_replay"))
         session.flush()  # the grant row must exist before tokens reference it
         return live
+
+    def _lock_enabled_user(self, session: Session, user_id: int) -> None:
+        """Refuse a new grant for a user disabled since the code was checked.
+
+        ``user disable`` updates the user row before it revokes the user's grants, in
+        one transaction; locking that row here (after this transaction's first write,
+        which on SQLite already serialises it) means a concurrent disable either commits
+        first, and is seen now, or waits for this grant and then revokes it. Without the
+        lock a grant could land between the revocation and its commit, and ``user
+        enable`` would revive it.
+        """
+        disabled = session.scalar(select(User.disabled).where(
+            User.tenant_id == self.tenant_id, User.id == user_id).with_for_update())
+        if disabled is None or disabled:
+            raise _UserDisabled
 
     def _spend_refresh(self, session: Session, digest: str, now: dt.datetime) -> bool:
         """Mark the token used if still unused (exactly one concurrent caller wins), and

@@ -11,10 +11,14 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
+from sqlalchemy import select
 
+from authserver.protocol.ports import UserRecord
 from authserver.runtime import Runtime
 from authserver.services.consent import ConsentService
+from authserver.storage.models import Grant
 from authserver.storage.repositories import UserRepository
 from tests.conftest import CliResult
 from tests.support.oauth import World, build_world, exchange
@@ -133,3 +137,34 @@ def test_the_disable_is_audited_with_what_it_ended(
     details = events[0].details
     assert details.get("grants_revoked") == 1 and details.get("sessions_ended") == 1, (
         f"the audit event says what the disable ended: {details}")
+
+
+def test_a_disable_during_the_code_exchange_leaves_no_grant_to_revive(
+    cli: Cli, world: World, http: FlaskClient, app: Flask, runtime: Runtime
+) -> None:
+    # The exchange checks that the user is enabled, then stores the new grant. A disable
+    # landing between the two used to leave a live grant that `user enable` revived; now
+    # the store re-checks the user under a row lock in the same transaction.
+    code, pkce, _ = user_code(http, world, scope=OFFLINE)
+    ctx = app.extensions["authserver.oauth"].context(runtime.tenants.find("acme"))
+    users = ctx.users
+    checked = users.by_id
+
+    def check_then_disable(user_id: int) -> UserRecord | None:
+        record = checked(user_id)
+        result = cli("user", "disable", "--tenant", "acme", "--email", world.user_email)
+        assert result.status == 0, f"user disable: {result.err}"
+        return record
+
+    users.by_id = check_then_disable  # type: ignore[method-assign]
+    try:
+        response = exchange(http, code, pkce, secret=world.web_secret)
+    finally:
+        del users.by_id
+    expect_error(response, 400, "invalid_grant", "a code redeemed while its user was disabled")
+    with runtime.database.session() as session:
+        grants = session.scalars(select(Grant).where(
+            Grant.tenant_id == tenant_id(runtime), Grant.revoked_at.is_(None))).all()
+    assert grants == [], "no live grant may be stored for a user disabled mid-exchange"
+    result = cli("user", "enable", "--tenant", "acme", "--email", world.user_email)
+    assert result.status == 0, f"user enable: {result.err}"

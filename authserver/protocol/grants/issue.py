@@ -47,6 +47,9 @@ def issue_user_tokens(ctx: TenantContext, client: ClientRecord, grant: GrantReco
     if outcome == "refresh_spent":
         # Another request rotated this refresh token first; exactly one of them wins.
         raise InvalidGrantError("The refresh token is invalid, expired or revoked.")
+    if outcome == "user_disabled":
+        # Disabled (or deleted) while this code was being redeemed: nothing was stored.
+        raise InvalidGrantError("The user can no longer sign in.")
     if outcome == "code_replayed":
         # A replay of the code was seen while this, its first use, was being answered:
         # answer as in the sequential case; the grant was stored revoked, so nothing
