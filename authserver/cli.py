@@ -325,7 +325,8 @@ def client_create(tenant_slug: str, name: str, public: bool, grant_types: tuple[
         row = get_tenant(session, tenant_slug)
         registered = client_service.register_client(
             ClientRepository(session, row.id), AuditRepository(session, row.id), spec, ACTOR,
-            global_limits=_global_limits(rt))
+            global_limits=_global_limits(rt),
+            allow_private_jwks_uri=rt.settings.jwks_uri_allow_private)
         # A client may choose an algorithm the tenant has no key for yet (PS256, EdDSA).
         _key_manager(rt, session, row).ensure_defaults(
             rt.clock(), ACTOR, algs=sorted({id_token_alg, access_token_alg}))
@@ -466,7 +467,8 @@ def client_update(tenant_slug: str, client_id: str, as_json: bool, **options: An
         row = get_tenant(session, tenant_slug)
         found, changed = update_client(
             ClientRepository(session, row.id), AuditRepository(session, row.id), client_id,
-            changes, ACTOR, global_limits=_global_limits(rt), cache=rt.clients)
+            changes, ACTOR, global_limits=_global_limits(rt), cache=rt.clients,
+            allow_private_jwks_uri=rt.settings.jwks_uri_allow_private)
         algs = {found.id_token_signed_response_alg, found.access_token_signed_response_alg}
         _key_manager(rt, session, row).ensure_defaults(rt.clock(), ACTOR, algs=sorted(algs))
         view = {**client_service.client_summary(found), "changed": changed}

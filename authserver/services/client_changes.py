@@ -158,13 +158,15 @@ def _invalidate_after_commit(session: Session, cache: ClientCache | None,
 def update_client(repo: ClientRepository, audit: AuditRepository, client_id: str,
                   changes: ClientChanges, actor: str, *,
                   global_limits: RefreshLimits | None = None,
-                  cache: ClientCache | None = None) -> tuple[Client, list[str]]:
+                  cache: ClientCache | None = None,
+                  allow_private_jwks_uri: bool = False) -> tuple[Client, list[str]]:
     """Apply ``changes``; returns the client and the names (as ``client_summary`` has
     them) of what changed, empty when every value was already as asked. The secret is
     kept."""
     client = get_client(repo, client_id)
     spec = _changed_spec(spec_of(client), changes)
-    fields = validated_fields(spec, inherited_absolute_for(repo, global_limits))
+    fields = validated_fields(spec, inherited_absolute_for(repo, global_limits),
+                              allow_private_jwks_uri)
     columns = [k for k, v in fields.items() if getattr(client, k) != v]
     for key in columns:
         setattr(client, key, fields[key])

@@ -145,9 +145,11 @@ def validate_redirect_uri(uri: str, field_name: str = "redirect_uri", public: bo
     return uri
 
 
-def validate_jwks_uri(uri: str) -> str:
+def validate_jwks_uri(uri: str, allow_private: bool = False) -> str:
     """An https URL this server will fetch: refused when it names an internal host, so an
-    operator's typo or a pasted test value cannot make the server call its own network."""
+    operator's typo or a pasted test value cannot make the server call its own network.
+    ``allow_private``: the JWKS_URI_ALLOW_PRIVATE development setting, which the fetch
+    honours too (services/remote_jwks.py)."""
     def bad(problem: str) -> InvalidInput:
         return InvalidInput("jwks_uri", f"{uri!r} {problem}")
 
@@ -165,7 +167,7 @@ def validate_jwks_uri(uri: str) -> str:
         port_of(parts)
     except NotAUri as exc:
         raise bad(str(exc)) from None
-    if problem := internal_host(parts.hostname):
+    if not allow_private and (problem := internal_host(parts.hostname)):
         raise bad(f"must name a public host: {parts.hostname!r} {problem}")
     return uri
 
@@ -295,7 +297,8 @@ def inherited_absolute_for(repo: ClientRepository,
     return inherited_absolute(own, global_limits)
 
 
-def validated_fields(spec: ClientSpec, inherited: InheritedAbsolute) -> dict[str, Any]:
+def validated_fields(spec: ClientSpec, inherited: InheritedAbsolute,
+                     allow_private_jwks_uri: bool = False) -> dict[str, Any]:
     """Every rule of registration, for create and update alike: the Client columns that
     ``spec`` describes (not client_id, is_public or the secret), or InvalidInput."""
     name = spec.name.strip()
@@ -310,7 +313,7 @@ def validated_fields(spec: ClientSpec, inherited: InheritedAbsolute) -> dict[str
     check_refresh_limits(
         RefreshLimits(spec.refresh_token_idle_ttl, spec.refresh_token_absolute_ttl), inherited)
     if spec.jwks_uri is not None:
-        validate_jwks_uri(spec.jwks_uri)
+        validate_jwks_uri(spec.jwks_uri, allow_private_jwks_uri)
     web_origins = [validate_web_origin(o) for o in dict.fromkeys(spec.web_origins)]
     code_flow = "authorization_code" in grants
     return {
@@ -338,15 +341,17 @@ def validated_fields(spec: ClientSpec, inherited: InheritedAbsolute) -> dict[str
 
 def register_client(repo: ClientRepository, audit: AuditRepository, spec: ClientSpec,
                     actor: str, *, global_limits: RefreshLimits | None = None,
-                    ) -> RegisteredClient:
-    """Register a client. ``global_limits``: the REFRESH_TOKEN_* settings, which the
-    service cannot read itself (services do not import settings)."""
+                    allow_private_jwks_uri: bool = False) -> RegisteredClient:
+    """Register a client. ``global_limits``: the REFRESH_TOKEN_* settings, and
+    ``allow_private_jwks_uri`` the JWKS_URI_ALLOW_PRIVATE one, which the service cannot
+    read itself (services do not import settings)."""
     client_id = spec.client_id if spec.client_id is not None else new_client_id()
     if not _CLIENT_ID.fullmatch(client_id):
         raise InvalidInput("client_id", "use 3-64 letters, digits, '.', '_', '~' or '-'")
     if repo.get(client_id) is not None:
         raise Conflict(f"client {client_id!r} already exists in this tenant")
-    fields = validated_fields(spec, inherited_absolute_for(repo, global_limits))
+    fields = validated_fields(spec, inherited_absolute_for(repo, global_limits),
+                              allow_private_jwks_uri)
     method = fields["token_endpoint_auth_method"]
     secret = secrets.token_urlsafe(32) if method in SECRET_METHODS else None
     client = repo.add(Client(

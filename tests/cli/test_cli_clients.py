@@ -138,6 +138,15 @@ def test_a_jwks_uri_on_an_internal_host_is_refused(cli: Cli, acme: None, uri: st
             f"jwks_uri: '{uri}' must name a public host: {problem}")
 
 
+def test_the_development_allowance_admits_a_loopback_jwks_uri_at_registration_too(
+        cli: Cli, acme: None, monkeypatch: pytest.MonkeyPatch) -> None:
+    # AUTHSERVER_JWKS_URI_ALLOW_PRIVATE lets the fetch reach a key server on this machine;
+    # registration must then accept that URL, or the allowance could not be used at all.
+    monkeypatch.setenv("AUTHSERVER_JWKS_URI_ALLOW_PRIVATE", "true")
+    ok(cli(*CREATE, "--grant-type", "client_credentials", "--scope", "stores:read",
+           "--auth-method", "private_key_jwt", "--jwks-uri", "https://127.0.0.1:8443/jwks"))
+
+
 def test_a_jwks_uri_with_a_bad_port_is_refused(cli: Cli, acme: None) -> None:
     refused(cli(*CREATE, "--grant-type", "client_credentials", "--scope", "stores:read",
                 "--auth-method", "private_key_jwt", "--jwks-uri",

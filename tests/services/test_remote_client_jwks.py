@@ -23,6 +23,7 @@ from cryptography import x509
 from cryptography.hazmat.primitives import hashes, serialization
 from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.x509.oid import NameOID
+from sqlalchemy import update
 
 from authserver.runtime import Runtime
 from authserver.services.client_directory import ClientDirectoryCache
@@ -36,6 +37,7 @@ from authserver.services.remote_jwks import (
     fetch_jwks,
 )
 from authserver.services.tenants import create_tenant
+from authserver.storage.models import Client
 from tests.support.tokens import add_client, tenant_id
 
 JWKS = {"keys": [{"kty": "EC", "crv": "P-256", "x": "f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU",
@@ -237,9 +239,16 @@ def test_the_client_directory_refuses_a_private_jwks_uri_unless_allowed(
         create_tenant(session, runtime.master_key, runtime.key_timing, "acme", "Acme", "test",
                       runtime.clock())
     add_client(runtime, ClientSpec(name="Remote", client_id="remote",
-                                   grant_types=("client_credentials",),
-                                   auth_method="private_key_jwt", jwks_uri=https_server["url"]))
+                                   grant_types=("client_credentials",), scopes=("stores:read",),
+                                   auth_method="private_key_jwt",
+                                   jwks_uri="https://jwks.example/jwks"))
     tid = tenant_id(runtime)
+    # Registration refuses a literal loopback address, but a registered name can resolve
+    # to one later (DNS changes, rebinding): the row stands in for that.
+    with runtime.database.session() as session:
+        session.execute(update(Client).where(Client.tenant_id == tid,
+                                             Client.client_id == "remote")
+                        .values(jwks_uri=https_server["url"]))
     default = ClientDirectoryCache(runtime.database, 30).get(tid, "remote")
     assert default is not None and default.jwks is None, (
         "by default a loopback jwks_uri yields no keys (the client cannot authenticate)")
