@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from authserver.services.client_directory import ClientDirectoryCache
+from authserver.services.errors import Conflict
 from authserver.services.keyring import KeyRing
 from authserver.services.keys import KeyTiming
 from authserver.services.master_key import load_master_key
@@ -65,6 +66,8 @@ def ensure_default_tenant(runtime: Runtime, actor: str) -> bool:
             create_tenant(session, runtime.master_key, runtime.key_timing, DEFAULT_TENANT,
                           "Default", actor, runtime.clock())
             return True
-    except IntegrityError:
-        # Another `db upgrade` (say, a second replica starting) created it first.
+    except (IntegrityError, Conflict):
+        # Another `db upgrade` (say, a second replica starting) created it first: seen as
+        # the unique constraint when both insert, or as create_tenant's own existence
+        # check when the other commits between our look-up and that check.
         return False

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import inspect
 
+from authserver.runtime import Runtime
+from authserver.services.tenants import DEFAULT_TENANT
 from authserver.storage import migrate
 from authserver.storage.database import Database
 from authserver.storage.models import Base
+from authserver.storage.repositories import TenantRepository
 from tests.support.databases import backend, fresh_database_url
 
 
@@ -76,3 +80,28 @@ def test_concurrent_upgrades_of_a_fresh_database_take_turns(tmp_path: Path) -> N
             assert migrate.current_revision(database) == migrate.head_revision()
         finally:
             database.dispose()
+
+
+def test_the_default_tenant_made_by_another_upgrade_in_between_is_not_an_error(
+    runtime: Runtime, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # Deterministic form of the race the concurrent test above hits now and then on
+    # PostgreSQL: another `db upgrade` commits the default tenant after this one looked
+    # it up and before create_tenant's own existence check.
+    from authserver import runtime as runtime_module
+
+    real_create = runtime_module.create_tenant
+    calls = []
+
+    def another_upgrade_commits_first(session, *args, **kwargs):  # type: ignore[no-untyped-def]
+        calls.append(args)
+        with runtime.database.session() as other:
+            real_create(other, *args, **kwargs)
+        return real_create(session, *args, **kwargs)
+
+    monkeypatch.setattr(runtime_module, "create_tenant", another_upgrade_commits_first)
+    assert runtime_module.ensure_default_tenant(runtime, "test") is False, \
+        "a default tenant created by someone else meanwhile means this run created none"
+    assert calls, "the race was not reached: the default tenant existed before the test"
+    with runtime.database.session() as session:
+        assert TenantRepository(session).by_slug(DEFAULT_TENANT) is not None
