@@ -77,6 +77,7 @@ def runtime(settings: Settings, database: Database, clock: Clock) -> Runtime:
     rt.database = database
     rt.keyring.database = database
     rt.tenants.database = database
+    rt.clients.database = database
     rt.throttle.database = database
     rt.throttle.clock = clock
     rt.clock = clock
