@@ -1,9 +1,20 @@
-"""A real authserver under gunicorn on loopback, driven through its CLI, for end-to-end tests."""
+"""A real authserver under gunicorn on loopback, driven through its CLI, for end-to-end tests.
+
+Ports: choosing a port by binding port 0, closing, and binding it again later leaves a
+window of seconds (a migration, an interpreter start) in which any other process on this
+shared machine may take it. Children that can inherit a socket (the browser test's
+relying party, in-process servers) get one already listening (``loopback_listener``).
+gunicorn is started through ``authserver serve --bind HOST:PORT``, as operators start
+it, so ``start_server`` picks a port, retries with another when gunicorn reports it in
+use, and only trusts the port once this very process says it listens there: a test never
+waits for, or talks to, someone else's server.
+"""
 
 from __future__ import annotations
 
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -16,8 +27,27 @@ from pathlib import Path
 
 from tests.conftest import MASTER_KEY
 
+BIND_ATTEMPTS = 3
+
+
+@contextmanager
+def loopback_listener() -> Iterator[socket.socket]:
+    """A socket listening on a free loopback port, held from the moment it is chosen; for
+    an in-process server or a child that inherits it (pass_fds). Close it once the child
+    holds it."""
+    sock = socket.create_server(("127.0.0.1", 0))
+    sock.set_inheritable(True)
+    with sock:
+        yield sock
+
+
+def port_of(sock: socket.socket) -> int:
+    return int(sock.getsockname()[1])
+
 
 def free_port() -> int:
+    """A port free right now, for a server that binds it itself and is checked by
+    ``start_server`` (prefer ``loopback_listener`` where the server can take a socket)."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
@@ -28,6 +58,7 @@ class LiveServer:
     base_url: str
     env: dict[str, str]
     process: subprocess.Popen[bytes]
+    log: Path
 
     def cli(self, *args: str, stdin: str | None = None) -> str:
         done = subprocess.run([sys.executable, "-m", "authserver.cli", *args], env=self.env,
@@ -43,10 +74,50 @@ class LiveServer:
         return f"{self.base_url}/t/{slug}"
 
 
+def _tail(log: Path) -> str:
+    return log.read_text(errors="replace")[-3000:] if log.exists() else ""
+
+
+def _listening(process: subprocess.Popen[bytes], log: Path, port: int,
+               timeout: float) -> bool:
+    """True once gunicorn's arbiter (this process) logs that it listens on ``port``;
+    False when it gave up because the port is in use; an error for anything else."""
+    mine = re.compile(rf"Listening at: http://127\.0\.0\.1:{port} \({process.pid}\)")
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        text = log.read_text(errors="replace") if log.exists() else ""
+        if mine.search(text):
+            return True
+        if process.poll() is not None:
+            if "Connection in use" in text:
+                return False
+            raise AssertionError(f"gunicorn exited early ({process.returncode}):\n{_tail(log)}")
+        time.sleep(0.1)
+    raise AssertionError(f"gunicorn did not listen on {port} within {timeout}s:\n{_tail(log)}")
+
+
+def start_server(env: dict[str, str], log: Path, *options: str,
+                 timeout: float = 30) -> tuple[subprocess.Popen[bytes], str]:
+    """``authserver serve`` on a free loopback port with PUBLIC_URL set to it; returns the
+    process and its base URL once it answers /healthz. Output is appended to ``log``."""
+    for _ in range(BIND_ATTEMPTS):
+        port = free_port()
+        base = f"http://127.0.0.1:{port}"
+        with log.open("ab") as out:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "authserver.cli", "serve", "--bind", f"127.0.0.1:{port}",
+                 "--workers", "1", *options],
+                env={**env, "AUTHSERVER_PUBLIC_URL": base}, stdout=out, stderr=subprocess.STDOUT)
+        if _listening(process, log, port, timeout):
+            wait_for(f"{base}/healthz", process, timeout)
+            return process, base
+    raise AssertionError(f"{BIND_ATTEMPTS} free ports were taken before gunicorn bound them")
+
+
 def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        assert process.poll() is None, "gunicorn exited early"
+        assert process.poll() is None, f"the server exited early ({process.returncode})"
         try:
             with urllib.request.urlopen(url, timeout=2):  # noqa: S310 (loopback)
                 return
@@ -58,22 +129,17 @@ def wait_for(url: str, process: subprocess.Popen[bytes], timeout: float = 30) ->
 @contextmanager
 def live_server(database_url: str, folder: Path, **settings: str) -> Iterator[LiveServer]:
     """Migrate, then serve on a free loopback port with PUBLIC_URL set to that port."""
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
+    folder.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "AUTHSERVER_DATABASE_URL": database_url,
-           "AUTHSERVER_MASTER_KEY": MASTER_KEY.hex(), "AUTHSERVER_INSTANCE_PATH": str(folder),
-           "AUTHSERVER_PUBLIC_URL": base}
+           "AUTHSERVER_MASTER_KEY": MASTER_KEY.hex(), "AUTHSERVER_INSTANCE_PATH": str(folder)}
     env.update({f"AUTHSERVER_{k.upper()}": v for k, v in settings.items()})
     subprocess.run([sys.executable, "-m", "authserver.cli", "db", "upgrade"], env=env,
                    check=True, capture_output=True, timeout=120)
-    process = subprocess.Popen(
-        [sys.executable, "-m", "authserver.cli", "serve", "--bind", f"127.0.0.1:{port}",
-         "--workers", "1", "--no-access-log"], env=env, stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE)
+    log = folder / "gunicorn.log"
+    process, base = start_server(env, log, "--no-access-log")
     try:
-        wait_for(f"{base}/healthz", process)
-        yield LiveServer(base, env, process)
+        yield LiveServer(base, {**env, "AUTHSERVER_PUBLIC_URL": base}, process, log)
     finally:
         process.terminate()
-        _, err = process.communicate(timeout=30)
-        assert b"Traceback" not in err, err.decode()
+        process.wait(timeout=30)
+        assert "Traceback" not in log.read_text(errors="replace"), _tail(log)

@@ -25,7 +25,7 @@ import pytest
 
 from tests.conftest import MASTER_KEY
 from tests.support.databases import fresh_database_url
-from tests.support.server import free_port, wait_for
+from tests.support.server import loopback_listener, port_of, start_server
 
 RP_DIR = Path(__file__).parent / "rp"
 CHROMIUM = "/usr/bin/chromium"
@@ -106,15 +106,13 @@ def _wait_ready(process: subprocess.Popen[bytes], log: Path, timeout: float = 30
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     node = _ensure_rp_installed()
     folder = tmp_path_factory.mktemp("e2e")
-    port, rp_port = free_port(), free_port()
-    base = f"http://127.0.0.1:{port}"
-    rp_base = f"http://127.0.0.1:{rp_port}"
-    with fresh_database_url(folder) as database_url:
+    # The RP's port is held from the moment it is chosen (it is in the redirect URI) and
+    # inherited by the RP; authserver's is chosen and checked by start_server.
+    with loopback_listener() as rp_listener, fresh_database_url(folder) as database_url:
+        rp_base = f"http://127.0.0.1:{port_of(rp_listener)}"
         settings = {"AUTHSERVER_DATABASE_URL": database_url,
                     "AUTHSERVER_MASTER_KEY": MASTER_KEY.hex(),
-                    "AUTHSERVER_INSTANCE_PATH": str(folder / "instance"),
-                    "AUTHSERVER_PUBLIC_URL": base}
-        env = {**os.environ, **settings}
+                    "AUTHSERVER_INSTANCE_PATH": str(folder / "instance")}
         _cli(settings, "db", "upgrade")
         _cli(settings, "tenant", "create", TENANT, "--json")
         client = _cli(settings, "client", "create", "--tenant", TENANT, "--name", "E2E RP",
@@ -123,31 +121,31 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         user = _cli(settings, "user", "create", "--tenant", TENANT, "--email", EMAIL,
                     "--given-name", "Ada", "--family-name", "Lovelace", "--email-verified",
                     "--password-stdin", "--json", stdin=PASSWORD + "\n")
-        issuer = f"{base}/t/{TENANT}"
         server_log = folder / "gunicorn.log"
         rp_log = folder / "rp.log"
-        with server_log.open("w") as slog, rp_log.open("w") as rlog:
-            server = subprocess.Popen(
-                [sys.executable, "-m", "authserver.cli", "serve", "--bind",
-                 f"127.0.0.1:{port}", "--workers", "1"],
-                env=env, stdout=slog, stderr=subprocess.STDOUT)
-            rp = None
-            try:
-                wait_for(f"{base}/healthz", server)
-                rp_env = {**os.environ, "RP_ISSUER": issuer, "RP_CLIENT_ID": client["client_id"],
-                          "RP_CLIENT_SECRET": client["client_secret"], "RP_PORT": str(rp_port)}
+        server, base = start_server({**os.environ, **settings}, server_log)
+        issuer = f"{base}/t/{TENANT}"
+        rp = None
+        try:
+            rp_env = {**os.environ, "RP_ISSUER": issuer, "RP_CLIENT_ID": client["client_id"],
+                      "RP_CLIENT_SECRET": client["client_secret"],
+                      "RP_PORT": str(port_of(rp_listener)),
+                      "RP_LISTEN_FD": str(rp_listener.fileno())}
+            with rp_log.open("w") as rlog:
                 rp = subprocess.Popen([node, str(RP_DIR / "rp.mjs")], cwd=RP_DIR, env=rp_env,
-                                      stdout=rlog, stderr=subprocess.STDOUT)
-                _wait_ready(rp, rp_log)
-                yield Stack(issuer=issuer, client_id=client["client_id"],
-                            client_secret=client["client_secret"], user=user,
-                            rp_base=rp_base, server_log=server_log, rp_log=rp_log)
-            finally:
-                # SIGINT: gunicorn's quick shutdown (SIGTERM waits for its graceful timeout).
-                for process, stop in ((rp, signal.SIGTERM), (server, signal.SIGINT)):
-                    if process is not None and process.poll() is None:
-                        process.send_signal(stop)
-                        process.wait(timeout=30)
+                                      stdout=rlog, stderr=subprocess.STDOUT,
+                                      pass_fds=(rp_listener.fileno(),))
+            rp_listener.close()  # the relying party holds it now
+            _wait_ready(rp, rp_log)
+            yield Stack(issuer=issuer, client_id=client["client_id"],
+                        client_secret=client["client_secret"], user=user,
+                        rp_base=rp_base, server_log=server_log, rp_log=rp_log)
+        finally:
+            # SIGINT: gunicorn's quick shutdown (SIGTERM waits for its graceful timeout).
+            for process, stop in ((rp, signal.SIGTERM), (server, signal.SIGINT)):
+                if process is not None and process.poll() is None:
+                    process.send_signal(stop)
+                    process.wait(timeout=30)
 
 
 @pytest.fixture(scope="module")

@@ -17,6 +17,7 @@ registered, the same script can read none of authserver's answers.
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -28,7 +29,7 @@ import pytest
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
 from tests.support.databases import fresh_database_url
-from tests.support.server import LiveServer, free_port, live_server
+from tests.support.server import LiveServer, live_server, loopback_listener, port_of
 from tests.web.conftest import _cli
 
 SPA_DIR = Path(__file__).parent / "spa"
@@ -54,7 +55,7 @@ class SpaStack:
         return self.server.issuer(TENANT)
 
 
-def spa_server(port: int, issuer: str, redirect_uri: str) -> ThreadingHTTPServer:
+def spa_server(listener: socket.socket, issuer: str, redirect_uri: str) -> ThreadingHTTPServer:
     """Serves the SPA: its page on / and /callback, its script on /app.js. The page's
     CSP lets it run only its own script and connect only to authserver."""
     config = json.dumps({"issuer": issuer, "client_id": CLIENT_ID, "redirect_uri": redirect_uri})
@@ -88,16 +89,19 @@ def spa_server(port: int, issuer: str, redirect_uri: str) -> ThreadingHTTPServer
         def log_message(self, *_: Any) -> None:
             return None
 
-    return ThreadingHTTPServer(("127.0.0.1", port), Handler)
+    # On the socket held since the port was chosen (it is in the registered origin).
+    httpd = ThreadingHTTPServer(listener.getsockname(), Handler, bind_and_activate=False)
+    httpd.socket.close()
+    httpd.socket = listener
+    return httpd
 
 
 @pytest.fixture(scope="module")
 def spa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SpaStack]:
     folder = tmp_path_factory.mktemp("spa")
-    spa_port = free_port()
-    spa_base = f"http://localhost:{spa_port}"
-    with fresh_database_url(folder) as database_url, \
+    with loopback_listener() as spa_listener, fresh_database_url(folder) as database_url, \
             live_server(database_url, folder / "instance") as server:
+        spa_base = f"http://localhost:{port_of(spa_listener)}"
         settings = {k: v for k, v in server.env.items() if k.startswith("AUTHSERVER_")}
         _cli(settings, "tenant", "create", TENANT, "--json")
         _cli(settings, "client", "create", "--tenant", TENANT, "--name", "Browser SPA",
@@ -106,7 +110,7 @@ def spa_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SpaStack]:
         user = _cli(settings, "user", "create", "--tenant", TENANT, "--email", EMAIL,
                     "--given-name", "Grace", "--family-name", "Hopper", "--email-verified",
                     "--password-stdin", "--json", stdin=PASSWORD + "\n")
-        httpd = spa_server(spa_port, server.issuer(TENANT), f"{spa_base}/callback")
+        httpd = spa_server(spa_listener, server.issuer(TENANT), f"{spa_base}/callback")
         thread = threading.Thread(target=httpd.serve_forever, daemon=True)
         thread.start()
         try:

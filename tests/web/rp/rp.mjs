@@ -2,7 +2,9 @@
 // (panva; an OpenID Foundation certified RP library), so nothing of authserver's own
 // stack (Authlib) judges authserver's responses.
 //
-// Environment: RP_ISSUER, RP_CLIENT_ID, RP_CLIENT_SECRET, RP_PORT.
+// Environment: RP_ISSUER, RP_CLIENT_ID, RP_CLIENT_SECRET, RP_PORT; RP_LISTEN_FD, when set,
+// is a listening socket on RP_PORT inherited from the test (so the port is never free
+// for another process to take between choosing it and serving on it).
 // GET /login[?prompt=none]  starts an authorization code flow: fresh state, nonce and
 //                           PKCE S256 verifier, then a 302 to the authorization endpoint.
 // GET /callback             openid-client checks the response (state, iss), exchanges the
@@ -14,7 +16,7 @@
 import http from 'node:http';
 import { Issuer, generators } from 'openid-client';
 
-const { RP_ISSUER, RP_CLIENT_ID, RP_CLIENT_SECRET, RP_PORT } = process.env;
+const { RP_ISSUER, RP_CLIENT_ID, RP_CLIENT_SECRET, RP_PORT, RP_LISTEN_FD } = process.env;
 const redirectUri = `http://127.0.0.1:${RP_PORT}/callback`;
 
 // Discovery: {issuer}/.well-known/openid-configuration; openid-client checks that the
@@ -106,7 +108,8 @@ const server = http.createServer(async (req, res) => {
     });
   }
 });
-server.listen(Number(RP_PORT), '127.0.0.1', () => {
+const listenOn = RP_LISTEN_FD ? [{ fd: Number(RP_LISTEN_FD) }] : [Number(RP_PORT), '127.0.0.1'];
+server.listen(...listenOn, () => {
   console.log(JSON.stringify({ ready: true, issuer: issuer.issuer, redirect_uri: redirectUri,
     authorization_response_iss_parameter_supported:
       issuer.authorization_response_iss_parameter_supported }));
