@@ -151,7 +151,7 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
 @pytest.fixture(scope="module")
 def browser_context(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     """One headless Chromium profile (fresh --user-data-dir) shared by the module's tests,
-    so the second test sees the session cookie the first one's sign-in set."""
+    so they all see the session cookie of the module's one sign-in."""
     assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: `make system-deps` installs chromium"
     from playwright.sync_api import sync_playwright
 

@@ -5,16 +5,19 @@ its own loopback server, code exchange with client_secret_basic, ID token valida
 (signature against the JWKS, iss, aud, azp, exp, iat, nonce, at_hash) and userinfo.
 The test then verifies the access token against the JWKS with authserver_verifier.
 
-The two tests share one browser profile: the second reuses the first one's session and
-consent, so prompt=none must come back with a code and no page shown."""
+The two tests share one browser profile and one interactive sign-in (the module fixture
+``first_sign_in``, run by whichever test comes first): the silent test reuses its session
+and consent, so prompt=none must come back with a code and no page shown."""
 
 from __future__ import annotations
 
 import json
 import time
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
 
+import pytest
 from authserver_verifier import Verifier
 from playwright.sync_api import TimeoutError as PlaywrightTimeout
 
@@ -81,8 +84,16 @@ def _b64url(segment: str) -> bytes:
     return base64.urlsafe_b64decode(segment + "=" * (-len(segment) % 4))
 
 
-def test_sign_in_and_consent_in_chromium_then_certified_rp_validates(
-        page: Any, stack: Stack) -> None:
+@dataclass(frozen=True)
+class SignIn:
+    result: dict[str, Any]
+    consent_heading: str
+
+
+@pytest.fixture(scope="module")
+def first_sign_in(page: Any, stack: Stack) -> SignIn:
+    """Sign in and consent through the hosted pages, once per module: both tests need it,
+    whichever runs first (a test that relied on the other having run failed alone)."""
     page.goto(f"{stack.rp_base}/login")
     # GET {issuer}/authorize answered with a redirect to the hosted interaction page.
     assert page.url.startswith(f"{stack.issuer}/interaction/"), page.url
@@ -93,17 +104,20 @@ def test_sign_in_and_consent_in_chromium_then_certified_rp_validates(
     approve.wait_for()
     consent_heading = page.locator("h1").inner_text()
     approve.click()
+    return SignIn(rp_result(page, stack), consent_heading)
 
-    result = rp_result(page, stack)
-    claims = check_tokens(result, stack)
+
+def test_sign_in_and_consent_in_chromium_then_certified_rp_validates(
+        first_sign_in: SignIn, stack: Stack) -> None:
+    claims = check_tokens(first_sign_in.result, stack)
     assert "pwd" in claims["amr"]
-    assert consent_heading == "Allow E2E RP?", "the consent page should name the client"
+    assert first_sign_in.consent_heading == "Allow E2E RP?", \
+        "the consent page should name the client"
 
 
-def test_second_authorization_is_silent_with_prompt_none(page: Any, stack: Stack) -> None:
-    if not page.url.startswith(f"{stack.rp_base}/callback"):
-        raise AssertionError("needs the signed-in browser the previous test leaves behind")
-    first = json.loads(page.locator("#result").inner_text())["claims"]
+def test_second_authorization_is_silent_with_prompt_none(
+        page: Any, stack: Stack, first_sign_in: SignIn) -> None:
+    first = first_sign_in.result["claims"]
 
     seen: list[str] = []
     page.on("framenavigated", lambda frame: seen.append(frame.url))
