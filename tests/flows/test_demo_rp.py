@@ -16,8 +16,9 @@ from typing import Any
 from flask.testing import FlaskClient
 
 from authserver.settings import Settings
+from authserver.storage.database import Database
 from tests.support.loopback_browser import Browser, Page
-from tests.support.server import LiveServer, live_server
+from tests.support.server import LiveServer, live_server, url_of
 
 
 def panel(page: Page, element_id: str) -> dict[str, Any]:
@@ -46,8 +47,8 @@ def sign_in(browser: Browser, server: LiveServer, demo: dict[str, Any]) -> Page:
 
 
 def test_the_demo_rp_signs_in_shows_the_tokens_refreshes_and_signs_out(
-        database_url: str, tmp_path: Any) -> None:
-    with live_server(database_url, tmp_path) as server:
+        database: Database, tmp_path: Any) -> None:
+    with live_server(url_of(database), tmp_path) as server:
         demo = server.cli_json("demo")
         issuer = demo["issuer"]
         browser = Browser()
@@ -90,9 +91,9 @@ def test_the_demo_rp_signs_in_shows_the_tokens_refreshes_and_signs_out(
         assert 'name="password"' in again.text, "after logout authserver must ask to sign in"
 
 
-def test_a_callback_this_browser_did_not_start_is_refused(database_url: str,
+def test_a_callback_this_browser_did_not_start_is_refused(database: Database,
                                                           tmp_path: Any) -> None:
-    with live_server(database_url, tmp_path) as server:
+    with live_server(url_of(database), tmp_path) as server:
         server.cli_json("demo")
         page = Browser().go(f"{server.base_url}/demo-rp/callback?code=x&state=forged")
         assert page.status == 400, page.text[:500]

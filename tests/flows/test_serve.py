@@ -7,16 +7,13 @@ import urllib.request
 from pathlib import Path
 
 from authserver.storage.database import Database
-from tests.support.server import live_server
+from tests.support.server import live_server, url_of
 
 PRIVATE_MEMBERS = {"d", "p", "q", "dp", "dq", "qi"}
 
 
 def test_served_demo_tenant_publishes_its_jwks(database: Database, tmp_path: Path) -> None:
-    # The session's database through the ``database`` fixture, which empties it afterwards:
-    # the server's `db upgrade` and `demo` rows (tenants default and demo) must not reach
-    # the next test (test_cli's "db upgrade creates the default tenant" failed after this).
-    with live_server(database.url.render_as_string(hide_password=False), tmp_path) as server:
+    with live_server(url_of(database), tmp_path) as server:
         issuer = server.cli_json("demo")["issuer"]
         with urllib.request.urlopen(f"{issuer}/jwks", timeout=5) as response:  # noqa: S310
             assert response.headers["Cache-Control"].startswith("public, max-age=")

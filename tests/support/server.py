@@ -25,6 +25,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
+from authserver.storage.database import Database
 from tests.conftest import MASTER_KEY
 
 BIND_ATTEMPTS = 3
@@ -51,6 +52,13 @@ def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def url_of(database: Database) -> str:
+    """The URL of the session's database for a live server. Take it from the ``database``
+    fixture, which empties every table afterwards: what the server writes (`db upgrade`'s
+    default tenant, `demo`'s tenant) must not reach the next test."""
+    return database.url.render_as_string(hide_password=False)
 
 
 @dataclass
