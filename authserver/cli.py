@@ -50,27 +50,23 @@ from authserver.storage.repositories import (
 ACTOR = "cli"
 
 
-class DurationType(click.ParamType):
-    name = "duration"
+class SettingType(click.ParamType):
+    """A CLI option read with the same parser as its AUTHSERVER_* setting, so both
+    accept exactly the same values and refuse the rest with the same message."""
 
-    def convert(self, value: Any, param: Any, ctx: Any) -> int:
+    def __init__(self, name: str, parse: Callable[[Any], Any]) -> None:
+        self.name = name
+        self.parse = parse
+
+    def convert(self, value: Any, param: Any, ctx: Any) -> Any:
         try:
-            return parse_duration(value)
+            return self.parse(value)
         except ValueError as exc:
             self.fail(str(exc), param, ctx)
 
 
-DURATION = DurationType()
-
-
-class BindType(click.ParamType):
-    name = "bind"
-
-    def convert(self, value: Any, param: Any, ctx: Any) -> str:
-        try:
-            return parse_bind(value)
-        except ValueError as exc:
-            self.fail(str(exc), param, ctx)
+DURATION = SettingType("duration", parse_duration)
+BIND = SettingType("bind", parse_bind)
 
 
 json_option = click.option("--json", "as_json", is_flag=True, help="Machine-readable output.")
@@ -791,7 +787,7 @@ def keys_revoke(tenant_slug: str, kid: str) -> None:
 
 
 @cli.command()
-@click.option("--bind", type=BindType(), metavar="HOST:PORT",
+@click.option("--bind", type=BIND, metavar="HOST:PORT",
               help="Where to listen (default: AUTHSERVER_BIND, else 127.0.0.1:8000).")
 @click.option("--workers", type=click.IntRange(1, 64), default=2, show_default=True)
 @click.option("--threads", type=click.IntRange(1, 256), default=4, show_default=True)
