@@ -7,12 +7,11 @@ import re
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import delete, update
 from sqlalchemy.exc import IntegrityError
 
 from authserver.services.errors import Conflict, InvalidInput, NotFound
 from authserver.services.passwords import hash_password, password_problem
-from authserver.storage.models import AuthorizationCode, Grant, LoginSession, User
+from authserver.storage.models import User
 from authserver.storage.repositories import AuditRepository, UserRepository
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]+$")
@@ -85,7 +84,7 @@ def set_user_disabled(repo: UserRepository, audit: AuditRepository, email: str, 
     # Written first: the row lock this takes is what a concurrent code exchange waits on
     # before it stores a new grant (oauth_store._lock_enabled_user), so no grant can slip
     # in between the revocation below and the commit.
-    repo.session.flush()
+    repo.flush()
     if not disabled:
         audit.record(actor, "user.enabled", user.sub)
         return user
@@ -96,24 +95,13 @@ def set_user_disabled(repo: UserRepository, audit: AuditRepository, email: str, 
 
 def _end_everything(repo: UserRepository, user_id: int, now: dt.datetime) -> dict[str, int]:
     """End the user's sessions, grants and codes; returns how many of each."""
-    session, tenant_id = repo.session, repo.tenant_id
-    sessions = session.execute(update(LoginSession).where(
-        LoginSession.tenant_id == tenant_id, LoginSession.user_id == user_id,
-        LoginSession.ended_at.is_(None)).values(ended_at=now)).rowcount
     # A revoked grant is what refresh (find_refresh_token), introspection and userinfo
-    # (access_token_grant[_live], by the access token's jti) check: revoking it needs no
-    # write per token, and client-credentials tokens, which have no grant, are untouched.
-    grants = session.execute(update(Grant).where(
-        Grant.tenant_id == tenant_id, Grant.user_id == user_id,
-        Grant.revoked_at.is_(None)).values(revoked_at=now, revoked_reason="user_disabled")
-    ).rowcount
-    # A code not yet redeemed would otherwise still work after a quick re-enable; deleted,
-    # it is simply unknown (invalid_grant). Redeemed ones (used_at set) are kept: replay
-    # detection needs them.
-    codes = session.execute(delete(AuthorizationCode).where(
-        AuthorizationCode.tenant_id == tenant_id, AuthorizationCode.user_id == user_id,
-        AuthorizationCode.used_at.is_(None))).rowcount
-    return {"sessions_ended": sessions, "grants_revoked": grants, "codes_discarded": codes}
+    # (access_token_grant[_live], by the access token's jti) check. A code not yet
+    # redeemed would otherwise still work after a quick re-enable; deleted, it is simply
+    # unknown (invalid_grant).
+    ended = repo.end_everything(user_id, now, reason="user_disabled")
+    return {"sessions_ended": ended.sessions, "grants_revoked": ended.grants,
+            "codes_discarded": ended.codes}
 
 
 # --- operator commands: list, show, update, set a password ---------------------------
@@ -218,7 +206,7 @@ def _flush_unique(repo: UserRepository) -> None:
     # The checks above miss a concurrent change: the unique constraints decide, and
     # their violation is a refusal like the others, not a database error.
     try:
-        repo.session.flush()
+        repo.flush()
     except IntegrityError:
         raise Conflict("another user took that email or username just now; try again "
                        "(authserver user show)") from None
@@ -230,5 +218,5 @@ def set_password(repo: UserRepository, audit: AuditRepository, user: User, passw
         raise InvalidInput("password", problem)
     user.password_hash = hash_password(password)
     user.password_changed_at = now
-    repo.session.flush()
+    repo.flush()
     audit.record(actor, "user.password_set", user.sub)

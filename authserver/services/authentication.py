@@ -13,9 +13,6 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from sqlalchemy import or_, select
-from sqlalchemy.orm import Session
-
 from authserver.services.known_devices import KnownDevices
 from authserver.services.passwords import (
     MAX_LENGTH,
@@ -26,18 +23,16 @@ from authserver.services.passwords import (
 from authserver.services.throttle import LoginThrottle, SignInKey, Throttle
 from authserver.storage.database import Database
 from authserver.storage.models import User
-from authserver.storage.repositories import AuditRepository
+from authserver.storage.repositories import UserRepository
 
 MAX_IDENTIFIER = 320
 
 
-def _find_user(session: Session, tenant_id: int, identifier: str) -> User | None:
+def _find_user(users: UserRepository, identifier: str) -> User | None:
     identifier = identifier.strip()
     if not identifier or len(identifier) > MAX_IDENTIFIER:
         return None
-    return session.scalar(select(User).where(
-        User.tenant_id == tenant_id,
-        or_(User.email == identifier.lower(), User.username == identifier)))
+    return users.by_identifier(identifier)
 
 
 def authenticate_password(database: Database, tenant_id: int, identifier: str,
@@ -46,10 +41,10 @@ def authenticate_password(database: Database, tenant_id: int, identifier: str,
     if len(password) > MAX_LENGTH:
         verify_password(None, password[:MAX_LENGTH])
         return None
-    with database.session() as session:
-        user = _find_user(session, tenant_id, identifier)
+    with database.unit_of_work() as uow:
+        user = _find_user(uow.users(tenant_id), identifier)
         ok = verify_password(user.password_hash if user else None, password)
-        audit = AuditRepository(session, tenant_id)
+        audit = uow.audit(tenant_id)
         if not ok or user is None or user.disabled:
             audit.record("anonymous", "login.failed", None,
                          reason="disabled" if ok and user is not None else "bad_credentials")
@@ -102,8 +97,8 @@ class PasswordSignIn:
              now: dt.datetime) -> SignInKey:
         # The account, not the identifier typed, so email and user name share one bucket;
         # an identifier naming nobody gets a bucket of its own, counted the same way.
-        with self.database.session() as session:
-            user = _find_user(session, self.tenant_id, identifier)
+        with self.database.unit_of_work() as uow:
+            user = _find_user(uow.users(self.tenant_id), identifier)
             user_id = user.id if user is not None else None
         if user_id is None:
             typed = identifier.strip().lower()[:MAX_IDENTIFIER]

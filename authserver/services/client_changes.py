@@ -13,9 +13,6 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import event
-from sqlalchemy.orm import Session
-
 from authserver.services.clients import (
     ClientSpec,
     inherited_absolute_for,
@@ -23,7 +20,7 @@ from authserver.services.clients import (
 )
 from authserver.services.errors import InvalidInput, NotFound
 from authserver.services.refresh_limits import RefreshLimits
-from authserver.storage.models import Client, Tenant
+from authserver.storage.models import Client
 from authserver.storage.repositories import AuditRepository, ClientRepository
 
 _SHOWN_AS = {"allowed_scopes": "scope"}
@@ -140,19 +137,18 @@ def _changed_spec(spec: ClientSpec, changes: ClientChanges) -> ClientSpec:
 def get_client(repo: ClientRepository, client_id: str) -> Client:
     found = repo.get(client_id)
     if found is None:
-        tenant = repo.session.get(Tenant, repo.tenant_id)
+        tenant = repo.owner()
         where = f"tenant {tenant.slug!r}" if tenant is not None else "this tenant"
         raise NotFound(f"no client {client_id!r} in {where}")
     return found
 
 
-def _invalidate_after_commit(session: Session, cache: ClientCache | None,
-                             tenant_id: int) -> None:
+def _invalidate_after_commit(repo: ClientRepository, cache: ClientCache | None) -> None:
     # After the commit, not before: a request between invalidation and commit would
     # cache the old registration again for a whole CLIENT_CACHE_TTL.
     if cache is not None:
-        event.listen(session, "after_commit",
-                     lambda _session: cache.invalidate(tenant_id), once=True)
+        tenant_id = repo.tenant_id
+        repo.after_commit(lambda: cache.invalidate(tenant_id))
 
 
 def update_client(repo: ClientRepository, audit: AuditRepository, client_id: str,
@@ -174,12 +170,12 @@ def update_client(repo: ClientRepository, audit: AuditRepository, client_id: str
     values = {_SHOWN_AS.get(k, k): fields[k] for k in columns}
     changed = sorted(values)
     if changed:
-        repo.session.flush()
+        repo.flush()
         # Values too, so the audit log says what a client could do after the change;
         # a key set is only named (it is long and public anyway).
         audit.record(actor, "client.updated", client_id, changed=changed,
                      **{k: v for k, v in values.items() if k != "jwks"})
-        _invalidate_after_commit(repo.session, cache, repo.tenant_id)
+        _invalidate_after_commit(repo, cache)
     return client, changed
 
 
@@ -187,4 +183,4 @@ def delete_client(repo: ClientRepository, audit: AuditRepository, client_id: str
                   *, cache: ClientCache | None = None) -> None:
     repo.delete(get_client(repo, client_id))
     audit.record(actor, "client.deleted", client_id)
-    _invalidate_after_commit(repo.session, cache, repo.tenant_id)
+    _invalidate_after_commit(repo, cache)

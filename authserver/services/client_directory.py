@@ -14,14 +14,11 @@ import dataclasses
 import threading
 import time
 
-from sqlalchemy import select
-
 from authserver.protocol.ports import ClientRecord
 from authserver.services.clients import secret_digest_matches
 from authserver.services.remote_jwks import fetch_jwks
 from authserver.storage.database import Database
 from authserver.storage.models import Client
-from authserver.storage.repositories import ClientRepository
 
 MAX_ENTRIES = 50_000
 
@@ -61,9 +58,8 @@ class ClientDirectoryCache:
             return hit[1]
         if len(client_id) > 64 or "\x00" in client_id:
             return None
-        with self.database.session() as session:
-            row = session.scalar(select(Client).where(Client.tenant_id == tenant_id,
-                                                      Client.client_id == client_id))
+        with self.database.unit_of_work() as uow:
+            row = uow.clients(tenant_id).get(client_id)
             record = client_record(row) if row else None
             jwks_uri = row.jwks_uri if row is not None and not row.jwks else None
         if record is not None and jwks_uri:
@@ -83,8 +79,8 @@ class ClientDirectoryCache:
         hit = self._origins.get(tenant_id)
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
-        with self.database.session() as session:
-            origins = ClientRepository(session, tenant_id).web_origins()
+        with self.database.unit_of_work() as uow:
+            origins = uow.clients(tenant_id).web_origins()
         with self._lock:
             self._origins[tenant_id] = (time.monotonic() + self.ttl, origins)
         return origins

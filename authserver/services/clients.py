@@ -32,7 +32,7 @@ from authserver.services.uris import (
     internal_host,
     port_of,
 )
-from authserver.storage.models import Client, Tenant
+from authserver.storage.models import Client
 from authserver.storage.repositories import AuditRepository, ClientRepository
 
 GRANT_TYPES = ("authorization_code", "client_credentials", "refresh_token")
@@ -291,7 +291,7 @@ def _choose_grant_types(spec: ClientSpec) -> list[str]:
 
 def inherited_absolute_for(repo: ClientRepository,
                         global_limits: RefreshLimits | None) -> InheritedAbsolute:
-    tenant = repo.session.get(Tenant, repo.tenant_id)
+    tenant = repo.owner()
     own = RefreshLimits(tenant.refresh_token_idle_ttl, tenant.refresh_token_absolute_ttl) \
         if tenant is not None else None
     return inherited_absolute(own, global_limits)

@@ -5,12 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select, update
-
 from authserver.storage.database import Database
-from authserver.storage.models import Consent, Grant
-from authserver.storage.repositories import AuditRepository
-from authserver.storage.upsert import insert_if_absent
 
 
 @dataclass(frozen=True, slots=True)
@@ -28,8 +23,8 @@ class ConsentService:
         self.tenant_id = tenant_id
 
     def granted(self, user_id: int, client_id: str) -> set[str]:
-        with self.database.session() as session:
-            row = session.scalar(self._query(user_id, client_id))
+        with self.database.unit_of_work() as uow:
+            row = uow.consents(self.tenant_id).get(user_id, client_id)
             return set(row.scopes) if row else set()
 
     def remember(self, user_id: int, client_id: str, scopes: list[str], now: dt.datetime) -> None:
@@ -37,51 +32,40 @@ class ConsentService:
         two first consents arrive at once (two tabs, a double click): the row is created
         by INSERT … ON CONFLICT DO NOTHING, so whoever loses the race updates the row the
         winner created instead of failing on the unique constraint."""
-        values = {"tenant_id": self.tenant_id, "user_id": user_id, "client_id": client_id,
-                  "scopes": sorted(set(scopes)), "created_at": now, "updated_at": now}
-        with self.database.session() as session:
+        with self.database.unit_of_work() as uow:
+            consents = uow.consents(self.tenant_id)
             # Twice at most: the row we lost to can only vanish if revoked in between.
             for _ in range(2):
-                if insert_if_absent(session, Consent, values,
-                                    unique=("tenant_id", "user_id", "client_id")):
+                if consents.add_if_absent(user_id, client_id, sorted(set(scopes)), now):
                     break
                 # Locked, so a concurrent remember cannot drop the scopes we add.
-                row = session.scalar(self._query(user_id, client_id).with_for_update())
+                row = consents.get(user_id, client_id, for_update=True)
                 if row is not None:
                     row.scopes = sorted(set(row.scopes) | set(scopes))
                     row.updated_at = now
                     break
-            AuditRepository(session, self.tenant_id).record(
+            uow.audit(self.tenant_id).record(
                 f"user:{user_id}", "consent.granted", client_id, scopes=sorted(scopes))
 
     def revoke(self, user_id: int, client_id: str, now: dt.datetime, actor: str) -> Revoked:
         """Forget the consent and revoke every grant the client holds for the user (its
         refresh tokens stop and its access tokens introspect inactive). Audited only
         when there was something to revoke."""
-        with self.database.session() as session:
-            forgotten = session.execute(delete(Consent).where(
-                Consent.tenant_id == self.tenant_id, Consent.user_id == user_id,
-                Consent.client_id == client_id)).rowcount
-            revoked = session.execute(update(Grant).where(
-                Grant.tenant_id == self.tenant_id, Grant.user_id == user_id,
-                Grant.client_id == client_id, Grant.revoked_at.is_(None),
-            ).values(revoked_at=now, revoked_reason="consent_revoked")).rowcount
-            outcome = Revoked(consent=bool(forgotten), grants=int(revoked))
+        with self.database.unit_of_work() as uow:
+            consents = uow.consents(self.tenant_id)
+            forgotten = consents.delete(user_id, client_id)
+            revoked = consents.revoke_grants(user_id, client_id, now, "consent_revoked")
+            outcome = Revoked(consent=bool(forgotten), grants=revoked)
             if outcome:
-                AuditRepository(session, self.tenant_id).record(
+                uow.audit(self.tenant_id).record(
                     actor, "consent.revoked", client_id, user_id=user_id,
                     grants_revoked=outcome.grants)
             return outcome
 
     def all_for_user(self, user_id: int) -> list[dict[str, object]]:
-        with self.database.session() as session:
-            rows = session.scalars(select(Consent).where(
-                Consent.tenant_id == self.tenant_id, Consent.user_id == user_id)
-                .order_by(Consent.client_id)).all()
+        with self.database.unit_of_work() as uow:
+            rows = uow.consents(self.tenant_id).all_for_user(user_id)
             return [{"client_id": r.client_id, "scopes": list(r.scopes),
                      "granted_at": r.created_at.isoformat(),
                      "updated_at": r.updated_at.isoformat()} for r in rows]
 
-    def _query(self, user_id: int, client_id: str):  # type: ignore[no-untyped-def]
-        return select(Consent).where(Consent.tenant_id == self.tenant_id,
-                                     Consent.user_id == user_id, Consent.client_id == client_id)

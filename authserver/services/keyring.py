@@ -24,7 +24,6 @@ from authserver.services.keys import (
 )
 from authserver.storage.database import Database
 from authserver.storage.models import SigningKey, Tenant, utcnow
-from authserver.storage.repositories import SigningKeyRepository
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,11 +121,11 @@ class KeyRing:
                 self._snapshots.pop(tenant_id, None)
 
     def _load(self, tenant_id: int, now: dt.datetime) -> KeySnapshot:
-        with self.database.session() as session:
-            tenant = session.get(Tenant, tenant_id)
+        with self.database.unit_of_work() as uow:
+            tenant = uow.tenants.get(tenant_id)
             if tenant is None:
                 return KeySnapshot(keys=(), valid_until=now + self.ttl)
-            keys = list(SigningKeyRepository(session, tenant_id).all())
+            keys = list(uow.keys(tenant_id).all())
             signing = {k.kid for k in keys if key_state(k, now) in ("active", "published")}
             opened = self._opened.setdefault(tenant_id, {})
             for kid in [kid for kid in opened if kid not in signing]:

@@ -12,11 +12,9 @@ import hashlib
 import secrets
 from dataclasses import dataclass
 
-from sqlalchemy import select, update
-
 from authserver.storage.database import Database
-from authserver.storage.models import LoginSession, User
-from authserver.storage.repositories import AuditRepository
+from authserver.storage.models import LoginSession
+from authserver.storage.unit_of_work import UnitOfWork
 
 TOUCH_INTERVAL = dt.timedelta(minutes=1)
 
@@ -50,24 +48,21 @@ class SessionService:
         """Create a session; returns (cookie token, sid)."""
         token = secrets.token_urlsafe(32)
         sid = secrets.token_urlsafe(16)
-        with self.database.session() as session:
+        with self.database.unit_of_work() as uow:
             if replacing:
-                self._end(session, _digest(replacing), now, "replaced")
-            session.add(LoginSession(
-                tenant_id=self.tenant_id, token_digest=_digest(token), sid=sid, user_id=user_id,
+                self._end(uow, _digest(replacing), now, "replaced")
+            uow.sessions(self.tenant_id).add(LoginSession(
+                token_digest=_digest(token), sid=sid, user_id=user_id,
                 auth_time=now, amr=amr, acr=acr, created_at=now, last_seen_at=now))
-            AuditRepository(session, self.tenant_id).record(
+            uow.audit(self.tenant_id).record(
                 f"user:{user_id}", "session.started", sid, amr=amr)
         return token, sid
 
     def find(self, token: str | None, now: dt.datetime) -> ActiveSession | None:
         if not token or len(token) > 100:
             return None
-        with self.database.session() as session:
-            found = session.execute(
-                select(LoginSession, User).join(User, User.id == LoginSession.user_id)
-                .where(LoginSession.tenant_id == self.tenant_id,
-                       LoginSession.token_digest == _digest(token))).first()
+        with self.database.unit_of_work() as uow:
+            found = uow.sessions(self.tenant_id).with_user(_digest(token))
             if found is None:
                 return None
             row, user = found
@@ -87,21 +82,18 @@ class SessionService:
     def end(self, token: str | None, now: dt.datetime) -> str | None:
         if not token:
             return None
-        with self.database.session() as session:
-            return self._end(session, _digest(token), now, "logout")
+        with self.database.unit_of_work() as uow:
+            return self._end(uow, _digest(token), now, "logout")
 
     def end_all_for_user(self, user_id: int, now: dt.datetime) -> None:
-        with self.database.session() as session:
-            session.execute(update(LoginSession).where(
-                LoginSession.tenant_id == self.tenant_id, LoginSession.user_id == user_id,
-                LoginSession.ended_at.is_(None)).values(ended_at=now))
+        with self.database.unit_of_work() as uow:
+            uow.sessions(self.tenant_id).end_all_for_user(user_id, now)
 
-    def _end(self, session, digest: str, now: dt.datetime, reason: str) -> str | None:  # type: ignore[no-untyped-def]
-        row = session.scalar(select(LoginSession).where(
-            LoginSession.tenant_id == self.tenant_id, LoginSession.token_digest == digest))
+    def _end(self, uow: UnitOfWork, digest: str, now: dt.datetime, reason: str) -> str | None:
+        row = uow.sessions(self.tenant_id).by_digest(digest)
         if row is None or row.ended_at is not None:
             return None
         row.ended_at = now
-        AuditRepository(session, self.tenant_id).record(
+        uow.audit(self.tenant_id).record(
             f"user:{row.user_id}", "session.ended", row.sid, reason=reason)
         return str(row.sid)

@@ -149,8 +149,8 @@ class TenantDirectory:
         hit = self._cache.get(slug)
         if hit is not None and hit[0] > time.monotonic():
             return hit[1]
-        with self.database.session() as session:
-            row = TenantRepository(session).by_slug(slug)
+        with self.database.unit_of_work() as uow:
+            row = uow.tenants.by_slug(slug)
             info = TenantInfo(row.id, row.slug, row.display_name, row.refresh_token_idle_ttl,
                               row.refresh_token_absolute_ttl) if row else None
         with self._lock:

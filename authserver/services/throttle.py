@@ -37,7 +37,6 @@ import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
 from authserver.storage.database import Database
@@ -95,9 +94,8 @@ class Throttle:
         now = self.clock()
         until = self._blocked.get(digest)
         if (until is None or until <= now) and check_database:
-            with self.database.session() as session:
-                until = session.scalar(select(ThrottleBucket.blocked_until).where(
-                    ThrottleBucket.key_digest == digest))
+            with self.database.unit_of_work() as uow:
+                until = uow.throttle.blocked_until(digest)
         if until is None or until <= now:
             return None
         self._remember(digest, until)
@@ -115,13 +113,11 @@ class Throttle:
         now = self.clock()
         for _ in range(2):  # a concurrent first failure may insert the row under us
             try:
-                with self.database.session() as session:
-                    bucket = session.scalar(select(ThrottleBucket).where(
-                        ThrottleBucket.key_digest == digest).with_for_update())
+                with self.database.unit_of_work() as uow:
+                    bucket = uow.throttle.locked(digest)
                     if bucket is None:
-                        bucket = ThrottleBucket(key_digest=digest, failures=0,
-                                                window_started_at=now)
-                        session.add(bucket)
+                        bucket = uow.throttle.add(ThrottleBucket(
+                            key_digest=digest, failures=0, window_started_at=now))
                     elif (bucket.window_started_at + policy.window <= now
                           and (bucket.blocked_until is None or bucket.blocked_until <= now)):
                         bucket.failures, bucket.window_started_at = 0, now
@@ -147,15 +143,12 @@ class Throttle:
         digest = _digest(tenant_id, scope, key)
         with self._lock:
             self._blocked.pop(digest, None)
-        with self.database.session() as session:
-            session.execute(delete(ThrottleBucket).where(ThrottleBucket.key_digest == digest))
+        with self.database.unit_of_work() as uow:
+            uow.throttle.forget(digest)
 
     def purge(self, now: dt.datetime, longest_window: dt.timedelta = LONGEST_WINDOW) -> int:
-        with self.database.session() as session:
-            return int(session.execute(delete(ThrottleBucket).where(
-                ThrottleBucket.window_started_at < now - longest_window,
-                (ThrottleBucket.blocked_until.is_(None))
-                | (ThrottleBucket.blocked_until < now))).rowcount)
+        with self.database.unit_of_work() as uow:
+            return uow.throttle.purge(now, longest_window)
 
     def _remember(self, digest: str, until: dt.datetime) -> None:
         with self._lock:

@@ -11,6 +11,8 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from authserver.storage.unit_of_work import UnitOfWork
+
 
 class Database:
     """Owns the engine; hands out short sessions that commit or roll back as a unit."""
@@ -29,6 +31,13 @@ class Database:
         """A unit of work: committed when the block ends, rolled back if it raises."""
         with self._sessions.begin() as session:
             yield session
+
+    @contextmanager
+    def unit_of_work(self) -> Iterator[UnitOfWork]:
+        """A unit of work with its repositories (storage/unit_of_work.py): committed
+        when the block ends, rolled back if it raises."""
+        with self.session() as session:
+            yield UnitOfWork(session)
 
     def ping(self) -> None:
         with self.engine.connect() as conn:

@@ -1,0 +1,35 @@
+"""Sign-in sessions of one tenant, looked up by the digest of the cookie token."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+
+from authserver.storage.models import LoginSession, User
+from authserver.storage.repositories.base import TenantScoped
+
+
+class LoginSessionRepository(TenantScoped):
+    def add(self, row: LoginSession) -> LoginSession:
+        row.tenant_id = self.tenant_id
+        self.session.add(row)
+        return row
+
+    def by_digest(self, token_digest: str) -> LoginSession | None:
+        return self.session.scalar(select(LoginSession).where(
+            LoginSession.tenant_id == self.tenant_id, LoginSession.token_digest == token_digest))
+
+    def with_user(self, token_digest: str) -> tuple[LoginSession, User] | None:
+        """The session with this token digest and its user, in one query."""
+        found = self.session.execute(
+            select(LoginSession, User).join(User, User.id == LoginSession.user_id)
+            .where(LoginSession.tenant_id == self.tenant_id,
+                   LoginSession.token_digest == token_digest)).first()
+        return None if found is None else (found[0], found[1])
+
+    def end_all_for_user(self, user_id: int, now: dt.datetime) -> int:
+        """End every open session of the user; returns how many."""
+        return int(self.session.execute(update(LoginSession).where(
+            LoginSession.tenant_id == self.tenant_id, LoginSession.user_id == user_id,
+            LoginSession.ended_at.is_(None)).values(ended_at=now)).rowcount)
