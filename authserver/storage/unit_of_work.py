@@ -1,22 +1,9 @@
 """The unit of work: one transaction, and the repositories that share it.
 
-How services are written (docs/contributing.md repeats this):
-
-- An *operation* (create a user, revoke a consent, count a failed sign-in …) runs in
-  exactly one unit of work: everything it writes, its audit record included, commits
-  or rolls back together.
-- Whoever starts the operation opens the unit of work: a CLI command or an admin API
-  view with ``with runtime.database.unit_of_work() as uow:``, and passes the operation
-  the repositories it needs (``uow.users(tenant_id)``, ``uow.audit(tenant_id)``) or,
-  when it spans several aggregates, the ``uow`` itself. Such a service function never
-  opens a session, never commits, and never builds a query.
-- A long-lived service on the request path (sessions, consent, throttle, caches) holds
-  the ``Database`` and opens one ``database.unit_of_work()`` per public method.
-- Services own audit records (written through ``uow.audit(...)`` in the same unit of
-  work) and cache invalidation, registered with ``uow.after_commit`` (or a
-  repository's ``after_commit``) so it happens only once the change is visible.
-- Every SQL statement lives in a repository under ``storage/repositories/``, one module
-  per aggregate; a repository flushes but never commits.
+Opened by ``Database.unit_of_work()`` (committed when the block ends, rolled back if it
+raises) by whoever starts an operation; the services receive it or the repositories it
+hands out (authserver/services/__init__.py: how services are written). Repositories
+flush, never commit.
 """
 
 from __future__ import annotations
