@@ -148,7 +148,7 @@ def db_upgrade() -> None:
 @db.command("purge")
 def db_purge() -> None:
     """Delete expired codes, grants, sessions, revocation records and keys (run from cron)."""
-    from authserver.services.oauth_store import SqlTokenStore
+    from authserver.services.oauth_store import TenantTokens
 
     rt = _runtime()
     now = rt.clock()
@@ -160,10 +160,10 @@ def db_purge() -> None:
                                       + _key_manager(rt, session, row).purge_expired(now))
     settings = rt.settings
     for row in tenants:
-        store = SqlTokenStore(rt.database, row.id,
-                              dt.timedelta(seconds=settings.session_idle_ttl),
-                              dt.timedelta(seconds=settings.session_absolute_ttl),
-                              dt.timedelta(seconds=settings.access_token_ttl))
+        store = TenantTokens(rt.database, row.id,
+                             dt.timedelta(seconds=settings.session_idle_ttl),
+                             dt.timedelta(seconds=settings.session_absolute_ttl),
+                             dt.timedelta(seconds=settings.access_token_ttl))
         for table, count in store.purge_expired(now).items():
             totals[table] = totals.get(table, 0) + count
     totals["throttle_buckets"] = rt.throttle.purge(now, dt.timedelta(hours=1))

@@ -44,9 +44,9 @@ def verified_claims(ctx: TenantContext, token: str) -> dict[str, Any] | None:
 
 def is_active(ctx: TenantContext, claims: Mapping[str, Any], now: dt.datetime) -> bool:
     """Not revoked by jti, and (for user tokens) its grant, user and session still live."""
-    if ctx.store.is_access_token_revoked(claims["jti"]):
+    if ctx.access_tokens.is_access_token_revoked(claims["jti"]):
         return False
-    live = ctx.store.access_token_grant_live(claims["jti"], now)
+    live = ctx.access_tokens.access_token_grant_live(claims["jti"], now)
     if live is None:
         # No grant record: fine for a client-credentials token, but a user token (it
         # carries auth_time) without one was issued from a grant since purged.

@@ -7,13 +7,18 @@ from dataclasses import dataclass
 
 from authserver.protocol.client_auth import DEFAULT_MAX_LIFETIME
 from authserver.protocol.ports import (
+    AccessTokenState,
     AssertionReplayGuard,
     ClientDirectory,
     ClientRecord,
     ClientThrottle,
     Clock,
+    CodeRedemption,
+    CodeStorage,
+    GrantRevocation,
+    IssuanceStore,
+    RefreshTokens,
     SigningKeys,
-    TokenStore,
     UserDirectory,
 )
 from authserver.protocol.tokens import Lifetimes, TokenMinter
@@ -27,11 +32,19 @@ class RefreshLimits:
 
 @dataclass
 class TenantContext:
+    """One tenant's ports, each named for the need it serves; one storage-backed object
+    may fill several of them (one token store fills the six token-side ones)."""
+
     issuer: str
     clients: ClientDirectory
     keys: SigningKeys
     users: UserDirectory
-    store: TokenStore
+    code_storage: CodeStorage
+    code_redemption: CodeRedemption
+    issuance: IssuanceStore
+    refresh_tokens: RefreshTokens
+    grant_revocation: GrantRevocation
+    access_tokens: AccessTokenState
     replay_guard: AssertionReplayGuard
     lifetimes: Lifetimes
     clock: Clock

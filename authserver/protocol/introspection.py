@@ -13,7 +13,7 @@ from authserver.protocol.access_tokens import (
 )
 from authserver.protocol.context import TenantContext
 from authserver.protocol.errors import InvalidClientError
-from authserver.protocol.ports import ClientRecord
+from authserver.protocol.ports import ClientRecord, RefreshStatus
 from authserver.protocol.tokens import digest
 
 INACTIVE: dict[str, Any] = {"active": False}
@@ -35,14 +35,14 @@ def introspect(ctx: TenantContext, client: ClientRecord, form: Mapping[str, str]
         body = {"active": True, "token_type": "Bearer"}
         body.update({k: claims[k] for k in _JWT_FIELDS if k in claims})
         return body
-    grant, status = ctx.store.find_refresh_token(digest(token), now)
+    grant, status = ctx.refresh_tokens.find_refresh_token(digest(token), now)
     # A refresh token is only described to the client that holds it.
-    if grant is None or status != "ok" or grant.client_id != client.client_id:
+    if grant is None or status is not RefreshStatus.OK or grant.client_id != client.client_id:
         return dict(INACTIVE)
     user = ctx.users.by_id(grant.user_id)
     if user is None:
         return dict(INACTIVE)
-    idle_expiry = ctx.store.refresh_token_expires_at(digest(token))
+    idle_expiry = ctx.refresh_tokens.refresh_token_expires_at(digest(token))
     expires = min(filter(None, (idle_expiry, grant.absolute_expires_at)))
     return {"active": True, "token_type": "refresh_token", "scope": grant.scope,
             "client_id": grant.client_id, "sub": user.sub, "iss": ctx.issuer,

@@ -44,7 +44,7 @@ from authserver.protocol.interaction import (
     SignedIn,
     next_step,
 )
-from authserver.protocol.ports import ClientRecord
+from authserver.protocol.ports import ClientRecord, CodeRecord
 from authserver.protocol.tokens import digest
 from authserver.services.authentication import Outcome, PasswordSignIn
 from authserver.services.consent import ConsentService
@@ -246,12 +246,12 @@ def _proceed(ctx: TenantContext, client: ClientRecord, authz: AuthorizationReque
 def _issue_code(ctx: TenantContext, authz: AuthorizationRequest, active: ActiveSession) -> str:
     code = secrets.token_urlsafe(32)
     now = ctx.clock()
-    ctx.store.save_code(
+    ctx.code_storage.save_code(CodeRecord(
         code_digest=digest(code), client_id=authz.client_id, user_id=active.user_id,
         sid=active.sid, redirect_uri=authz.redirect_uri, scope=authz.scope, nonce=authz.nonce,
-        code_challenge=authz.code_challenge, resources=list(authz.resources), claims=authz.claims,
-        auth_time=active.auth_time, acr=active.acr, amr=list(active.amr),
-        expires_at=now + dt.timedelta(seconds=runtime().settings.auth_code_ttl))
+        code_challenge=authz.code_challenge, resources=tuple(authz.resources),
+        claims=authz.claims, auth_time=active.auth_time, acr=active.acr, amr=tuple(active.amr),
+        expires_at=now + dt.timedelta(seconds=runtime().settings.auth_code_ttl)))
     return code
 
 

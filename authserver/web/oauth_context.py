@@ -11,11 +11,7 @@ from authserver.protocol.tokens import Lifetimes
 from authserver.runtime import Runtime
 from authserver.services.client_directory import TenantClients
 from authserver.services.keyring import TenantKeys
-from authserver.services.oauth_store import (
-    SqlAssertionReplayGuard,
-    SqlTokenStore,
-    SqlUserDirectory,
-)
+from authserver.services.oauth_store import TenantAssertionGuard, TenantTokens, TenantUsers
 from authserver.services.tenants import TenantInfo
 from authserver.services.throttle import TenantClientThrottle
 
@@ -47,15 +43,17 @@ class OAuthRegistry:
         rt = self.runtime
         s = rt.settings
         db = rt.database
+        tokens = TenantTokens(db, tenant.id, dt.timedelta(seconds=s.session_idle_ttl),
+                              dt.timedelta(seconds=s.session_absolute_ttl),
+                              dt.timedelta(seconds=s.access_token_ttl))
         return TenantContext(
             issuer=rt.issuer(tenant.slug),
             clients=TenantClients(rt.clients, tenant.id),
             keys=TenantKeys(rt.keyring, tenant.id),
-            users=SqlUserDirectory(db, tenant.id),
-            store=SqlTokenStore(db, tenant.id, dt.timedelta(seconds=s.session_idle_ttl),
-                                dt.timedelta(seconds=s.session_absolute_ttl),
-                                dt.timedelta(seconds=s.access_token_ttl)),
-            replay_guard=SqlAssertionReplayGuard(db, tenant.id),
+            users=TenantUsers(db, tenant.id),
+            code_storage=tokens, code_redemption=tokens, issuance=tokens,
+            refresh_tokens=tokens, grant_revocation=tokens, access_tokens=tokens,
+            replay_guard=TenantAssertionGuard(db, tenant.id),
             lifetimes=Lifetimes(s.access_token_ttl, s.id_token_ttl, s.refresh_token_idle_ttl,
                                 s.refresh_token_absolute_ttl),
             clock=rt.clock,

@@ -71,8 +71,8 @@ def userinfo() -> Response:
     if claims is None or ctx.issuer not in audiences:
         return _challenge(ctx, 401, "invalid_token", "The access token is not valid here.")
     cors.identify(claims.get("client_id"))  # the token's client decides CORS from here
-    grant = ctx.store.access_token_grant(claims["jti"], ctx.clock())
-    if grant is None or ctx.store.is_access_token_revoked(claims["jti"]):
+    grant = ctx.access_tokens.access_token_grant(claims["jti"], ctx.clock())
+    if grant is None or ctx.access_tokens.is_access_token_revoked(claims["jti"]):
         return _challenge(ctx, 401, "invalid_token", "The access token is not active.")
     if "openid" not in str(claims.get("scope", "")).split():
         return _challenge(ctx, 403, "insufficient_scope", "The openid scope is required.",

@@ -25,7 +25,7 @@ from sqlalchemy import select
 
 from authserver.runtime import Runtime
 from authserver.services.clients import ClientSpec
-from authserver.services.oauth_store import SqlTokenStore
+from authserver.services.oauth_store import TenantTokens
 from authserver.settings import Settings
 from authserver.storage.models import UsedAssertion
 from tests.conftest import Clock
@@ -118,8 +118,8 @@ def test_a_replayed_assertion_is_refused_and_its_jti_outlives_purge_past_exp(
     assert stored is not None, "the jti of an accepted assertion must be stored"
     assert stored >= clock.now + dt.timedelta(minutes=59), (
         f"the jti must be kept until the assertion expires (an hour), stored until {stored}")
-    store = SqlTokenStore(runtime.database, tenant_id(runtime), dt.timedelta(minutes=30),
-                          dt.timedelta(hours=12), dt.timedelta(minutes=10))
+    store = TenantTokens(runtime.database, tenant_id(runtime), dt.timedelta(minutes=30),
+                         dt.timedelta(hours=12), dt.timedelta(minutes=10))
     # Ten seconds past exp the assertion is still inside the leeway: it must not pass again.
     exp = unverified_parts(parse_qs(body)["client_assertion"][0])[1]["exp"]
     clock.now = dt.datetime.fromtimestamp(exp + 10, dt.UTC)

@@ -16,7 +16,7 @@ from authlib.oauth2.rfc6749 import grants
 from authserver.protocol import pkce
 from authserver.protocol.errors import InvalidGrantError, InvalidRequestError
 from authserver.protocol.grants.issue import issue_user_tokens
-from authserver.protocol.ports import CodeRecord, GrantRecord
+from authserver.protocol.ports import CodeRecord, CodeStatus, GrantRecord
 from authserver.protocol.server import ALL_AUTH_METHODS, TokenServer
 from authserver.protocol.tokens import digest
 
@@ -43,13 +43,13 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         ctx = self.server.ctx
         now = ctx.clock()
         code_digest = digest(code)
-        record, status = ctx.store.redeem_code(code_digest, now)
-        if status == "used":
+        record, status = ctx.code_redemption.redeem_code(code_digest, now)
+        if status is CodeStatus.USED:
             log.warning("authorization code replayed by client %s; revoking its grant",
                         client.client_id)
-            ctx.store.revoke_grant_of_code(code_digest, "code_replay", now)
+            ctx.code_redemption.revoke_grant_of_code(code_digest, "code_replay", now)
             return None
-        if record is None or status != "ok":
+        if record is None or status is not CodeStatus.OK:
             return None
         if record.client_id != client.client_id or record.expires_at <= now:
             return None

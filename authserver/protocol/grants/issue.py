@@ -9,7 +9,13 @@ from typing import Any
 from authserver.protocol.context import TenantContext
 from authserver.protocol.errors import InvalidGrantError
 from authserver.protocol.oidc import released_claims
-from authserver.protocol.ports import ClientRecord, GrantRecord, Issuance, UserRecord
+from authserver.protocol.ports import (
+    ClientRecord,
+    GrantRecord,
+    Issuance,
+    IssuanceOutcome,
+    UserRecord,
+)
 from authserver.protocol.tokens import (
     digest,
     new_opaque_token,
@@ -38,19 +44,19 @@ def issue_user_tokens(ctx: TenantContext, client: ClientRecord, grant: GrantReco
         # At code exchange and at refresh alike: only what the grant's scope covers.
         extra = released_claims(user, grant, scope, "id_token")
         id_token = ctx.minter.id_token(client, grant, user.sub, now, nonce, access_token, extra)
-    outcome = ctx.store.persist_issuance(Issuance(
+    outcome = ctx.issuance.persist_issuance(Issuance(
         grant=grant, new_grant=code_digest is not None, access_jti=jti,
         access_expires_at=now + dt.timedelta(seconds=expires_in),
         refresh_digest=digest(refresh_token) if refresh_token else None,
         refresh_expires_at=refresh_expires, code_digest=code_digest,
         spent_refresh_digest=spent_refresh_digest), now)
-    if outcome == "refresh_spent":
+    if outcome is IssuanceOutcome.REFRESH_SPENT:
         # Another request rotated this refresh token first; exactly one of them wins.
         raise InvalidGrantError("The refresh token is invalid, expired or revoked.")
-    if outcome == "user_disabled":
+    if outcome is IssuanceOutcome.USER_DISABLED:
         # Disabled (or deleted) while this code was being redeemed: nothing was stored.
         raise InvalidGrantError("The user can no longer sign in.")
-    if outcome == "code_replayed":
+    if outcome is IssuanceOutcome.CODE_REPLAYED:
         # A replay of the code was seen while this, its first use, was being answered:
         # answer as in the sequential case; the grant was stored revoked, so nothing
         # issued here works.

@@ -16,7 +16,7 @@ from authlib.oauth2.rfc6749 import grants
 from authserver.protocol.errors import InvalidGrantError, InvalidRequestError
 from authserver.protocol.grants.common import check_scope_subset, requested_scopes
 from authserver.protocol.grants.issue import issue_user_tokens
-from authserver.protocol.ports import GrantRecord
+from authserver.protocol.ports import GrantRecord, RefreshStatus
 from authserver.protocol.server import ALL_AUTH_METHODS, TokenServer
 from authserver.protocol.tokens import digest
 
@@ -35,15 +35,15 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             raise InvalidRequestError("Missing 'refresh_token' in request.")
         ctx = self.server.ctx
         now = ctx.clock()
-        grant, status = ctx.store.find_refresh_token(digest(raw), now)
+        grant, status = ctx.refresh_tokens.find_refresh_token(digest(raw), now)
         if grant is not None and grant.client_id != client.client_id:
             # Bound to the client it was issued to (RFC 6749 §6); no hint of whose it is.
-            grant, status = None, "unknown"
-        if status == "reused" and grant is not None:
+            grant, status = None, RefreshStatus.UNKNOWN
+        if status is RefreshStatus.REUSED and grant is not None:
             log.warning("refresh token reuse for client %s; revoking the grant",
                         client.client_id)
-            ctx.store.revoke_grant(grant.grant_id, "refresh_token_reuse", now)
-        if grant is None or status != "ok":
+            ctx.grant_revocation.revoke_grant(grant.grant_id, "refresh_token_reuse", now)
+        if grant is None or status is not RefreshStatus.OK:
             raise InvalidGrantError("The refresh token is invalid, expired or revoked.")
         requested = requested_scopes(self.request.payload.scope)
         check_scope_subset(requested, grant.scope.split())

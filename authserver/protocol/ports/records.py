@@ -1,0 +1,153 @@
+"""Records crossing the protocol/storage boundary: frozen dataclasses, never ORM rows,
+so protocol code cannot lazy-load or mutate storage by accident."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from authserver.protocol.redirect_uris import redirect_uri_registered
+
+
+@dataclass(frozen=True, slots=True)
+class ClientRecord:
+    """A registered client, with the checks Authlib's ``ClientMixin`` expects."""
+
+    client_id: str
+    name: str
+    is_public: bool
+    # repr=False: Authlib logs clients with %r at DEBUG; digests stay out of logs too.
+    secret_digest: str | None = field(repr=False)
+    token_endpoint_auth_method: str = field()
+    grant_types: tuple[str, ...]
+    redirect_uris: tuple[str, ...]
+    post_logout_redirect_uris: tuple[str, ...]
+    allowed_scopes: tuple[str, ...]
+    first_party: bool
+    require_pkce: bool
+    require_state: bool
+    id_token_signed_response_alg: str
+    access_token_signed_response_alg: str = "ES256"
+    jwks: Mapping[str, Any] | None = None
+    refresh_token_idle_ttl: int | None = None
+    refresh_token_absolute_ttl: int | None = None
+    web_origins: tuple[str, ...] = ()
+    application_type: str = "web"
+    secret_checker: Callable[[str | None, str], bool] | None = field(
+        default=None, compare=False, repr=False)
+
+    # --- authlib.oauth2.rfc6749.ClientMixin
+    def get_client_id(self) -> str:
+        return self.client_id
+
+    def get_default_redirect_uri(self) -> str | None:
+        # OIDC requires redirect_uri on every request; never guess one.
+        return None
+
+    def get_allowed_scope(self, scope: str | None) -> str:
+        if not scope:
+            return ""
+        return " ".join(s for s in scope.split() if s in self.allowed_scopes)
+
+    def check_redirect_uri(self, redirect_uri: str) -> bool:
+        return redirect_uri_registered(redirect_uri, self.redirect_uris,
+                                       any_loopback_port=self.application_type == "native")
+
+    def check_client_secret(self, client_secret: str) -> bool:
+        # An empty secret never authenticates, whatever a checker would say of it.
+        return bool(client_secret) and self.secret_checker is not None and \
+            self.secret_checker(self.secret_digest, client_secret)
+
+    def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
+        if endpoint == "token":
+            return method == self.token_endpoint_auth_method
+        # Introspection and revocation: same credentials as at the token endpoint.
+        return method == self.token_endpoint_auth_method
+
+    def check_response_type(self, response_type: str) -> bool:
+        return response_type == "code" and "authorization_code" in self.grant_types
+
+    def check_grant_type(self, grant_type: str) -> bool:
+        return grant_type in self.grant_types
+
+
+@dataclass(frozen=True, slots=True)
+class CodeRecord:
+    """An authorization code: stored when minted, returned when redeemed."""
+
+    client_id: str
+    user_id: int
+    sid: str | None
+    redirect_uri: str
+    scope: str
+    nonce: str | None
+    code_challenge: str | None
+    resources: tuple[str, ...]
+    claims: Mapping[str, Any] | None
+    auth_time: dt.datetime
+    acr: str
+    amr: tuple[str, ...]
+    expires_at: dt.datetime
+    code_digest: str
+
+    # --- authlib AuthorizationCodeMixin
+    def get_redirect_uri(self) -> str:
+        return self.redirect_uri
+
+    def get_scope(self) -> str:
+        return self.scope
+
+    def get_nonce(self) -> str | None:
+        return self.nonce
+
+    def get_auth_time(self) -> int:
+        return int(self.auth_time.timestamp())
+
+
+@dataclass(frozen=True, slots=True)
+class GrantRecord:
+    grant_id: str
+    client_id: str
+    user_id: int
+    sid: str | None
+    scope: str
+    resources: tuple[str, ...]
+    claims: Mapping[str, Any] | None
+    auth_time: dt.datetime
+    acr: str
+    amr: tuple[str, ...]
+    offline: bool
+    absolute_expires_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class UserRecord:
+    id: int
+    sub: str
+    email: str
+    email_verified: bool
+    username: str | None
+    given_name: str | None
+    family_name: str | None
+    disabled: bool
+    updated_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Issuance:
+    """Everything one token response stores, written in a single transaction.
+
+    ``code_digest`` links a new grant to the code it came from; ``spent_refresh_digest``
+    is the refresh token being rotated, which must still be unused when this commits.
+    """
+
+    grant: GrantRecord
+    new_grant: bool
+    access_jti: str
+    access_expires_at: dt.datetime
+    refresh_digest: str | None
+    refresh_expires_at: dt.datetime | None
+    code_digest: str | None = None
+    spent_refresh_digest: str | None = None
