@@ -16,12 +16,13 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from authserver.runtime import Runtime, build_runtime
+from authserver.runtime import Runtime
 from authserver.settings import Settings
 from authserver.storage import migrate
 from authserver.storage.database import Database
 from authserver.storage.models import Base
 from tests.support.databases import fresh_database_url
+from tests.support.runtimes import make_app, make_runtime
 
 MASTER_KEY = secrets.token_bytes(32)
 
@@ -73,25 +74,12 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def runtime(settings: Settings, database: Database, clock: Clock) -> Runtime:
-    rt = build_runtime(settings)
-    rt.database = database
-    rt.keyring.database = database
-    rt.tenants.database = database
-    rt.clients.database = database
-    rt.throttle.database = database
-    rt.throttle.clock = clock
-    rt.clock = clock
-    rt.keyring.clock = clock
-    return rt
+    return make_runtime(settings, database, clock)
 
 
 @pytest.fixture
 def app(runtime: Runtime) -> Flask:
-    from authserver import create_app
-
-    flask_app = create_app(runtime=runtime)
-    flask_app.testing = True
-    return flask_app
+    return make_app(runtime)
 
 
 @pytest.fixture

@@ -148,8 +148,6 @@ def db_upgrade() -> None:
 @db.command("purge")
 def db_purge() -> None:
     """Delete expired codes, grants, sessions, revocation records and keys (run from cron)."""
-    from authserver.services.oauth_store import TenantTokens
-
     rt = _runtime()
     now = rt.clock()
     totals: dict[str, int] = {}
@@ -158,13 +156,8 @@ def db_purge() -> None:
         for row in tenants:
             totals["signing_keys"] = (totals.get("signing_keys", 0)
                                       + _key_manager(rt, session, row).purge_expired(now))
-    settings = rt.settings
     for row in tenants:
-        store = TenantTokens(rt.database, row.id,
-                             dt.timedelta(seconds=settings.session_idle_ttl),
-                             dt.timedelta(seconds=settings.session_absolute_ttl),
-                             dt.timedelta(seconds=settings.access_token_ttl))
-        for table, count in store.purge_expired(now).items():
+        for table, count in rt.token_store(row.id).purge_expired(now).items():
             totals[table] = totals.get(table, 0) + count
     totals["throttle_buckets"] = rt.throttle.purge(now, dt.timedelta(hours=1))
     click.echo(", ".join(f"{table}: {count}" for table, count in sorted(totals.items())))

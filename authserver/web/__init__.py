@@ -21,11 +21,8 @@ def register(app: Flask, runtime: Runtime) -> None:
         token,
         userinfo,
     )
-    from authserver.web.oauth_context import OAuthRegistry
 
     app.extensions["authserver"] = runtime
-    registry = OAuthRegistry(runtime)
-    app.extensions["authserver.oauth"] = registry
     errors.register(app)
     from authserver.web.security import refuse_nul_bytes
 
@@ -38,4 +35,4 @@ def register(app: Flask, runtime: Runtime) -> None:
         app.register_blueprint(blueprint)
     from authserver.web.token_endpoint import TokenEndpoint
 
-    app.wsgi_app = TokenEndpoint(app.wsgi_app, runtime, registry)  # type: ignore[method-assign]
+    app.wsgi_app = TokenEndpoint(app.wsgi_app, runtime)  # type: ignore[method-assign]

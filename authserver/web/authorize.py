@@ -18,7 +18,6 @@ from typing import Any
 from flask import (
     Blueprint,
     Response,
-    current_app,
     redirect,
     render_template,
     request,
@@ -80,8 +79,7 @@ SCOPE_WORDS = {
 
 
 def _ctx() -> TenantContext:
-    ctx: TenantContext = current_app.extensions["authserver.oauth"].context(tenant())
-    return ctx
+    return runtime().tenant_context(tenant())
 
 
 @bp.route("/authorize", methods=["GET", "POST"])

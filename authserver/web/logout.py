@@ -11,12 +11,12 @@ import secrets
 from typing import Any
 from urllib.parse import urlencode, urlsplit
 
-from flask import Blueprint, Response, current_app, redirect, render_template, request, session
+from flask import Blueprint, Response, redirect, render_template, request, session
 
 from authserver.protocol import jws
 from authserver.protocol.context import TenantContext
 from authserver.protocol.ports import ClientRecord
-from authserver.web.context import tenant
+from authserver.web.context import runtime, tenant
 from authserver.web.redirects import error_page, form_action_for
 from authserver.web.security import check_csrf, csrf_token, page_headers
 from authserver.web.sessions import (
@@ -36,8 +36,7 @@ class LogoutRefused(Exception):
 
 
 def _ctx() -> TenantContext:
-    ctx: TenantContext = current_app.extensions["authserver.oauth"].context(tenant())
-    return ctx
+    return runtime().tenant_context(tenant())
 
 
 def _hinted_client_id(ctx: TenantContext, hint: str | None) -> str | None:

@@ -7,7 +7,7 @@ import json
 import logging
 from typing import Any
 
-from flask import Blueprint, Response, current_app, request
+from flask import Blueprint, Response, request
 
 from authserver.protocol.errors import OAuth2Error
 from authserver.protocol.introspection import introspect
@@ -24,8 +24,7 @@ log = logging.getLogger(__name__)
 
 
 def _server() -> TokenServer:
-    server: TokenServer = current_app.extensions["authserver.oauth"].server(tenant())
-    return server
+    return runtime().protocol(tenant())
 
 
 def _respond(status: int, body: Any, headers: list[tuple[str, str]]) -> Response:

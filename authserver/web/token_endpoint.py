@@ -24,7 +24,6 @@ from authserver.runtime import Runtime
 from authserver.services.tenants import TenantInfo
 from authserver.web import cors
 from authserver.web.client_address import source_address
-from authserver.web.oauth_context import OAuthRegistry
 from authserver.web.params import MAX_BODY, parse_urlencoded
 
 log = logging.getLogger(__name__)
@@ -35,10 +34,9 @@ _STATUS = {s.value: f"{s.value} {s.phrase}" for s in HTTPStatus}
 
 
 class TokenEndpoint:
-    def __init__(self, next_app: WSGIApp, runtime: Runtime, registry: OAuthRegistry) -> None:
+    def __init__(self, next_app: WSGIApp, runtime: Runtime) -> None:
         self.next_app = next_app
         self.runtime = runtime
-        self.registry = registry
 
     def __call__(self, environ: dict[str, Any], start_response: Callable[..., Any]
                  ) -> Iterable[bytes]:
@@ -75,7 +73,7 @@ class TokenEndpoint:
     def _token(self, environ: dict[str, Any], tenant: TenantInfo, origin: str | None
                ) -> tuple[Response, ClientRecord | None]:
         """The token response, and the client it turned out to be for (for CORS)."""
-        server = self.registry.server(tenant)
+        server = self.runtime.protocol(tenant)
         named = None
         try:
             form, resources = self._read_form(environ)

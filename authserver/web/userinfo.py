@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Response, current_app, jsonify, request
+from flask import Blueprint, Response, jsonify, request
 
 from authserver.protocol.access_tokens import verified_claims
 from authserver.protocol.context import TenantContext
 from authserver.protocol.oidc import released_claims
 from authserver.web import cors
-from authserver.web.context import tenant
+from authserver.web.context import runtime, tenant
 from authserver.web.tenancy import TENANT_PREFIX
 
 bp = Blueprint("userinfo", __name__, url_prefix=TENANT_PREFIX)
@@ -57,7 +57,7 @@ def _bearer_token() -> tuple[str | None, bool]:
 @bp.route("/userinfo", methods=["GET", "POST"], provide_automatic_options=False)
 @cors.cors(cors.USERINFO)
 def userinfo() -> Response:
-    ctx: TenantContext = current_app.extensions["authserver.oauth"].context(tenant())
+    ctx = runtime().tenant_context(tenant())
     token, malformed = _bearer_token()
     if malformed:
         return _challenge(ctx, 400, "invalid_request", "Send one Bearer token.")

@@ -107,8 +107,7 @@ def test_the_demo_rp_does_not_exist_in_production(settings: Settings, database: 
 
     production = dataclasses.replace(settings, env="production",
                                      public_url="https://id.example")
-    runtime = build_runtime(production)
-    runtime.database = database
+    runtime = build_runtime(production, database=database)
     client: FlaskClient = create_app(runtime=runtime).test_client()
     for path in ("/demo-rp/", "/demo-rp/login", "/demo-rp/callback?code=x&state=y"):
         response = client.get(path, base_url="https://id.example")

@@ -48,8 +48,8 @@ def test_the_root_page_has_no_demo_link_in_production(settings: Settings, databa
     from authserver import create_app
 
     runtime = build_runtime(dataclasses.replace(settings, env="production",
-                                                public_url="https://id.example"))
-    runtime.database = database
+                                                public_url="https://id.example"),
+                            database=database)
     response = create_app(runtime=runtime).test_client().get("/", headers=HTML,
                                                             base_url="https://id.example")
     assert response.status_code == 200

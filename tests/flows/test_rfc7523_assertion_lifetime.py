@@ -25,11 +25,12 @@ from sqlalchemy import select
 
 from authserver.runtime import Runtime
 from authserver.services.clients import ClientSpec
-from authserver.services.oauth_store import TenantTokens
 from authserver.settings import Settings
+from authserver.storage.database import Database
 from authserver.storage.models import UsedAssertion
 from tests.conftest import Clock
 from tests.support.oauth import World, build_world
+from tests.support.runtimes import make_app, make_runtime
 from tests.support.tokens import (
     TOKEN,
     TOKEN_ENDPOINT,
@@ -93,12 +94,10 @@ def test_an_assertion_living_longer_than_the_maximum_is_invalid_client(
 
 
 def test_the_maximum_lifetime_is_a_setting(
-        runtime: Runtime, world: World, clock: Clock) -> None:
-    from authserver import create_app
-
-    runtime.settings = dataclasses.replace(runtime.settings, client_assertion_max_lifetime=300)
-    app = create_app(runtime=runtime)
-    http = app.test_client()
+        settings: Settings, database: Database, world: World, clock: Clock) -> None:
+    runtime = make_runtime(dataclasses.replace(settings, client_assertion_max_lifetime=300),
+                           database, clock)
+    http = make_app(runtime).test_client()
     now = int(clock.now.timestamp())
     expect_error(authlib_token_request(http), 401, "invalid_client",
                  "a one-hour assertion with CLIENT_ASSERTION_MAX_LIFETIME=300")
@@ -118,8 +117,7 @@ def test_a_replayed_assertion_is_refused_and_its_jti_outlives_purge_past_exp(
     assert stored is not None, "the jti of an accepted assertion must be stored"
     assert stored >= clock.now + dt.timedelta(minutes=59), (
         f"the jti must be kept until the assertion expires (an hour), stored until {stored}")
-    store = TenantTokens(runtime.database, tenant_id(runtime), dt.timedelta(minutes=30),
-                         dt.timedelta(hours=12), dt.timedelta(minutes=10))
+    store = runtime.token_store(tenant_id(runtime))
     # Ten seconds past exp the assertion is still inside the leeway: it must not pass again.
     exp = unverified_parts(parse_qs(body)["client_assertion"][0])[1]["exp"]
     clock.now = dt.datetime.fromtimestamp(exp + 10, dt.UTC)

@@ -18,6 +18,7 @@ from authserver.services.clients import ClientSpec
 from authserver.settings import Settings
 from tests.conftest import Clock
 from tests.support.oauth import REDIRECT, World, build_world
+from tests.support.runtimes import make_app
 from tests.support.tokens import (
     add_client,
     audit_events,
@@ -224,18 +225,14 @@ def test_offline_access_survives_the_end_of_the_session(
 def test_rejections_survive_a_restart(
     runtime: Runtime, settings: Settings, world: World, http: FlaskClient, clock: Clock
 ) -> None:
-    from authserver import create_app
-
     first = user_tokens(http, world).refresh_token
     newest = rotate(http, world, first, "legitimate refresh")["refresh_token"]
     refused(use(http, world, first), "reuse (revokes the family)")
 
-    # A new process: fresh runtime, caches and app, on the same database and clock.
-    fresh = build_runtime(settings)
-    fresh.clock = fresh.keyring.clock = clock
-    restarted = create_app(runtime=fresh)
-    restarted.testing = True
-    client = restarted.test_client()
+    # A new process: fresh runtime, caches, database connections and app, on the same
+    # database and clock.
+    fresh = build_runtime(settings, clock=clock)
+    client = make_app(fresh).test_client()
     try:
         refused(use(client, world, newest), "the revoked family's newest token after restart")
         refused(use(client, world, first), "the reused token after restart")

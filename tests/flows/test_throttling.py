@@ -20,6 +20,8 @@ from sqlalchemy import func, select
 
 from authserver.runtime import Runtime
 from authserver.services.throttle import LOGIN_ACCOUNT, LOGIN_DEVICE, LOGIN_PAIR, Throttle
+from authserver.settings import Settings
+from authserver.storage.database import Database
 from authserver.storage.models import ThrottleBucket
 from tests.conftest import Clock
 from tests.support.oauth import (
@@ -32,6 +34,7 @@ from tests.support.oauth import (
     build_world,
     sign_in,
 )
+from tests.support.runtimes import make_app, make_runtime
 
 OWNER_ADDRESS = "198.51.100.7"
 STRANGER_ADDRESS = "203.0.113.9"
@@ -254,9 +257,10 @@ def test_x_forwarded_for_is_ignored_without_trusted_proxies(world: World, app: F
 
 
 def test_with_one_trusted_proxy_the_forwarded_address_is_the_source(
-    world: World, app: Flask, runtime: Runtime
+    world: World, settings: Settings, database: Database, clock: Clock
 ) -> None:
-    runtime.settings = dataclasses.replace(runtime.settings, trusted_proxies=1)
+    app = make_app(make_runtime(dataclasses.replace(settings, trusted_proxies=1), database,
+                                clock))
     stranger = browser(app, "10.0.0.1")  # the proxy
     stranger.environ_base["HTTP_X_FORWARDED_FOR"] = f"1.2.3.4, {STRANGER_ADDRESS}"
     assert 429 in fail(stranger, LOGIN_PAIR.limit + 1)

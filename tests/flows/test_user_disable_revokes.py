@@ -146,7 +146,7 @@ def test_a_disable_during_the_code_exchange_leaves_no_grant_to_revive(
     # landing between the two used to leave a live grant that `user enable` revived; now
     # the store re-checks the user under a row lock in the same transaction.
     code, pkce, _ = user_code(http, world, scope=OFFLINE)
-    ctx = app.extensions["authserver.oauth"].context(runtime.tenants.find("acme"))
+    ctx = runtime.tenant_context(runtime.tenants.find("acme"))
     users = ctx.users
     checked = users.by_id
 

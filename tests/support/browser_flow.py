@@ -18,7 +18,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import update
 from werkzeug.test import TestResponse
 
-from authserver.runtime import Runtime, build_runtime
+from authserver.runtime import Runtime
 from authserver.services.accounts import NewUser, create_user
 from authserver.services.clients import ClientSpec, register_client
 from authserver.settings import Settings
@@ -34,6 +34,7 @@ from tests.support.oauth import (
     password_hash,
     query_of,
 )
+from tests.support.runtimes import make_app, make_runtime
 
 AUTHORIZE = f"{ISSUER_PATH}/authorize"
 
@@ -189,18 +190,8 @@ def disable_user(runtime: Runtime, email: str) -> None:
 def https_app(settings: Settings, database: Database, clock: Any,
               public_url: str = "https://id.example") -> tuple[Runtime, Flask]:
     """A second app on the same database whose PUBLIC_URL is https."""
-    from authserver import create_app
-
-    rt = build_runtime(dataclasses.replace(settings, public_url=public_url))
-    rt.database = database
-    rt.keyring.database = database
-    rt.tenants.database = database
-    rt.clients.database = database
-    rt.clock = clock
-    rt.keyring.clock = clock
-    app = create_app(runtime=rt)
-    app.testing = True
-    return rt, app
+    rt = make_runtime(dataclasses.replace(settings, public_url=public_url), database, clock)
+    return rt, make_app(rt)
 
 
 def id_token_claims(id_token: str) -> dict[str, Any]:

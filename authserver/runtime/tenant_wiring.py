@@ -4,19 +4,25 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from typing import TYPE_CHECKING
 
 from authserver.protocol.context import TenantContext
 from authserver.protocol.server import TokenServer
 from authserver.protocol.tokens import Lifetimes
-from authserver.runtime import Runtime
 from authserver.services.client_directory import TenantClients
 from authserver.services.keyring import TenantKeys
 from authserver.services.oauth_store import TenantAssertionGuard, TenantTokens, TenantUsers
 from authserver.services.tenants import TenantInfo
 from authserver.services.throttle import TenantClientThrottle
 
+if TYPE_CHECKING:
+    # For annotations only: the runtime builds its wiring, so a real import is a cycle.
+    from authserver.runtime import Runtime
 
-class OAuthRegistry:
+
+class TenantWiring:
+    """Each tenant's protocol context and token server, cached per TenantInfo."""
+
     def __init__(self, runtime: Runtime) -> None:
         self.runtime = runtime
         # Keyed by the whole TenantInfo: when a tenant's settings change (seen through the
@@ -43,9 +49,7 @@ class OAuthRegistry:
         rt = self.runtime
         s = rt.settings
         db = rt.database
-        tokens = TenantTokens(db, tenant.id, dt.timedelta(seconds=s.session_idle_ttl),
-                              dt.timedelta(seconds=s.session_absolute_ttl),
-                              dt.timedelta(seconds=s.access_token_ttl))
+        tokens = token_store(rt, tenant.id)
         return TenantContext(
             issuer=rt.issuer(tenant.slug),
             clients=TenantClients(rt.clients, tenant.id),
@@ -63,3 +67,11 @@ class OAuthRegistry:
             client_assertion_max_lifetime=dt.timedelta(
                 seconds=s.client_assertion_max_lifetime),
         )
+
+
+def token_store(rt: Runtime, tenant_id: int) -> TenantTokens:
+    """One tenant's token store: the one its protocol context uses, and `db purge` too."""
+    s = rt.settings
+    return TenantTokens(rt.database, tenant_id, dt.timedelta(seconds=s.session_idle_ttl),
+                        dt.timedelta(seconds=s.session_absolute_ttl),
+                        dt.timedelta(seconds=s.access_token_ttl))

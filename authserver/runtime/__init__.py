@@ -1,0 +1,117 @@
+"""The one composition point: every long-lived object, shared by the app, the CLI and tests.
+
+:func:`build_runtime` builds the database, master key, keyring, tenant directory, client
+cache, throttle and clock, handing each one the database and clock it should use when it
+is constructed; nothing is swapped in afterwards. Each tenant's protocol objects (context
+and token server) come from :mod:`authserver.runtime.tenant_wiring`, through
+:meth:`Runtime.protocol` and :meth:`Runtime.tenant_context`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from sqlalchemy.exc import IntegrityError
+
+from authserver.protocol.context import TenantContext
+from authserver.protocol.server import TokenServer
+from authserver.runtime.tenant_wiring import TenantWiring, token_store
+from authserver.services.client_directory import ClientDirectoryCache
+from authserver.services.errors import Conflict
+from authserver.services.keyring import KeyRing
+from authserver.services.keys import KeyTiming
+from authserver.services.master_key import load_master_key
+from authserver.services.oauth_store import TenantTokens
+from authserver.services.senders import Senders
+from authserver.services.tenants import DEFAULT_TENANT, TenantDirectory, TenantInfo, create_tenant
+from authserver.services.throttle import Throttle
+from authserver.settings import Settings, load_settings
+from authserver.storage.database import Database
+from authserver.storage.models import utcnow
+from authserver.storage.repositories import TenantRepository
+
+__all__ = ["Runtime", "build_runtime", "ensure_default_tenant"]
+
+Clock = Callable[[], dt.datetime]
+
+
+@dataclass
+class Runtime:
+    settings: Settings
+    database: Database
+    master_key: bytes
+    keyring: KeyRing
+    tenants: TenantDirectory
+    clients: ClientDirectoryCache
+    throttle: Throttle
+    clock: Clock = utcnow
+    senders: Senders = field(default_factory=Senders)
+
+    def __post_init__(self) -> None:
+        self._tenant_wiring = TenantWiring(self)
+
+    @property
+    def key_timing(self) -> KeyTiming:
+        return KeyTiming.from_seconds(self.settings.key_publish_lead,
+                                      self.settings.max_signed_token_ttl)
+
+    def issuer(self, slug: str) -> str:
+        return self.settings.issuer_for(slug)
+
+    def protocol(self, tenant: TenantInfo) -> TokenServer:
+        """The tenant's token server, built once per version of its settings."""
+        return self._tenant_wiring.server(tenant)
+
+    def tenant_context(self, tenant: TenantInfo) -> TenantContext:
+        """Everything the protocol needs to serve ``tenant`` (the token server's context)."""
+        return self._tenant_wiring.context(tenant)
+
+    def token_store(self, tenant_id: int) -> TenantTokens:
+        """The tenant's token store, wired as its protocol context wires it."""
+        return token_store(self, tenant_id)
+
+
+def build_runtime(settings: Settings | None = None, *, database: Database | None = None,
+                  clock: Clock | None = None, senders: Senders | None = None) -> Runtime:
+    """Build the runtime from ``settings`` (loaded from the environment when None).
+
+    ``database`` (default: one opened on ``settings.database_url``), ``clock`` (default:
+    the wall clock) and ``senders`` (default: none) are handed to every object that uses
+    them, so a test runtime is this same graph with its own database and clock.
+    """
+    settings = settings or load_settings()
+    master_key = load_master_key(settings)
+    if database is None:
+        database = Database(settings.database_url)
+    if clock is None:
+        clock = utcnow
+    return Runtime(
+        settings=settings,
+        database=database,
+        master_key=master_key,
+        keyring=KeyRing(database, master_key, settings.key_cache_ttl, clock),
+        tenants=TenantDirectory(database, ttl_seconds=settings.key_cache_ttl),
+        clients=ClientDirectoryCache(database, settings.client_cache_ttl,
+                                     jwks_uri_allow_private=settings.jwks_uri_allow_private),
+        throttle=Throttle(database, clock),
+        clock=clock,
+        senders=Senders() if senders is None else senders,
+    )
+
+
+def ensure_default_tenant(runtime: Runtime, actor: str) -> bool:
+    """Create the ``default`` tenant if missing; True when it was created."""
+    try:
+        with runtime.database.session() as session:
+            if TenantRepository(session).by_slug(DEFAULT_TENANT) is not None:
+                return False
+            create_tenant(session, runtime.master_key, runtime.key_timing, DEFAULT_TENANT,
+                          "Default", actor, runtime.clock())
+            return True
+    except (IntegrityError, Conflict):
+        # Another `db upgrade` (say, a second replica starting) created it first: seen as
+        # the unique constraint when both insert, or as create_tenant's own existence
+        # check when the other commits between our look-up and that check.
+        return False

@@ -1,0 +1,51 @@
+"""How messages (one-time codes, links) leave the server: the ``Sender`` interface.
+
+``Senders`` is the injection point: :func:`authserver.runtime.build_runtime` takes one and
+keeps it on the runtime, so the code that sends a sign-in code asks the runtime for the
+sender of a channel and tests hand in a recording one instead of patching. No sender is
+built in yet; until one is configured a channel has none, and the callers that need it
+must treat that as "this channel is not offered".
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
+from typing import Protocol
+
+
+class Channel(enum.StrEnum):
+    EMAIL = "email"
+    SMS = "sms"
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingMessage:
+    """One message to one destination; ``purpose`` says why it is sent (e.g. sign-in)."""
+
+    to: str
+    text: str
+    purpose: str
+
+
+class Sender(Protocol):
+    def send(self, message: OutgoingMessage) -> None:
+        """Deliver ``message`` or raise; a sender never silently drops a message."""
+        ...
+
+
+@dataclass(frozen=True, slots=True)
+class Senders:
+    """The configured sender of each channel; by default none at all."""
+
+    by_channel: Mapping[Channel, Sender] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        # A read-only copy: the runtime is shared by every request thread.
+        object.__setattr__(self, "by_channel", MappingProxyType(dict(self.by_channel)))
+
+    def get(self, channel: Channel) -> Sender | None:
+        """The sender configured for ``channel``, or None when that channel has none."""
+        return self.by_channel.get(channel)

@@ -1,0 +1,65 @@
+"""The settings record: every knob authserver has, and the error a bad value raises."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+ENV_PREFIX = "AUTHSERVER_"
+
+
+class SettingsError(Exception):
+    """A setting has a bad value; ``str(err)`` is one line meant for the operator."""
+
+    def __init__(self, name: str, problem: str) -> None:
+        super().__init__(f"{ENV_PREFIX}{name}: {problem}")
+        self.name = name
+        self.problem = problem
+
+
+@dataclass(frozen=True, slots=True)
+class Settings:
+    """Every knob authserver has. Durations are whole seconds."""
+
+    env: str = "development"
+    instance_path: Path = Path("instance")
+    database_url: str = ""
+    public_url: str = "http://127.0.0.1:8000"
+    bind: str = "127.0.0.1:8000"  # where `authserver serve` listens; not PUBLIC_URL
+    redis_url: str | None = None
+    master_key: bytes | None = None
+    master_key_file: Path | None = None
+    access_token_ttl: int = 600
+    id_token_ttl: int = 600
+    auth_code_ttl: int = 60
+    refresh_token_idle_ttl: int = 7 * 86400
+    refresh_token_absolute_ttl: int = 30 * 86400
+    session_idle_ttl: int = 30 * 60
+    session_absolute_ttl: int = 12 * 3600
+    jwks_max_age: int = 300
+    key_publish_lead: int = 600
+    key_cache_ttl: int = 30
+    client_cache_ttl: int = 30
+    client_assertion_max_lifetime: int = 3600
+    log_level: str = "INFO"
+    # Development and tests only: fetch jwks_uri key sets from loopback/private addresses.
+    jwks_uri_allow_private: bool = False
+    # How many reverse proxies in front of authserver append to X-Forwarded-For; the
+    # client's address (for throttling) is the entry that many hops from the right.
+    trusted_proxies: int = 0
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def https(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @property
+    def max_signed_token_ttl(self) -> int:
+        """How long a retired key must stay in JWKS: the longest-lived JWT we sign."""
+        return max(self.access_token_ttl, self.id_token_ttl)
+
+    def issuer_for(self, tenant_slug: str) -> str:
+        return f"{self.public_url}/t/{tenant_slug}"
