@@ -27,6 +27,7 @@ from authserver.protocol.errors import (
     InvalidRequestError,
     OAuth2Error,
     UnsupportedGrantTypeError,
+    error_response,
 )
 from authserver.protocol.ports import ClientRecord
 from authserver.protocol.registry import AUTH_METHODS, GRANT_TYPES
@@ -157,8 +158,7 @@ class TokenServer(AuthorizationServer):
         return status, body, list(merged.items())
 
     def handle_error_response(self, request: OAuth2Request, error: OAuth2Error) -> Response:
-        status, body, headers = error()
-        return self.handle_response(status, dict(body), headers)
+        return self.handle_response(*error_response(error))
 
     def create_token_response(self, request: FormRequest) -> Response:  # type: ignore[override]
         if not request.form.get("grant_type"):
