@@ -1,8 +1,8 @@
-"""Validating our own access tokens (introspection, userinfo, revocation)."""
+"""Validating our own access tokens (introspection, userinfo, revocation); whether a
+valid one is still active is token_activity.py's decision."""
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Mapping
 from typing import Any
 
@@ -41,14 +41,3 @@ def verified_claims(ctx: TenantContext, token: str) -> dict[str, Any] | None:
         return None
     return claims
 
-
-def is_active(ctx: TenantContext, claims: Mapping[str, Any], now: dt.datetime) -> bool:
-    """Not revoked by jti, and (for user tokens) its grant, user and session still live."""
-    if ctx.access_tokens.is_access_token_revoked(claims["jti"]):
-        return False
-    live = ctx.access_tokens.access_token_grant_live(claims["jti"], now)
-    if live is None:
-        # No grant record: fine for a client-credentials token, but a user token (it
-        # carries auth_time) without one was issued from a grant since purged.
-        return "auth_time" not in claims
-    return live

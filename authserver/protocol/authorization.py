@@ -17,9 +17,11 @@ from authserver.protocol import pkce
 from authserver.protocol.errors import (
     InvalidRequestError,
     InvalidScopeError,
-    OAuth2Error,
+    RequestNotSupportedError,
+    RequestUriNotSupportedError,
     UnauthorizedClientError,
     UnsupportedResponseTypeError,
+    UntrustedRequest,
 )
 from authserver.protocol.grants.common import validate_resources
 from authserver.protocol.oidc import parse_claims_parameter
@@ -30,26 +32,6 @@ RESPONSE_MODES = frozenset({"query", "form_post"})
 MAX_STATE = 2048
 MAX_NONCE = 512
 MAX_HINT = 512
-
-
-class UntrustedRequest(Exception):
-    """The request cannot be answered at the redirect URI; show an error page instead."""
-
-    def __init__(self, description: str) -> None:
-        super().__init__(description)
-        self.description = description
-
-
-class RequestNotSupportedError(OAuth2Error):
-    """OIDC Core §3.1.2.6: the OP does not support the ``request`` parameter."""
-
-    error = "request_not_supported"
-
-
-class RequestUriNotSupportedError(OAuth2Error):
-    """OIDC Core §3.1.2.6: the OP does not support the ``request_uri`` parameter."""
-
-    error = "request_uri_not_supported"
 
 
 @dataclass(frozen=True)

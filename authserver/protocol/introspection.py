@@ -5,15 +5,11 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from authserver.protocol.access_tokens import (
-    is_active,
-    looks_like_jwt,
-    token_parameter,
-    verified_claims,
-)
+from authserver.protocol.access_tokens import looks_like_jwt, token_parameter
 from authserver.protocol.context import TenantContext
 from authserver.protocol.errors import InvalidClientError
 from authserver.protocol.ports import ClientRecord, RefreshStatus
+from authserver.protocol.token_activity import access_token_activity
 from authserver.protocol.tokens import digest
 
 INACTIVE: dict[str, Any] = {"active": False}
@@ -29,9 +25,10 @@ def introspect(ctx: TenantContext, client: ClientRecord, form: Mapping[str, str]
     token = token_parameter(form)
     now = ctx.clock()
     if looks_like_jwt(token):
-        claims = verified_claims(ctx, token)
-        if claims is None or not is_active(ctx, claims, now):
+        activity = access_token_activity(ctx, token, now)
+        if not activity.active or activity.claims is None:
             return dict(INACTIVE)
+        claims = activity.claims
         body = {"active": True, "token_type": "Bearer"}
         body.update({k: claims[k] for k in _JWT_FIELDS if k in claims})
         return body

@@ -11,8 +11,7 @@ from typing import Any
 
 from authserver.protocol import jws
 from authserver.protocol.oidc import SUPPORTED_CLAIMS
-
-AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
+from authserver.protocol.registry import AUTH_METHODS, CONFIDENTIAL_AUTH_METHODS, GRANT_TYPE_NAMES
 
 
 def metadata(issuer: str, signing_algs: Sequence[str], openid: bool) -> dict[str, Any]:
@@ -26,11 +25,12 @@ def metadata(issuer: str, signing_algs: Sequence[str], openid: bool) -> dict[str
         "scopes_supported": ["openid", "profile", "email", "offline_access"],
         "response_types_supported": ["code"],
         "response_modes_supported": ["query", "form_post"],
-        "grant_types_supported": ["authorization_code", "client_credentials", "refresh_token"],
-        "token_endpoint_auth_methods_supported": AUTH_METHODS,
+        "grant_types_supported": list(GRANT_TYPE_NAMES),
+        "token_endpoint_auth_methods_supported": list(AUTH_METHODS),
         "token_endpoint_auth_signing_alg_values_supported": list(jws.SIGNING_ALGS),
-        "revocation_endpoint_auth_methods_supported": AUTH_METHODS,
-        "introspection_endpoint_auth_methods_supported": AUTH_METHODS[:3],
+        "revocation_endpoint_auth_methods_supported": list(AUTH_METHODS),
+        # RFC 7662 §2.1: introspection is for clients that prove who they are.
+        "introspection_endpoint_auth_methods_supported": list(CONFIDENTIAL_AUTH_METHODS),
         "code_challenge_methods_supported": ["S256"],
         "authorization_response_iss_parameter_supported": True,
     }

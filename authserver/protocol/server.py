@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
 from authlib.oauth2.rfc6749 import AuthorizationServer
 from authlib.oauth2.rfc6749 import errors as authlib_errors
+from authlib.oauth2.rfc6749.grants import BaseGrant
 from authlib.oauth2.rfc6749.requests import BasicOAuth2Payload, OAuth2Request
 
 from authserver.protocol import jws
@@ -26,13 +27,13 @@ from authserver.protocol.errors import (
     InvalidRequestError,
     OAuth2Error,
     UnsupportedGrantTypeError,
+    error_response,
 )
 from authserver.protocol.ports import ClientRecord
+from authserver.protocol.registry import AUTH_METHODS, GRANT_TYPES
 
 NO_STORE = [("Content-Type", "application/json"), ("Cache-Control", "no-store"),
             ("Pragma", "no-cache")]
-ALL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt", "none"]
-CONFIDENTIAL_AUTH_METHODS = ["client_secret_basic", "client_secret_post", "private_key_jwt"]
 
 Response = tuple[int, Any, list[tuple[str, str]]]
 
@@ -116,6 +117,17 @@ def _claimed_client_id(request: FormRequest) -> str | None:
     return None
 
 
+def _accepting(methods: Sequence[str]) -> Callable[[BaseGrant], None]:
+    """A grant extension (Authlib applies it to each grant it creates) that sets the
+    client authentication methods the grant takes, as the registry lists them."""
+    accepted = list(methods)
+
+    def extension(grant: BaseGrant) -> None:
+        grant.TOKEN_ENDPOINT_AUTH_METHODS = accepted
+
+    return extension
+
+
 class TokenServer(AuthorizationServer):
     def __init__(self, ctx: TenantContext) -> None:
         super().__init__(scopes_supported=None)
@@ -123,13 +135,8 @@ class TokenServer(AuthorizationServer):
         self.register_client_auth_method("private_key_jwt", PrivateKeyJWTAuthenticator(
             (ctx.issuer, ctx.token_endpoint), ctx.replay_guard, ctx.clock,
             ctx.client_assertion_max_lifetime))
-        from authserver.protocol.grants.authorization_code import AuthorizationCodeGrant
-        from authserver.protocol.grants.client_credentials import ClientCredentialsGrant
-        from authserver.protocol.grants.refresh_token import RefreshTokenGrant
-
-        self.register_grant(ClientCredentialsGrant)
-        self.register_grant(AuthorizationCodeGrant)
-        self.register_grant(RefreshTokenGrant)
+        for grant in GRANT_TYPES:
+            self.register_grant(grant.grant_class, [_accepting(grant.auth_methods)])
 
     # --- hooks Authlib requires
     def query_client(self, client_id: str) -> ClientRecord | None:
@@ -151,8 +158,7 @@ class TokenServer(AuthorizationServer):
         return status, body, list(merged.items())
 
     def handle_error_response(self, request: OAuth2Request, error: OAuth2Error) -> Response:
-        status, body, headers = error()
-        return self.handle_response(status, dict(body), headers)
+        return self.handle_response(*error_response(error))
 
     def create_token_response(self, request: FormRequest) -> Response:  # type: ignore[override]
         if not request.form.get("grant_type"):
@@ -212,5 +218,6 @@ class TokenServer(AuthorizationServer):
 
     # --- endpoints beyond the token endpoint use the same client authentication
     def authenticate_endpoint_client(self, request: FormRequest, endpoint: str) -> ClientRecord:
-        client: ClientRecord = self.authenticate_client(request, ALL_AUTH_METHODS, endpoint)
+        client: ClientRecord = self.authenticate_client(request, list(AUTH_METHODS),
+                                                          endpoint)
         return client

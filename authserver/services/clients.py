@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from authserver.protocol import registry
 from authserver.protocol.grants.common import USER_SCOPES
 from authserver.services.errors import Conflict, InvalidInput
 from authserver.services.keys import SUPPORTED_ALGS
@@ -35,9 +36,9 @@ from authserver.services.uris import (
 from authserver.storage.models import Client
 from authserver.storage.repositories import AuditRepository, ClientRepository
 
-GRANT_TYPES = ("authorization_code", "client_credentials", "refresh_token")
-AUTH_METHODS = ("client_secret_basic", "client_secret_post", "private_key_jwt", "none")
-SECRET_METHODS = ("client_secret_basic", "client_secret_post")
+GRANT_TYPES = registry.GRANT_TYPE_NAMES
+AUTH_METHODS = registry.AUTH_METHODS
+SECRET_METHODS = registry.SECRET_AUTH_METHODS
 DEFAULT_SCOPES = ("openid", "profile", "email")
 LOOPBACK_HOSTS = ("127.0.0.1", "::1", "localhost")
 _CLIENT_ID = re.compile(r"^[A-Za-z0-9._~-]{3,64}$")
@@ -272,20 +273,11 @@ def _choose_auth_method(spec: ClientSpec) -> str:
 
 
 def _choose_grant_types(spec: ClientSpec) -> list[str]:
-    grants = list(dict.fromkeys(spec.grant_types)) or ["authorization_code", "refresh_token"]
-    for grant in grants:
-        if grant not in GRANT_TYPES:
-            raise InvalidInput("grant_type", f"{grant!r} is not supported; use "
-                               f"{', '.join(GRANT_TYPES)}")
-    if spec.public and "client_credentials" in grants:
-        raise InvalidInput("grant_type", "public clients cannot use client_credentials")
-    if "refresh_token" in grants and "authorization_code" not in grants:
-        # Refresh tokens are only issued by a code exchange (client credentials get none,
-        # RFC 6749 §4.4.3), so the grant could never be used.
-        raise InvalidInput("grant_type", "refresh_token needs authorization_code: refresh "
-                           "tokens are only issued from a code exchange")
-    if "authorization_code" in grants and not spec.redirect_uris:
-        raise InvalidInput("redirect_uri", "authorization_code clients need a redirect URI")
+    grants = list(dict.fromkeys(spec.grant_types)) or list(registry.DEFAULT_GRANT_TYPES)
+    problem = registry.grant_types_problem(grants, public=spec.public,
+                                           has_redirect_uri=bool(spec.redirect_uris))
+    if problem:
+        raise InvalidInput(*problem)
     return grants
 
 

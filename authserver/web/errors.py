@@ -1,5 +1,5 @@
 """Error rendering: a plain-language page for browsers, JSON for everything else, and
-never a stack trace."""
+never a stack trace. The JSON bodies are protocol errors (protocol/errors.py)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from flask import Flask, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from authserver.protocol.errors import error_response, http_error
 from authserver.web.security import page_headers
 
 log = logging.getLogger(__name__)
@@ -51,9 +52,9 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
         html = render_template("http_error.html", title=_TITLES.get(code, exc.name),
                                explanation=_explanation(exc, code), status=code)
         return page_headers(Response(html, status=code, mimetype="text/html"))
-    error = "not_found" if code == 404 else ("invalid_request" if code < 500 else "server_error")
-    response = jsonify(error=error, error_description=description)
-    response.status_code = code
+    status, body, _ = error_response(http_error(code, description))
+    response = jsonify(body)
+    response.status_code = status
     if code == 405 and exc.get_response().headers.get("Allow"):
         response.headers["Allow"] = exc.get_response().headers["Allow"]
     return response

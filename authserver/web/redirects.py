@@ -8,7 +8,7 @@ from urllib.parse import urlencode, urlsplit
 from flask import Response, redirect, render_template, request
 
 from authserver.protocol.authorization import RedirectTarget
-from authserver.protocol.errors import OAuth2Error
+from authserver.protocol.errors import OAuth2Error, redirect_error_params
 from authserver.web.security import page_headers
 
 
@@ -19,10 +19,7 @@ def authorization_response(issuer: str, target: RedirectTarget, code: str | None
     if code is not None:
         params.append(("code", code))
     if error is not None:
-        params.append(("error", error.error))
-        description = error.get_error_description()
-        if description:
-            params.append(("error_description", str(description)[:300]))
+        params.extend(redirect_error_params(error))
     if target.state is not None:
         params.append(("state", target.state))
     params.append(("iss", issuer))

@@ -9,7 +9,7 @@ from typing import Any
 
 from flask import Blueprint, Response, request
 
-from authserver.protocol.errors import OAuth2Error
+from authserver.protocol.errors import OAuth2Error, error_response
 from authserver.protocol.introspection import introspect
 from authserver.protocol.revocation import revoke
 from authserver.protocol.server import NO_STORE, FormRequest, TokenServer
@@ -36,10 +36,7 @@ def _respond(status: int, body: Any, headers: list[tuple[str, str]]) -> Response
 
 
 def _error(error: OAuth2Error) -> Response:
-    status, body, headers = error()
-    merged = dict(NO_STORE)
-    merged.update(dict(headers or []))
-    return _respond(status, dict(body), list(merged.items()))
+    return _respond(*error_response(error))
 
 
 def _form_request(server: TokenServer) -> FormRequest:

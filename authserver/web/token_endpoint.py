@@ -17,9 +17,14 @@ from typing import Any
 
 import orjson
 
-from authserver.protocol.errors import InvalidRequestError, OAuth2Error
+from authserver.protocol.errors import (
+    InvalidRequestError,
+    OAuth2Error,
+    ServerError,
+    error_response,
+)
 from authserver.protocol.ports import ClientRecord
-from authserver.protocol.server import NO_STORE, FormRequest, Response
+from authserver.protocol.server import FormRequest, Response
 from authserver.runtime import Runtime
 from authserver.services.tenants import TenantInfo
 from authserver.web import cors
@@ -48,7 +53,7 @@ class TokenEndpoint:
             status, body, headers = self._handle(environ, tenant)
         except Exception:  # never a stack trace to the client
             log.exception("token endpoint failed")
-            status, body, headers = 500, {"error": "server_error"}, list(NO_STORE)
+            status, body, headers = error_response(ServerError())
         payload = body if isinstance(body, bytes) else orjson.dumps(body)
         if status != 204:  # RFC 9110 §8.6: a 204 has no Content-Length
             headers = [*headers, ("Content-Length", str(len(payload)))]
@@ -60,8 +65,9 @@ class TokenEndpoint:
         if method == "OPTIONS":
             return self._options(environ, tenant)
         if method != "POST":
-            body = {"error": "invalid_request", "error_description": "Use POST."}
-            return 405, body, [*NO_STORE, ("Allow", cors.TOKEN.allow)]
+            status, body, headers = error_response(
+                InvalidRequestError("Use POST.", status_code=405))
+            return status, body, [*headers, ("Allow", cors.TOKEN.allow)]
         origin: str | None = environ.get("HTTP_ORIGIN")
         if not origin:  # every server-side client: nothing CORS-related to do
             return self._token(environ, tenant, None)[0]

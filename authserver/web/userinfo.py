@@ -4,9 +4,17 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
-from authserver.protocol.access_tokens import verified_claims
 from authserver.protocol.context import TenantContext
+from authserver.protocol.errors import (
+    BearerTokenMissingError,
+    InsufficientScopeError,
+    InvalidRequestError,
+    InvalidTokenError,
+    OAuth2Error,
+    bearer_error_response,
+)
 from authserver.protocol.oidc import released_claims
+from authserver.protocol.token_activity import access_token_activity
 from authserver.web import cors
 from authserver.web.context import runtime, tenant
 from authserver.web.tenancy import TENANT_PREFIX
@@ -17,22 +25,11 @@ bp = Blueprint("userinfo", __name__, url_prefix=TENANT_PREFIX)
 NO_TOKEN = "This endpoint needs an access token: send Authorization: Bearer <token>."
 
 
-def _challenge(ctx: TenantContext, status: int, error: str | None = None,
-               description: str | None = None, scope: str | None = None) -> Response:
-    parts = [f'realm="{ctx.issuer}"']
-    if error:
-        parts.append(f'error="{error}"')
-        if description:
-            parts.append(f'error_description="{description}"')
-    if scope:
-        parts.append(f'scope="{scope}"')
-    body: dict[str, str] = {"error": error} if error else {}
-    if description:
-        body["error_description"] = description
+def _challenge(ctx: TenantContext, error: OAuth2Error) -> Response:
+    status, body, headers = bearer_error_response(error, ctx.issuer)
     response = jsonify(body)
     response.status_code = status
-    response.headers["WWW-Authenticate"] = "Bearer " + ", ".join(parts)
-    response.headers["Cache-Control"] = "no-store"
+    response.headers.update(headers)
     return response
 
 
@@ -60,27 +57,25 @@ def userinfo() -> Response:
     ctx = runtime().tenant_context(tenant())
     token, malformed = _bearer_token()
     if malformed:
-        return _challenge(ctx, 400, "invalid_request", "Send one Bearer token.")
+        return _challenge(ctx, InvalidRequestError("Send one Bearer token."))
     if not token:
         # RFC 6750 §3.1: no credentials sent, so no error code; the header stays a bare
         # challenge and the body only says what to send.
-        return _challenge(ctx, 401, description=NO_TOKEN)
-    claims = verified_claims(ctx, token)
-    aud = claims.get("aud") if claims else None
-    audiences = aud if isinstance(aud, list) else [aud]
-    if claims is None or ctx.issuer not in audiences:
-        return _challenge(ctx, 401, "invalid_token", "The access token is not valid here.")
-    cors.identify(claims.get("client_id"))  # the token's client decides CORS from here
-    grant = ctx.access_tokens.access_token_grant(claims["jti"], ctx.clock())
-    if grant is None or ctx.access_tokens.is_access_token_revoked(claims["jti"]):
-        return _challenge(ctx, 401, "invalid_token", "The access token is not active.")
-    if "openid" not in str(claims.get("scope", "")).split():
-        return _challenge(ctx, 403, "insufficient_scope", "The openid scope is required.",
-                          "openid")
-    user = ctx.users.by_sub(claims["sub"])
-    if user is None or user.disabled:
-        return _challenge(ctx, 401, "invalid_token", "The access token is not active.")
-    response = jsonify(released_claims(user, grant, str(claims.get("scope", "")), "userinfo"))
+        return _challenge(ctx, BearerTokenMissingError(NO_TOKEN))
+    # The token must be for authserver itself: without a resource indicator, its aud is
+    # the issuer (protocol/tokens.py).
+    activity = access_token_activity(ctx, token, ctx.clock(), audience=ctx.issuer,
+                                     user_required=True)
+    if activity.claims is None:
+        return _challenge(ctx, InvalidTokenError("The access token is not valid here."))
+    cors.identify(activity.claims.get("client_id"))  # the token's client decides CORS from here
+    if not activity.active or activity.grant is None or activity.user is None:
+        return _challenge(ctx, InvalidTokenError("The access token is not active."))
+    scope = str(activity.claims.get("scope", ""))
+    if "openid" not in scope.split():
+        return _challenge(ctx, InsufficientScopeError("The openid scope is required.",
+                                                      scope="openid"))
+    response = jsonify(released_claims(activity.user, activity.grant, scope, "userinfo"))
     response.headers["Cache-Control"] = "no-store"
     return response
 

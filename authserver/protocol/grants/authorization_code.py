@@ -15,17 +15,16 @@ from authlib.oauth2.rfc6749 import grants
 
 from authserver.protocol import pkce
 from authserver.protocol.errors import InvalidGrantError, InvalidRequestError
+from authserver.protocol.grants.common import GrantServer
 from authserver.protocol.grants.issue import issue_user_tokens
 from authserver.protocol.ports import CodeRecord, CodeStatus, GrantRecord
-from authserver.protocol.server import ALL_AUTH_METHODS, TokenServer
 from authserver.protocol.tokens import digest
 
 log = logging.getLogger(__name__)
 
 
 class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS
-    server: TokenServer
+    server: GrantServer
 
     def validate_token_request(self) -> None:
         if not self.request.form.get("redirect_uri"):

@@ -10,14 +10,16 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
 
-from authserver.protocol.grants.common import client_credentials_scope, validate_resources
-from authserver.protocol.server import CONFIDENTIAL_AUTH_METHODS, TokenServer
+from authserver.protocol.grants.common import (
+    GrantServer,
+    client_credentials_scope,
+    validate_resources,
+)
 from authserver.protocol.tokens import token_response
 
 
 class ClientCredentialsGrant(grants.ClientCredentialsGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = CONFIDENTIAL_AUTH_METHODS
-    server: TokenServer
+    server: GrantServer
 
     def validate_token_request(self) -> None:
         super().validate_token_request()

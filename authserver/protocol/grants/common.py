@@ -3,14 +3,23 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Protocol
 from urllib.parse import urlsplit
 
+from authserver.protocol.context import TenantContext
 from authserver.protocol.errors import InvalidScopeError, InvalidTargetError
 from authserver.protocol.ports import ClientRecord
 
 MAX_RESOURCES = 10
 # Scopes that only make sense with a user present.
 USER_SCOPES = frozenset({"openid", "profile", "email", "phone", "address", "offline_access"})
+
+
+class GrantServer(Protocol):
+    """What a grant reads of the token server that runs it (``protocol/server.py``),
+    declared here so that no grant imports the server that registers it."""
+
+    ctx: TenantContext
 
 
 def requested_scopes(raw: str | None) -> list[str]:

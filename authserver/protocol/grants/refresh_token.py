@@ -14,18 +14,20 @@ from typing import Any
 from authlib.oauth2.rfc6749 import grants
 
 from authserver.protocol.errors import InvalidGrantError, InvalidRequestError
-from authserver.protocol.grants.common import check_scope_subset, requested_scopes
+from authserver.protocol.grants.common import (
+    GrantServer,
+    check_scope_subset,
+    requested_scopes,
+)
 from authserver.protocol.grants.issue import issue_user_tokens
 from authserver.protocol.ports import GrantRecord, RefreshStatus
-from authserver.protocol.server import ALL_AUTH_METHODS, TokenServer
 from authserver.protocol.tokens import digest
 
 log = logging.getLogger(__name__)
 
 
 class RefreshTokenGrant(grants.RefreshTokenGrant):
-    TOKEN_ENDPOINT_AUTH_METHODS = ALL_AUTH_METHODS
-    server: TokenServer
+    server: GrantServer
 
     def validate_token_request(self) -> None:
         client = self._validate_request_client()
