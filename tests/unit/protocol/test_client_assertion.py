@@ -35,6 +35,7 @@ from tests.unit.protocol.fakes import (
     client,
     form_request,
     public_jwk,
+    world,
 )
 
 TOKEN_ENDPOINT = f"{ISSUER}/token"
@@ -229,3 +230,20 @@ def test_an_assertion_refused_for_its_claims_spends_no_jti() -> None:
     payload = claims(aud="https://other.example/")
     assert setup(signed(payload)) is None
     assert setup.replay.seen == {}, "only an otherwise valid assertion is remembered"
+
+
+def test_the_token_server_accepts_an_assertion_and_counts_a_refused_one() -> None:
+    w = world([JWT_CLIENT])
+
+    def respond(assertion: str) -> tuple[int, dict[str, Any]]:
+        form = {"grant_type": "client_credentials", "client_assertion_type": ASSERTION_TYPE,
+                "client_assertion": assertion}
+        status, body, _ = w.server.create_token_response(form_request(form, source="192.0.2.9"))
+        return status, body
+
+    status, body = respond(signed(claims()))
+    assert status == 200 and body["access_token"], body
+    status, body = respond(signed(claims(), OTHER_KEY))
+    assert (status, body["error"]) == (401, "invalid_client"), body
+    assert w.throttle.failures == [("jwt-app", "192.0.2.9")], (
+        "a refused assertion counts against the client it names")
