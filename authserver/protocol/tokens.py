@@ -27,6 +27,8 @@ def new_opaque_token() -> str:
 
 
 def digest(token: str) -> str:
+    """How every high-entropy secret is stored and looked up: the hex SHA-256 of it
+    (refresh tokens, codes, client secrets, session cookies, throttle keys)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 

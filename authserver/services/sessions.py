@@ -8,12 +8,12 @@ that reading a session is not a write on every request.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
 
+from authserver.protocol.tokens import digest as _digest
 from authserver.storage.database import Database
 from authserver.storage.models import LoginSession, User
 from authserver.storage.repositories import AuditRepository
@@ -31,10 +31,6 @@ class ActiveSession:
     auth_time: dt.datetime
     amr: tuple[str, ...]
     acr: str
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class SessionService:

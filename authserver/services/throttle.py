@@ -31,7 +31,6 @@ path stays free of database access (docs/architecture.md, "Hot path").
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -40,6 +39,7 @@ from dataclasses import dataclass
 from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 
+from authserver.protocol.tokens import digest
 from authserver.storage.database import Database
 from authserver.storage.models import ThrottleBucket, utcnow
 
@@ -75,7 +75,7 @@ LONGEST_WINDOW = max(p.window for p in (LOGIN_PAIR, LOGIN_ACCOUNT, LOGIN_DEVICE,
 
 
 def _digest(tenant_id: int, scope: str, key: str) -> str:
-    return hashlib.sha256(f"{tenant_id}:{scope}:{key}".encode()).hexdigest()
+    return digest(f"{tenant_id}:{scope}:{key}")
 
 
 class Throttle:
