@@ -7,6 +7,7 @@ stored only as SHA-256 digests.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import secrets
@@ -34,8 +35,6 @@ def digest(token: str) -> str:
 
 def half_hash(value: str, alg: str) -> str:
     """``at_hash``/``c_hash``: left half of the hash the signing algorithm uses (OIDC 3.1.3.6)."""
-    import base64
-
     full = _HASH_FOR_ALG[alg](value.encode("ascii")).digest()
     return base64.urlsafe_b64encode(full[: len(full) // 2]).rstrip(b"=").decode()
 

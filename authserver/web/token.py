@@ -12,7 +12,7 @@ from flask import Blueprint, Response, current_app, request
 from authserver.protocol.errors import OAuth2Error
 from authserver.protocol.introspection import introspect
 from authserver.protocol.revocation import revoke
-from authserver.protocol.server import NO_STORE, FormRequest, TokenServer
+from authserver.protocol.server import NO_STORE, FormRequest, TokenServer, no_store
 from authserver.web import cors
 from authserver.web.client_address import source_address
 from authserver.web.context import runtime, tenant
@@ -38,9 +38,7 @@ def _respond(status: int, body: Any, headers: list[tuple[str, str]]) -> Response
 
 def _error(error: OAuth2Error) -> Response:
     status, body, headers = error()
-    merged = dict(NO_STORE)
-    merged.update(dict(headers or []))
-    return _respond(status, dict(body), list(merged.items()))
+    return _respond(status, dict(body), no_store(headers))
 
 
 def _form_request(server: TokenServer) -> FormRequest:
