@@ -172,7 +172,8 @@ def _max_age(params: Mapping[str, str]) -> int | None:
     raw = params.get("max_age")
     if raw is None:
         return None
-    if not raw.isdigit() or len(raw) > 10:
+    # isdigit() alone admits other scripts' digits, and "²", which int() then refuses.
+    if not (raw.isascii() and raw.isdigit()) or len(raw) > 10:
         raise InvalidRequestError("max_age must be a non-negative integer.")
     return int(raw)
 

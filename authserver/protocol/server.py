@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import base64
 import binascii
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 from urllib.parse import unquote
 
@@ -36,6 +36,13 @@ NO_STORE = [("Content-Type", "application/json"), ("Cache-Control", "no-store"),
             ("Pragma", "no-cache")]
 
 Response = tuple[int, Any, list[tuple[str, str]]]
+
+
+def no_store(headers: Iterable[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
+    """NO_STORE plus ``headers``; one of the same name replaces the default (RFC 6749 §5.1)."""
+    merged = dict(NO_STORE)
+    merged.update(dict(headers or []))
+    return list(merged.items())
 
 
 class FormRequest(OAuth2Request):
@@ -153,9 +160,7 @@ class TokenServer(AuthorizationServer):
         return request
 
     def handle_response(self, status: int, body: Any, headers: Any) -> Response:
-        merged = dict(NO_STORE)
-        merged.update(dict(headers or []))
-        return status, body, list(merged.items())
+        return status, body, no_store(headers)
 
     def handle_error_response(self, request: OAuth2Request, error: OAuth2Error) -> Response:
         return self.handle_response(*error_response(error))

@@ -7,6 +7,7 @@ stored only as SHA-256 digests.
 
 from __future__ import annotations
 
+import base64
 import datetime as dt
 import hashlib
 import secrets
@@ -27,13 +28,13 @@ def new_opaque_token() -> str:
 
 
 def digest(token: str) -> str:
+    """How every high-entropy secret is stored and looked up: the hex SHA-256 of it
+    (refresh tokens, codes, client secrets, session cookies, throttle keys)."""
     return hashlib.sha256(token.encode()).hexdigest()
 
 
 def half_hash(value: str, alg: str) -> str:
     """``at_hash``/``c_hash``: left half of the hash the signing algorithm uses (OIDC 3.1.3.6)."""
-    import base64
-
     full = _HASH_FOR_ALG[alg](value.encode("ascii")).digest()
     return base64.urlsafe_b64encode(full[: len(full) // 2]).rstrip(b"=").decode()
 

@@ -16,7 +16,7 @@ import time
 
 from authserver.protocol.ports import ClientRecord
 from authserver.services.clients import secret_digest_matches
-from authserver.services.remote_jwks import fetch_jwks
+from authserver.services.remote_jwks import Transport, fetch_jwks, https_transport
 from authserver.storage.database import Database
 from authserver.storage.models import Client
 
@@ -43,10 +43,12 @@ def client_record(row: Client) -> ClientRecord:
 
 class ClientDirectoryCache:
     def __init__(self, database: Database, ttl_seconds: float,
-                 jwks_uri_allow_private: bool = False) -> None:
+                 jwks_uri_allow_private: bool = False,
+                 jwks_transport: Transport = https_transport) -> None:
         self.database = database
         self.ttl = ttl_seconds
         self.jwks_uri_allow_private = jwks_uri_allow_private
+        self.jwks_transport = jwks_transport
         self._entries: dict[tuple[int, str], tuple[float, ClientRecord | None]] = {}
         self._origins: dict[int, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
@@ -65,7 +67,8 @@ class ClientDirectoryCache:
         if record is not None and jwks_uri:
             # Fetched after the database session is closed: a slow endpoint must not hold
             # a pooled connection.
-            jwks = fetch_jwks(jwks_uri, allow_private=self.jwks_uri_allow_private)
+            jwks = fetch_jwks(jwks_uri, allow_private=self.jwks_uri_allow_private,
+                              transport=self.jwks_transport)
             record = dataclasses.replace(record, jwks=jwks)
         with self._lock:
             if len(self._entries) >= MAX_ENTRIES:

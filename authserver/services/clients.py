@@ -6,7 +6,6 @@ nothing that could act as a pattern (wildcards, fragments) is accepted at all.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import re
 import secrets
@@ -18,6 +17,7 @@ from urllib.parse import urlsplit
 
 from authserver.protocol import registry
 from authserver.protocol.grants.common import USER_SCOPES
+from authserver.protocol.tokens import digest
 from authserver.services.errors import Conflict, InvalidInput
 from authserver.services.keys import SUPPORTED_ALGS
 from authserver.services.refresh_limits import (
@@ -89,7 +89,7 @@ def new_client_id() -> str:
 def secret_digest(secret: str) -> str:
     # Generated secrets carry 256 bits of entropy, so a fast hash suffices (and keeps the
     # token endpoint fast); a slow KDF only matters for human-chosen passwords.
-    return hashlib.sha256(secret.encode()).hexdigest()
+    return digest(secret)
 
 
 def secret_digest_matches(stored_digest: str | None, presented: str) -> bool:

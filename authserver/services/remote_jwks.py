@@ -11,6 +11,10 @@ name that changes its answer between a check and the connect (DNS rebinding) can
 loopback, a private network or a cloud metadata endpoint. No redirects, no proxies (a
 proxy would connect on our behalf to an address we cannot check).
 ``JWKS_URI_ALLOW_PRIVATE`` (development and tests only) lifts the address rule, nothing else.
+
+The network is one injected callable, a :data:`Transport` (httpx's transport seam):
+every rule above except the pinned connection itself is decided outside it, so a fake
+transport exercises them without a socket.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ import socket
 import ssl
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -119,23 +124,47 @@ def _addresses(host: str, port: int, allow_private: bool, resolve: Resolver) -> 
     return found
 
 
-def _get(host: str, port: int, target: str, address: str) -> bytes:
-    connection = _PinnedHTTPSConnection(host, port, address, ssl.create_default_context())
+@dataclass(frozen=True, slots=True)
+class JwksRequest:
+    """One GET of ``target``, connected to ``address``; ``host`` is the name, for SNI,
+    the certificate check and ``Host``."""
+
+    host: str
+    port: int
+    target: str
+    address: str
+
+
+@dataclass(frozen=True, slots=True)
+class JwksResponse:
+    status: int
+    body: bytes  # at most MAX_BYTES + 1: a transport stops reading there
+
+
+# The one I/O seam (httpx's transport): tests inject a fake instead of patching. A
+# transport raises OSError, or JwksFetchError(UNREACHABLE), when it gets no answer.
+Transport = Callable[[JwksRequest], JwksResponse]
+
+
+def https_transport(request: JwksRequest) -> JwksResponse:
+    """The real transport: HTTPS pinned to the checked address, no redirects, no proxy,
+    a bounded read within DEADLINE."""
+    connection = _PinnedHTTPSConnection(request.host, request.port, request.address,
+                                        ssl.create_default_context())
     deadline = time.monotonic() + DEADLINE
     try:
-        connection.request("GET", target, headers={"Accept": "application/json"})
+        connection.request("GET", request.target, headers={"Accept": "application/json"})
         response = connection.getresponse()
         if response.status != 200:
-            # Redirects too: one could lead to http or to an internal address.
-            raise JwksFetchError(Refusal.NOT_OK, str(response.status))
+            return JwksResponse(response.status, b"")  # refused unread
         body = b""
         while len(body) <= MAX_BYTES and time.monotonic() < deadline:
             chunk = response.read1(MAX_BYTES + 1 - len(body))
             if not chunk:
-                return body
+                return JwksResponse(200, body)
             body += chunk
         if len(body) > MAX_BYTES:
-            raise JwksFetchError(Refusal.TOO_LARGE, f"over {MAX_BYTES} bytes")
+            return JwksResponse(200, body)
         raise JwksFetchError(Refusal.UNREACHABLE, f"no complete answer in {DEADLINE:g} s")
     except (OSError, http.client.HTTPException) as exc:
         raise JwksFetchError(Refusal.UNREACHABLE, type(exc).__name__) from None
@@ -143,8 +172,21 @@ def _get(host: str, port: int, target: str, address: str) -> bytes:
         connection.close()
 
 
-def download_jwks(uri: str, *, allow_private: bool = False,
-                  resolve: Resolver = resolve_host) -> dict[str, Any]:
+def _get(request: JwksRequest, transport: Transport) -> bytes:
+    try:
+        response = transport(request)
+    except OSError as exc:
+        raise JwksFetchError(Refusal.UNREACHABLE, type(exc).__name__) from None
+    if response.status != 200:
+        # Redirects too: one could lead to http or to an internal address.
+        raise JwksFetchError(Refusal.NOT_OK, str(response.status))
+    if len(response.body) > MAX_BYTES:
+        raise JwksFetchError(Refusal.TOO_LARGE, f"over {MAX_BYTES} bytes")
+    return response.body
+
+
+def download_jwks(uri: str, *, allow_private: bool = False, resolve: Resolver = resolve_host,
+                  transport: Transport = https_transport) -> dict[str, Any]:
     """The key set at ``uri``, or :class:`JwksFetchError` saying why not."""
     parts = urlsplit(uri)
     if parts.scheme != "https" or not parts.hostname:
@@ -158,7 +200,7 @@ def download_jwks(uri: str, *, allow_private: bool = False,
     body = b""
     for index, address in enumerate(addresses):
         try:
-            body = _get(parts.hostname, port, target, address)
+            body = _get(JwksRequest(parts.hostname, port, target, address), transport)
             break
         except JwksFetchError as exc:
             if exc.reason != Refusal.UNREACHABLE or index == len(addresses) - 1:
@@ -172,11 +214,12 @@ def download_jwks(uri: str, *, allow_private: bool = False,
     return data
 
 
-def fetch_jwks(uri: str, *, allow_private: bool = False) -> dict[str, Any] | None:
+def fetch_jwks(uri: str, *, allow_private: bool = False,
+               transport: Transport = https_transport) -> dict[str, Any] | None:
     """The key set, or None (logged) when it cannot be had: the client then fails
     authentication, as with no registered key."""
     try:
-        return download_jwks(uri, allow_private=allow_private)
+        return download_jwks(uri, allow_private=allow_private, transport=transport)
     except JwksFetchError as exc:
         log.warning("cannot fetch client JWKS from %s: %s", uri, exc)
         return None

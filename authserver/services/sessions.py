@@ -8,10 +8,10 @@ that reading a session is not a write on every request.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import secrets
 from dataclasses import dataclass
 
+from authserver.protocol.tokens import digest as _digest
 from authserver.storage.database import Database
 from authserver.storage.models import LoginSession
 from authserver.storage.unit_of_work import UnitOfWork
@@ -29,10 +29,6 @@ class ActiveSession:
     auth_time: dt.datetime
     amr: tuple[str, ...]
     acr: str
-
-
-def _digest(token: str) -> str:
-    return hashlib.sha256(token.encode()).hexdigest()
 
 
 class SessionService:

@@ -31,7 +31,6 @@ path stays free of database access (docs/architecture.md, "Hot path").
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import logging
 import threading
 from collections.abc import Callable, Sequence
@@ -39,6 +38,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
+from authserver.protocol.tokens import digest
 from authserver.storage.database import Database
 from authserver.storage.models import ThrottleBucket, utcnow
 
@@ -74,7 +74,7 @@ LONGEST_WINDOW = max(p.window for p in (LOGIN_PAIR, LOGIN_ACCOUNT, LOGIN_DEVICE,
 
 
 def _digest(tenant_id: int, scope: str, key: str) -> str:
-    return hashlib.sha256(f"{tenant_id}:{scope}:{key}".encode()).hexdigest()
+    return digest(f"{tenant_id}:{scope}:{key}")
 
 
 class Throttle:

@@ -46,15 +46,26 @@ def _collect(pairs: Iterable[tuple[str, str]]) -> tuple[dict[str, str], list[str
     return {k: v for k, v in values.items() if v != ""}, resources
 
 
-def form_params(request: Request) -> tuple[dict[str, str], list[str]]:
-    """The urlencoded body of a POST to the token, revocation or introspection endpoint."""
-    if request.content_length is not None and request.content_length > MAX_BODY:
-        raise InvalidRequestError("The request body is too large.")
-    if request.mimetype != "application/x-www-form-urlencoded":
-        raise InvalidRequestError("The body must be application/x-www-form-urlencoded.")
-    if request.query_string:
+def check_form_post(mimetype: str, has_query: bool) -> None:
+    """What a POST to the token, revocation or introspection endpoint must be, before
+    its length is looked at (the WSGI fast path and Flask views alike)."""
+    if has_query:
         # Credentials in a query string end up in logs (RFC 6749 §3.2).
         raise InvalidRequestError("Parameters must be sent in the request body.")
+    if mimetype != "application/x-www-form-urlencoded":
+        raise InvalidRequestError("The body must be application/x-www-form-urlencoded.")
+
+
+def check_length(length: int | None) -> None:
+    """A declared Content-Length within MAX_BODY (parse_urlencoded bounds what is read)."""
+    if length is not None and not 0 <= length <= MAX_BODY:
+        raise InvalidRequestError("The request body is too large.")
+
+
+def form_params(request: Request) -> tuple[dict[str, str], list[str]]:
+    """The urlencoded body of a POST to the token, revocation or introspection endpoint."""
+    check_form_post(request.mimetype, bool(request.query_string))
+    check_length(request.content_length)
     return parse_urlencoded(request.get_data(cache=True))
 
 

@@ -12,7 +12,7 @@ from flask import Blueprint, Response, request
 from authserver.protocol.errors import OAuth2Error, error_response
 from authserver.protocol.introspection import introspect
 from authserver.protocol.revocation import revoke
-from authserver.protocol.server import NO_STORE, FormRequest, TokenServer
+from authserver.protocol.server import NO_STORE, FormRequest, TokenServer, no_store
 from authserver.web import cors
 from authserver.web.client_address import source_address
 from authserver.web.context import runtime, tenant
@@ -36,7 +36,8 @@ def _respond(status: int, body: Any, headers: list[tuple[str, str]]) -> Response
 
 
 def _error(error: OAuth2Error) -> Response:
-    return _respond(*error_response(error))
+    status, body, headers = error_response(error)
+    return _respond(status, body, no_store(headers))
 
 
 def _form_request(server: TokenServer) -> FormRequest:

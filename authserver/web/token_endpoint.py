@@ -29,7 +29,7 @@ from authserver.runtime import Runtime
 from authserver.services.tenants import TenantInfo
 from authserver.web import cors
 from authserver.web.client_address import source_address
-from authserver.web.params import MAX_BODY, parse_urlencoded
+from authserver.web.params import check_form_post, check_length, parse_urlencoded
 
 log = logging.getLogger(__name__)
 
@@ -106,17 +106,12 @@ class TokenEndpoint:
 
     @staticmethod
     def _read_form(environ: dict[str, Any]) -> tuple[dict[str, str], list[str]]:
-        if environ.get("QUERY_STRING"):
-            # Credentials in a query string end up in logs (RFC 6749 §3.2).
-            raise InvalidRequestError("Parameters must be sent in the request body.")
         content_type = environ.get("CONTENT_TYPE", "").split(";", 1)[0].strip().lower()
-        if content_type != "application/x-www-form-urlencoded":
-            raise InvalidRequestError("The body must be application/x-www-form-urlencoded.")
+        check_form_post(content_type, bool(environ.get("QUERY_STRING")))
         try:
             length = int(environ.get("CONTENT_LENGTH") or 0)
         except ValueError:
             raise InvalidRequestError("Bad Content-Length.") from None
-        if length < 0 or length > MAX_BODY:
-            raise InvalidRequestError("The request body is too large.")
+        check_length(length)
         body = environ["wsgi.input"].read(length) if length else b""
         return parse_urlencoded(body)

@@ -3,7 +3,11 @@ from public addresses only (server-side request forgery, RFC 9700 §4.16).
 
 The local https server here listens on 127.0.0.1, which the fetcher refuses by default;
 the tests that need it to answer use the development allowance (``allow_private``, the
-``AUTHSERVER_JWKS_URI_ALLOW_PRIVATE`` setting). Nothing here needs the internet.
+``AUTHSERVER_JWKS_URI_ALLOW_PRIVATE`` setting). What the fetcher decides about an answer
+(status, size, shape) and about addresses is tested through an injected fake transport;
+the real one, over the local server, for what only it does (TLS to the pinned address,
+no redirects, the bounded read, the address rule on its default path). Nothing here needs
+the internet.
 """
 
 from __future__ import annotations
@@ -31,6 +35,8 @@ from authserver.services.clients import ClientSpec
 from authserver.services.remote_jwks import (
     MAX_BYTES,
     JwksFetchError,
+    JwksRequest,
+    JwksResponse,
     Refusal,
     address_allowed,
     download_jwks,
@@ -102,6 +108,26 @@ def https_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[di
     server.shutdown()
 
 
+class FakeTransport:
+    """The transport seam of remote_jwks (httpx's MockTransport habit): answers every
+    request with ``status`` and ``body``, or raises ``error``; records what was asked."""
+
+    def __init__(self, body: bytes = json.dumps(JWKS).encode(), status: int = 200,
+                 error: dict[str, OSError] | None = None) -> None:
+        self.body, self.status, self.error = body, status, error or {}
+        self.requests: list[JwksRequest] = []
+
+    def __call__(self, request: JwksRequest) -> JwksResponse:
+        self.requests.append(request)
+        if request.address in self.error:
+            raise self.error[request.address]
+        return JwksResponse(self.status, self.body)
+
+
+def public(host: str, port: int) -> list[str]:
+    return ["8.8.8.8"]
+
+
 def refusal(uri: str, **kwargs: object) -> Refusal:
     with pytest.raises(JwksFetchError) as caught:
         download_jwks(uri, **kwargs)  # type: ignore[arg-type]
@@ -115,11 +141,13 @@ def test_the_key_set_is_fetched_over_https(https_server: dict) -> None:  # type:
     assert fetch_jwks(https_server["url"], allow_private=True) == JWKS
 
 
-def test_plain_http_is_never_fetched(https_server: dict) -> None:  # type: ignore[type-arg]
-    url = https_server["url"].replace("https://", "http://")
-    assert refusal(url, allow_private=True) == Refusal.NOT_HTTPS
-    assert fetch_jwks(url, allow_private=True) is None
-    assert https_server["hits"] == 0
+def test_plain_http_is_never_fetched() -> None:
+    transport = FakeTransport()
+    url = f"http://{NAME}/jwks"
+    assert refusal(url, allow_private=True, resolve=public, transport=transport) == (
+        Refusal.NOT_HTTPS)
+    assert fetch_jwks(url, allow_private=True, transport=transport) is None
+    assert transport.requests == []
 
 
 @pytest.mark.parametrize(("body", "reason"), [
@@ -128,11 +156,39 @@ def test_plain_http_is_never_fetched(https_server: dict) -> None:  # type: ignor
     (b'{"keys": 3}', Refusal.NOT_A_KEY_SET),
     (b'{"keys": []' + b" " * MAX_BYTES + b"}", Refusal.TOO_LARGE),
 ])
-def test_bad_or_oversized_key_sets_are_refused(https_server: dict, body: bytes,  # type: ignore[type-arg]
-                                               reason: Refusal) -> None:
-    https_server["body"] = body
-    assert refusal(https_server["url"], allow_private=True) == reason
+def test_bad_or_oversized_key_sets_are_refused(body: bytes, reason: Refusal) -> None:
+    transport = FakeTransport(body)
+    assert refusal(f"https://{NAME}/jwks", resolve=public, transport=transport) == reason
+
+
+def test_the_real_transport_stops_reading_an_oversized_key_set(
+    https_server: dict,  # type: ignore[type-arg]
+) -> None:
+    https_server["body"] = b'{"keys": []' + b" " * MAX_BYTES + b"}"
+    assert refusal(https_server["url"], allow_private=True) == Refusal.TOO_LARGE
     assert fetch_jwks(https_server["url"], allow_private=True) is None
+
+
+@pytest.mark.parametrize("status", [301, 302, 404, 500])
+def test_any_status_but_200_is_refused(status: int) -> None:
+    transport = FakeTransport(status=status)
+    assert refusal(f"https://{NAME}/jwks", resolve=public, transport=transport) == (
+        Refusal.NOT_OK)
+
+
+def test_an_unreachable_address_falls_back_to_the_next_one_resolved() -> None:
+    transport = FakeTransport(error={"8.8.8.8": ConnectionRefusedError()})
+
+    def two(host: str, port: int) -> list[str]:
+        return ["8.8.8.8", "1.1.1.1"]
+
+    assert download_jwks(f"https://{NAME}/jwks", resolve=two, transport=transport) == JWKS
+    assert [r.address for r in transport.requests] == ["8.8.8.8", "1.1.1.1"]
+    assert {(r.host, r.port, r.target) for r in transport.requests} == {(NAME, 443, "/jwks")}, (
+        "every attempt keeps the name, for SNI, the certificate and Host")
+    transport = FakeTransport(status=404)
+    assert refusal(f"https://{NAME}/jwks", resolve=two, transport=transport) == Refusal.NOT_OK
+    assert len(transport.requests) == 1, "an answer, even a refusal, is not retried elsewhere"
 
 
 def test_an_unreachable_endpoint_is_refused() -> None:
@@ -184,15 +240,14 @@ def test_a_name_resolving_to_loopback_is_refused(https_server: dict) -> None:  #
     assert https_server["hits"] == 0
 
 
-def test_a_name_with_one_private_address_among_public_ones_is_refused(
-    https_server: dict,  # type: ignore[type-arg]
-) -> None:
+def test_a_name_with_one_private_address_among_public_ones_is_refused() -> None:
     def resolve(host: str, port: int) -> list[str]:
         return ["8.8.8.8", "127.0.0.1"]
 
-    url = f"https://{NAME}:{https_server['port']}/jwks"
-    assert refusal(url, resolve=resolve) == Refusal.ADDRESS_NOT_ALLOWED
-    assert https_server["hits"] == 0
+    transport = FakeTransport()
+    url = f"https://{NAME}/jwks"
+    assert refusal(url, resolve=resolve, transport=transport) == Refusal.ADDRESS_NOT_ALLOWED
+    assert transport.requests == [], "nothing may be sent to any of them"
 
 
 def test_a_name_that_does_not_resolve_is_refused() -> None:
@@ -233,7 +288,7 @@ def test_public_addresses_are_allowed(address: str) -> None:
 
 
 def test_the_client_directory_refuses_a_private_jwks_uri_unless_allowed(
-    runtime: Runtime, https_server: dict,  # type: ignore[type-arg]
+    runtime: Runtime,
 ) -> None:
     with runtime.database.session() as session:
         create_tenant(session, runtime.master_key, runtime.key_timing, "acme", "Acme", "test",
@@ -248,11 +303,15 @@ def test_the_client_directory_refuses_a_private_jwks_uri_unless_allowed(
     with runtime.database.session() as session:
         session.execute(update(Client).where(Client.tenant_id == tid,
                                              Client.client_id == "remote")
-                        .values(jwks_uri=https_server["url"]))
-    default = ClientDirectoryCache(runtime.database, 30).get(tid, "remote")
+                        .values(jwks_uri="https://127.0.0.1:8443/jwks"))
+    transport = FakeTransport()
+    default = ClientDirectoryCache(runtime.database, 30, jwks_transport=transport).get(
+        tid, "remote")
     assert default is not None and default.jwks is None, (
         "by default a loopback jwks_uri yields no keys (the client cannot authenticate)")
-    assert https_server["hits"] == 0
-    allowed = ClientDirectoryCache(runtime.database, 30, jwks_uri_allow_private=True)
+    assert transport.requests == []
+    allowed = ClientDirectoryCache(runtime.database, 30, jwks_uri_allow_private=True,
+                                   jwks_transport=transport)
     record = allowed.get(tid, "remote")
     assert record is not None and record.jwks == JWKS, "the development allowance fetches it"
+    assert [r.address for r in transport.requests] == ["127.0.0.1"]
