@@ -9,6 +9,7 @@ credentials, and the built-in demo relying party (web/demo_rp/), keep working ac
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import json
 import os
 import secrets
@@ -17,19 +18,18 @@ from typing import Any
 
 from authserver.runtime import Runtime
 from authserver.services.accounts import NewUser, create_user
+from authserver.services.client_uris import validate_redirect_uri, validate_web_origin
 from authserver.services.clients import (
     ClientSpec,
     register_client,
     secret_digest,
     secret_digest_matches,
-    validate_redirect_uri,
-    validate_web_origin,
 )
 from authserver.services.errors import ServiceError
 from authserver.services.passwords import hash_password, verify_password
 from authserver.services.tenants import create_tenant
 from authserver.settings import Settings
-from authserver.storage.models import Client
+from authserver.storage.models import Client, User
 from authserver.storage.repositories import (
     AuditRepository,
     ClientRepository,
@@ -132,6 +132,47 @@ def _secret_for(row: Client, saved: object, audit: AuditRepository, actor: str) 
     return secret
 
 
+def _ensure_clients(clients_repo: ClientRepository, audit: AuditRepository,
+                    settings: Settings, saved_secrets: dict[str, Any],
+                    actor: str) -> list[dict[str, Any]]:
+    """Register the demo clients that are missing and bring the others up to date; each
+    with its plaintext secret (None for public clients)."""
+    out = []
+    for spec in _specs(settings):
+        existing = clients_repo.get(spec.client_id or "")
+        if existing is None:
+            registered = register_client(clients_repo, audit, spec, actor)
+            row, secret = registered.client, registered.client_secret
+        else:
+            row, secret = existing, None
+            _align_uris(row, spec, audit, actor)
+            if not row.is_public:
+                secret = _secret_for(row, saved_secrets.get(row.client_id), audit, actor)
+        out.append({"name": row.name, "client_id": row.client_id, "client_secret": secret,
+                    "grant_types": list(row.grant_types),
+                    "redirect_uris": list(row.redirect_uris)})
+    return out
+
+
+def _ensure_user(users: UserRepository, audit: AuditRepository, saved: object,
+                 actor: str, now: dt.datetime) -> tuple[User, str]:
+    """The demo user and its password: the saved one while it still matches."""
+    user = users.by_email(DEMO_EMAIL)
+    if user is None:
+        password = secrets.token_urlsafe(12)
+        user = create_user(users, audit, NewUser(
+            email=DEMO_EMAIL, password=password, username="demo", given_name="Dana",
+            family_name="Demo", email_verified=True), actor, now)
+        return user, password
+    if isinstance(saved, str) and verify_password(user.password_hash, saved):
+        return user, saved
+    password = secrets.token_urlsafe(12)
+    user.password_hash = hash_password(password)
+    user.password_changed_at = now
+    audit.record(actor, "user.password_reset", user.sub)
+    return user, password
+
+
 def ensure_demo(rt: Runtime, actor: str) -> dict[str, Any]:
     """Create what is missing; reuse the saved credentials while they still match.
 
@@ -147,35 +188,11 @@ def ensure_demo(rt: Runtime, actor: str) -> dict[str, Any]:
     with rt.database.session() as session:
         tenant = TenantRepository(session).by_slug(DEMO_TENANT) or create_tenant(
             session, rt.master_key, rt.key_timing, DEMO_TENANT, "Demo", actor, rt.clock())
-        clients_repo = ClientRepository(session, tenant.id)
         audit = AuditRepository(session, tenant.id)
-        out_clients = []
-        for spec in _specs(rt.settings):
-            existing = clients_repo.get(spec.client_id or "")
-            if existing is None:
-                registered = register_client(clients_repo, audit, spec, actor)
-                row, secret = registered.client, registered.client_secret
-            else:
-                row, secret = existing, None
-                _align_uris(row, spec, audit, actor)
-                if not row.is_public:
-                    secret = _secret_for(row, saved_secrets.get(row.client_id), audit, actor)
-            out_clients.append({"name": row.name, "client_id": row.client_id,
-                                "client_secret": secret, "grant_types": list(row.grant_types),
-                                "redirect_uris": list(row.redirect_uris)})
-        users = UserRepository(session, tenant.id)
-        password = saved.get("password")
-        user = users.by_email(DEMO_EMAIL)
-        if user is None:
-            password = secrets.token_urlsafe(12)
-            user = create_user(users, audit, NewUser(
-                email=DEMO_EMAIL, password=password, username="demo", given_name="Dana",
-                family_name="Demo", email_verified=True), actor, rt.clock())
-        elif not isinstance(password, str) or not verify_password(user.password_hash, password):
-            password = secrets.token_urlsafe(12)
-            user.password_hash = hash_password(password)
-            user.password_changed_at = rt.clock()
-            audit.record(actor, "user.password_reset", user.sub)
+        out_clients = _ensure_clients(ClientRepository(session, tenant.id), audit,
+                                      rt.settings, saved_secrets, actor)
+        user, password = _ensure_user(UserRepository(session, tenant.id), audit,
+                                      saved.get("password"), actor, rt.clock())
         # Written before the commit: if writing fails, the database keeps the old values.
         _write_credentials(rt.settings, {
             "note": "authserver demo credentials, development only",

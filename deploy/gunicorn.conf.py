@@ -2,8 +2,9 @@
 
     gunicorn -c deploy/gunicorn.conf.py authserver.wsgi:app
 
-The same choices `authserver serve` makes (authserver/serve.py), for deployments that run
-gunicorn directly. Run `authserver db upgrade` first: the app does not migrate by itself.
+The same choices `authserver serve` makes (authserver/serve.py: GUNICORN_OPTIONS), for
+deployments that run gunicorn directly. Run `authserver db upgrade` first: the app does
+not migrate by itself.
 
 Environment read here (gunicorn's, not authserver's settings):
 
@@ -20,6 +21,8 @@ Command-line options given after `-c` (e.g. `--bind`, `--workers`) override thes
 import os
 import sys
 
+from authserver.serve import GUNICORN_OPTIONS
+
 # Names authserver's settings loader does not know. It refuses unknown AUTHSERVER_*
 # variables so that a misspelt setting never passes silently, so each worker drops these
 # before it imports the app (post_fork below). The master keeps them: a HUP reload
@@ -31,28 +34,16 @@ bind = os.environ.get("AUTHSERVER_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("AUTHSERVER_WORKERS", "2"))
 threads = int(os.environ.get("AUTHSERVER_THREADS", "4"))
 
-# gthread keeps client connections alive between requests (sync workers close them);
-# the app is I/O-bound on the database, so a few threads per process go a long way.
-worker_class = "gthread"
-keepalive = 5
-graceful_timeout = 20
-
-# Never preload: each worker imports the app after fork, so no database connection or
-# key cache is shared between processes.
-preload_app = False
+# The choices `authserver serve` makes too (worker class, keep-alive, graceful timeout, no
+# preloading, an access log format without query strings, no control socket): one list,
+# in authserver/serve.py.
+globals().update(GUNICORN_OPTIONS)
 
 accesslog = "-"
-# %(U)s is the path without the query string: authorization codes, states and tokens
-# travel in query strings and must never reach a log file.
-access_log_format = '%(h)s "%(m)s %(U)s" %(s)s %(b)s %(M)sms'
 
 # Only these peers may set X-Forwarded-Proto (wsgi.url_scheme). authserver builds its
 # issuer and every published URL from AUTHSERVER_PUBLIC_URL, never from request headers.
 forwarded_allow_ips = os.environ.get("FORWARDED_ALLOW_IPS", "127.0.0.1,::1")
-
-# gunicorn >= 25.1 opens a control socket under $HOME or $XDG_RUNTIME_DIR by default;
-# nothing here uses it, and a read-only or sandboxed file system cannot create it.
-control_socket_disable = True
 
 
 def on_starting(server):

@@ -1,4 +1,4 @@
-"""``python -m authserver.cli``: what the tests and live servers run (cli is a package)."""
+"""``python -m authserver.cli``: the tests and tools run the command this way."""
 
 from authserver.cli import main
 

@@ -13,24 +13,23 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy.exc import IntegrityError
-
 from authserver.protocol.context import TenantContext
 from authserver.protocol.server import TokenServer
 from authserver.runtime.tenant_wiring import TenantWiring, token_store
+from authserver.services.admin_context import AdminContext
 from authserver.services.client_directory import ClientDirectoryCache
-from authserver.services.errors import Conflict
 from authserver.services.keyring import KeyRing
 from authserver.services.keys import KeyTiming
 from authserver.services.master_key import load_master_key
 from authserver.services.oauth_store import TenantTokens
+from authserver.services.refresh_limits import RefreshLimits
 from authserver.services.senders import Senders
-from authserver.services.tenants import DEFAULT_TENANT, TenantDirectory, TenantInfo, create_tenant
+from authserver.services.tenant_admin import ensure_tenant
+from authserver.services.tenants import DEFAULT_TENANT, TenantDirectory, TenantInfo
 from authserver.services.throttle import Throttle
 from authserver.settings import Settings, load_settings
 from authserver.storage.database import Database
 from authserver.storage.models import utcnow
-from authserver.storage.repositories import TenantRepository
 
 __all__ = ["Runtime", "build_runtime", "ensure_default_tenant"]
 
@@ -101,17 +100,19 @@ def build_runtime(settings: Settings | None = None, *, database: Database | None
     )
 
 
+def admin_context(runtime: Runtime, actor: str) -> AdminContext:
+    """What the operator operations (services/*_admin.py) need, for ``actor``: the CLI
+    and the admin API call them with this."""
+    settings = runtime.settings
+    return AdminContext(
+        database=runtime.database, master_key=runtime.master_key,
+        key_timing=runtime.key_timing, clock=runtime.clock,
+        refresh_limits=RefreshLimits(settings.refresh_token_idle_ttl,
+                                     settings.refresh_token_absolute_ttl),
+        allow_private_jwks_uri=settings.jwks_uri_allow_private,
+        clients=runtime.clients, keyring=runtime.keyring, actor=actor)
+
+
 def ensure_default_tenant(runtime: Runtime, actor: str) -> bool:
     """Create the ``default`` tenant if missing; True when it was created."""
-    try:
-        with runtime.database.session() as session:
-            if TenantRepository(session).by_slug(DEFAULT_TENANT) is not None:
-                return False
-            create_tenant(session, runtime.master_key, runtime.key_timing, DEFAULT_TENANT,
-                          "Default", actor, runtime.clock())
-            return True
-    except (IntegrityError, Conflict):
-        # Another `db upgrade` (say, a second replica starting) created it first: seen as
-        # the unique constraint when both insert, or as create_tenant's own existence
-        # check when the other commits between our look-up and that check.
-        return False
+    return ensure_tenant(admin_context(runtime, actor), DEFAULT_TENANT, "Default")

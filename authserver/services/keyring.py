@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from authserver.services.keys import (
+    SIGNING_STATES,
+    KeyState,
     PrivateKey,
     data_key,
     is_published,
@@ -47,11 +49,11 @@ class KeySnapshot:
         return {"keys": [k.public_jwk for k in self.keys if is_published(k, now)]}
 
     def signing_key(self, alg: str, now: dt.datetime) -> CachedKey | None:
-        active = [k for k in self.keys if k.alg == alg and key_state(k, now) == "active"]
+        active = [k for k in self.keys if k.alg == alg and key_state(k, now) is KeyState.ACTIVE]
         return max(active, key=lambda k: k.activates_at, default=None)
 
     def signing_algs(self, now: dt.datetime) -> set[str]:
-        return {k.alg for k in self.keys if key_state(k, now) == "active"}
+        return {k.alg for k in self.keys if key_state(k, now) is KeyState.ACTIVE}
 
 
 def _next_transition(keys: list[SigningKey], now: dt.datetime) -> dt.datetime | None:
@@ -72,7 +74,7 @@ def load_snapshot(session_keys: list[SigningKey], tenant: Tenant, master_key: by
             continue
         # Only keys that sign now or later need their private half in memory.
         private = None
-        if key_state(key, now) in ("active", "published"):
+        if key_state(key, now) in SIGNING_STATES:
             private = opened.get(key.kid)
             if private is None:
                 private = opened[key.kid] = open_private_key(data_key(tenant, master_key), key)
@@ -126,7 +128,7 @@ class KeyRing:
             if tenant is None:
                 return KeySnapshot(keys=(), valid_until=now + self.ttl)
             keys = list(uow.keys(tenant_id).all())
-            signing = {k.kid for k in keys if key_state(k, now) in ("active", "published")}
+            signing = {k.kid for k in keys if key_state(k, now) in SIGNING_STATES}
             opened = self._opened.setdefault(tenant_id, {})
             for kid in [kid for kid in opened if kid not in signing]:
                 del opened[kid]  # retired, revoked and purged keys leave memory

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Protocol
 
 from cryptography.hazmat.primitives import serialization
@@ -83,25 +84,42 @@ class KeyDates(Protocol):
     def revoked_at(self) -> dt.datetime | None: ...
 
 
-def key_state(key: KeyDates, now: dt.datetime) -> str:
+class KeyState(StrEnum):
+    """Where a key is in its lifecycle at one instant; the value is what operators see
+    (``keys list``), so it never changes."""
+
+    PUBLISHED = "published"
+    ACTIVE = "active"
+    RETIRED = "retired"
+    EXPIRED = "expired"
+    REVOKED = "revoked"
+
+
+# In JWKS: every state but the two that withdrew the key.
+PUBLISHED_STATES = frozenset({KeyState.PUBLISHED, KeyState.ACTIVE, KeyState.RETIRED})
+# Signing now or about to: what a rotation retires and a revocation must replace.
+SIGNING_STATES = frozenset({KeyState.ACTIVE, KeyState.PUBLISHED})
+
+
+def key_state(key: KeyDates, now: dt.datetime) -> KeyState:
     if key.revoked_at is not None and key.revoked_at <= now:
-        return "revoked"
+        return KeyState.REVOKED
     if key.expires_at is not None and key.expires_at <= now:
-        return "expired"
+        return KeyState.EXPIRED
     if key.retires_at is not None and key.retires_at <= now:
-        return "retired"
+        return KeyState.RETIRED
     if key.activates_at > now:
-        return "published"
-    return "active"
+        return KeyState.PUBLISHED
+    return KeyState.ACTIVE
 
 
 def is_published(key: KeyDates, now: dt.datetime) -> bool:
-    return key_state(key, now) in ("published", "active", "retired")
+    return key_state(key, now) in PUBLISHED_STATES
 
 
 def signing_key_for(keys: Sequence[SigningKey], alg: str, now: dt.datetime) -> SigningKey | None:
     """The key that signs ``alg`` tokens at ``now``: the most recently activated active one."""
-    candidates = [k for k in keys if k.alg == alg and key_state(k, now) == "active"]
+    candidates = [k for k in keys if k.alg == alg and key_state(k, now) is KeyState.ACTIVE]
     return max(candidates, key=lambda k: (k.activates_at, k.id), default=None)
 
 
@@ -177,7 +195,7 @@ class KeyManager:
                  actor: str) -> SigningKey:
         """A key that signs from now; a scheduled rotation still takes over at its time."""
         key = self.create(alg, now, actor)
-        pending = [k for k in keys if k.alg == alg and key_state(k, now) == "published"]
+        pending = [k for k in keys if k.alg == alg and key_state(k, now) is KeyState.PUBLISHED]
         if pending:
             self._retire(key, min(k.activates_at for k in pending))
         return key
@@ -197,7 +215,7 @@ class KeyManager:
             if alg not in SUPPORTED_ALGS:
                 raise InvalidInput("alg", f"unsupported algorithm {alg!r}; "
                                    f"use one of {', '.join(SUPPORTED_ALGS)}")
-            pending = [k for k in keys if k.alg == alg and key_state(k, now) == "published"]
+            pending = [k for k in keys if k.alg == alg and key_state(k, now) is KeyState.PUBLISHED]
             if pending and not immediate:
                 raise Conflict(f"a {alg} rotation is already scheduled: key {pending[0].kid} "
                                f"signs from {pending[0].activates_at.isoformat()}")
@@ -205,7 +223,7 @@ class KeyManager:
         created = []
         for alg in targets:
             for old in keys:
-                if old.alg == alg and key_state(old, now) in ("active", "published"):
+                if old.alg == alg and key_state(old, now) in SIGNING_STATES:
                     self._retire(old, switch_at)
             created.append(self.create(alg, switch_at, actor))
         self.audit.record(actor, "keys.rotated", None, algs=targets, immediate=immediate,
@@ -219,7 +237,7 @@ class KeyManager:
             raise NotFound(f"no key {kid!r} in tenant {self.tenant.slug!r}")
         if key.revoked_at is not None:
             raise Conflict(f"key {kid} was already revoked")
-        was_signing = key_state(key, now) == "active"
+        was_signing = key_state(key, now) is KeyState.ACTIVE
         key.revoked_at = now
         key.expires_at = now  # nothing it signed may verify any more: purge may delete it
         self.audit.record(actor, "key.revoked", kid, alg=key.alg)

@@ -89,8 +89,9 @@ def test_the_default_tenant_made_by_another_upgrade_in_between_is_not_an_error(
     # PostgreSQL: another `db upgrade` commits the default tenant after this one looked
     # it up and before create_tenant's own existence check.
     from authserver import runtime as runtime_module
+    from authserver.services import tenants as tenants_module
 
-    real_create = runtime_module.create_tenant
+    real_create = tenants_module.create_tenant
     calls = []
 
     def another_upgrade_commits_first(session, *args, **kwargs):  # type: ignore[no-untyped-def]
@@ -99,7 +100,7 @@ def test_the_default_tenant_made_by_another_upgrade_in_between_is_not_an_error(
             real_create(other, *args, **kwargs)
         return real_create(session, *args, **kwargs)
 
-    monkeypatch.setattr(runtime_module, "create_tenant", another_upgrade_commits_first)
+    monkeypatch.setattr(tenants_module, "create_tenant", another_upgrade_commits_first)
     assert runtime_module.ensure_default_tenant(runtime, "test") is False, \
         "a default tenant created by someone else meanwhile means this run created none"
     assert calls, "the race was not reached: the default tenant existed before the test"

@@ -1,0 +1,66 @@
+"""``authserver tenant``: create, update, list, show."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import click
+
+from authserver.cli.common import DURATION, admin, cli, echo_fields, emit, json_option, runtime
+from authserver.services import tenant_admin
+from authserver.services.tenant_admin import TenantRecord
+
+
+@cli.group()
+def tenant() -> None:
+    """Tenants: each has its own issuer, keys, clients and users."""
+
+
+def _view(record: TenantRecord) -> dict[str, Any]:
+    return record.view(runtime().issuer(record.slug))
+
+
+@tenant.command("create")
+@click.argument("slug")
+@click.option("--name", help="Display name (defaults to the slug).")
+@json_option
+def tenant_create(slug: str, name: str | None, as_json: bool) -> None:
+    """Create tenant SLUG with fresh RS256 and ES256 signing keys."""
+    view = _view(tenant_admin.create_tenant(admin(), slug, name))
+    emit(as_json, view, lambda: click.echo(f"created tenant {slug}; issuer {view['issuer']}"))
+
+
+@tenant.command("update")
+@click.argument("slug")
+@click.option("--name", help="New display name.")
+@click.option("--refresh-token-idle-ttl", type=DURATION, metavar="DURATION",
+              help="Refresh token idle limit for this tenant's clients.")
+@click.option("--refresh-token-absolute-ttl", type=DURATION, metavar="DURATION",
+              help="Refresh token absolute limit for this tenant's clients.")
+@json_option
+def tenant_update(slug: str, name: str | None, refresh_token_idle_ttl: int | None,
+                  refresh_token_absolute_ttl: int | None, as_json: bool) -> None:
+    """Change a tenant's display name or refresh token limits."""
+    if name is None and refresh_token_idle_ttl is None and refresh_token_absolute_ttl is None:
+        raise click.UsageError("nothing to update; give at least one of --name, "
+                               "--refresh-token-idle-ttl, --refresh-token-absolute-ttl")
+    view = _view(tenant_admin.update_tenant(admin(), slug, name, refresh_token_idle_ttl,
+                                            refresh_token_absolute_ttl))
+    emit(as_json, view, lambda: click.echo(f"updated tenant {slug}"))
+
+
+@tenant.command("list")
+@json_option
+def tenant_list(as_json: bool) -> None:
+    """List tenants."""
+    views = [_view(record) for record in tenant_admin.list_tenants(admin())]
+    emit(as_json, views, lambda: [click.echo(f"{v['slug']}\t{v['issuer']}") for v in views])
+
+
+@tenant.command("show")
+@click.argument("slug")
+@json_option
+def tenant_show(slug: str, as_json: bool) -> None:
+    """Show tenant SLUG and its issuer."""
+    view = _view(tenant_admin.show_tenant(admin(), slug))
+    emit(as_json, view, lambda: echo_fields(view))

@@ -1,0 +1,172 @@
+"""``authserver user``: create, list, show, update, set-password, disable, enable."""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+
+from authserver.cli.common import admin, cli, echo_fields, emit, json_option, tenant_option
+from authserver.services import user_admin
+from authserver.services.accounts import NewUser, UserChanges
+from authserver.services.errors import InvalidInput
+
+
+@cli.group()
+def user() -> None:
+    """People who sign in."""
+
+
+def _read_password() -> str:
+    line = sys.stdin.readline()
+    password = line[:-1] if line.endswith("\n") else line
+    if password.endswith("\r"):
+        password = password[:-1]
+    if not password:
+        raise InvalidInput("password", "nothing was read from standard input")
+    return password
+
+
+@user.command("create")
+@tenant_option
+@click.option("--email", required=True)
+@click.option("--username")
+@click.option("--given-name")
+@click.option("--family-name")
+@click.option("--email-verified", is_flag=True, help="Mark the email address as verified.")
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from standard input (one line).")
+@json_option
+def user_create(tenant_slug: str, email: str, username: str | None, given_name: str | None,
+                family_name: str | None, email_verified: bool, password_stdin: bool,
+                as_json: bool) -> None:
+    """Create a user; the password is read from stdin so it never appears in `ps`."""
+    password = _read_password() if password_stdin else None
+    created = user_admin.create_user(admin(), tenant_slug, NewUser(
+        email=email, password=password, username=username, given_name=given_name,
+        family_name=family_name, email_verified=email_verified))
+    out = {"sub": created.sub, "email": created.email, "password_set": password is not None}
+
+    def human() -> None:
+        click.echo(f"created user {out['email']} (sub {out['sub']})")
+        if not out["password_set"]:
+            # There are no invitations yet: say how this account becomes usable.
+            click.echo(f"no password: {out['email']} cannot sign in until an operator runs "
+                       f"`authserver user set-password --tenant {tenant_slug} "
+                       f"--email {out['email']}`")
+
+    emit(as_json, out, human)
+
+
+def _user_identity(command: Any) -> Any:
+    command = click.option("--sub", help="The user's sub (instead of --email).")(command)
+    return click.option("--email", help="The user's email address.")(command)
+
+
+def _one_identity(email: str | None, sub: str | None) -> None:
+    if (email is None) == (sub is None):
+        raise click.UsageError("name the user with --email or --sub (exactly one)")
+
+
+@user.command("list")
+@tenant_option
+@click.option("--limit", type=click.IntRange(1, 10_000), default=1000, show_default=True,
+              help="At most this many users, oldest first.")
+@json_option
+def user_list(tenant_slug: str, limit: int, as_json: bool) -> None:
+    """List a tenant's users (never their password hashes)."""
+    views = user_admin.list_users(admin(), tenant_slug, limit)
+    emit(as_json, views, lambda: [click.echo(
+        f"{v['sub']}\t{v['email']}" + ("\tdisabled" if v["disabled"] else "")) for v in views])
+
+
+@user.command("show")
+@tenant_option
+@_user_identity
+@json_option
+def user_show(tenant_slug: str, email: str | None, sub: str | None, as_json: bool) -> None:
+    """Show a user's profile and state."""
+    ctx = admin()
+    _one_identity(email, sub)
+    view = user_admin.show_user(ctx, tenant_slug, email, sub)
+    emit(as_json, view, lambda: echo_fields(view))
+
+
+def _changes(new_email: str | None, values: dict[str, str | None], cleared: dict[str, bool],
+             email_verified: bool | None) -> UserChanges:
+    for name, flag in cleared.items():
+        if flag and values[name] is not None:
+            option = name.replace("_", "-")
+            raise click.UsageError(f"--{option} and --no-{option} contradict each other")
+    changes = UserChanges(email=new_email, email_verified=email_verified,
+                          clear=frozenset(name for name, flag in cleared.items() if flag),
+                          **values)
+    if changes.is_empty:
+        raise click.UsageError("nothing to update; give at least one of --new-email, "
+                               "--username, --given-name, --family-name, --email-verified "
+                               "(or a --no-… / --email-unverified)")
+    return changes
+
+
+@user.command("update")
+@tenant_option
+@_user_identity
+@click.option("--new-email", help="Change the email address (it becomes unverified unless "
+              "--email-verified is given too).")
+@click.option("--username", help="Set the username.")
+@click.option("--no-username", is_flag=True, help="Remove the username.")
+@click.option("--given-name", help="Set the given name.")
+@click.option("--no-given-name", is_flag=True, help="Remove the given name.")
+@click.option("--family-name", help="Set the family name.")
+@click.option("--no-family-name", is_flag=True, help="Remove the family name.")
+@click.option("--email-verified/--email-unverified", default=None,
+              help="Mark the email address verified or not.")
+@json_option
+def user_update(tenant_slug: str, email: str | None, sub: str | None, new_email: str | None,
+                username: str | None, no_username: bool, given_name: str | None,
+                no_given_name: bool, family_name: str | None, no_family_name: bool,
+                email_verified: bool | None, as_json: bool) -> None:
+    """Change a user's email, username, names or email verification."""
+    changes = _changes(
+        new_email, {"username": username, "given_name": given_name,
+                    "family_name": family_name},
+        {"username": no_username, "given_name": no_given_name,
+         "family_name": no_family_name}, email_verified)
+    ctx = admin()
+    _one_identity(email, sub)
+    updated = user_admin.update_user(ctx, tenant_slug, email, sub, changes)
+    changed = updated.changed
+    view = {**updated.view, "changed": changed}
+    emit(as_json, view, lambda: click.echo(
+        f"updated user {view['email']}: {', '.join(changed)}" if changed
+        else f"user {view['email']} already had these values; nothing changed"))
+
+
+@user.command("set-password")
+@tenant_option
+@_user_identity
+def user_set_password(tenant_slug: str, email: str | None, sub: str | None) -> None:
+    """Set a user's password from the first line of standard input (argon2id)."""
+    _one_identity(email, sub)  # before reading a secret that would then be thrown away
+    password = _read_password()
+    who = user_admin.set_password(admin(), tenant_slug, email, sub, password)
+    click.echo(f"password set for {who}")
+
+
+@user.command("disable")
+@tenant_option
+@click.option("--email", required=True)
+def user_disable(tenant_slug: str, email: str) -> None:
+    """Stop a user signing in; ends their sessions and revokes their grants and tokens."""
+    user_admin.set_disabled(admin(), tenant_slug, email, True)
+    click.echo(f"disabled {email}")
+
+
+@user.command("enable")
+@tenant_option
+@click.option("--email", required=True)
+def user_enable(tenant_slug: str, email: str) -> None:
+    """Let a disabled user sign in again (nothing issued before the disable revives)."""
+    user_admin.set_disabled(admin(), tenant_slug, email, False)
+    click.echo(f"enabled {email}")

@@ -1,0 +1,86 @@
+"""Operator operations on tenants: create, change, list, show, and the default tenant."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError
+
+from authserver.services import tenants
+from authserver.services.admin_context import AdminContext
+from authserver.services.errors import Conflict
+from authserver.storage.models import Tenant
+from authserver.storage.repositories import TenantRepository
+
+
+@dataclass(frozen=True, slots=True)
+class TenantRecord:
+    slug: str
+    display_name: str
+    refresh_token_idle_ttl: int | None
+    refresh_token_absolute_ttl: int | None
+    created_at: dt.datetime
+
+    @classmethod
+    def of(cls, row: Tenant) -> TenantRecord:
+        return cls(row.slug, row.display_name, row.refresh_token_idle_ttl,
+                   row.refresh_token_absolute_ttl, row.created_at)
+
+    def view(self, issuer: str) -> dict[str, Any]:
+        """What operators see of the tenant, with ``issuer`` its issuer URL."""
+        return {
+            "slug": self.slug,
+            "display_name": self.display_name,
+            "issuer": issuer,
+            "discovery": f"{issuer}/.well-known/openid-configuration",
+            "jwks_uri": f"{issuer}/jwks",
+            "refresh_token_idle_ttl": self.refresh_token_idle_ttl,
+            "refresh_token_absolute_ttl": self.refresh_token_absolute_ttl,
+            "created_at": self.created_at.isoformat(),
+        }
+
+
+def create_tenant(ctx: AdminContext, slug: str, display_name: str | None) -> TenantRecord:
+    """A new tenant with its own data key and default signing keys."""
+    with ctx.transaction() as session:
+        row = tenants.create_tenant(session, ctx.master_key, ctx.key_timing, slug,
+                                    display_name, ctx.actor, ctx.clock())
+        return TenantRecord.of(row)
+
+
+def update_tenant(ctx: AdminContext, slug: str, display_name: str | None,
+                  refresh_idle: int | None, refresh_absolute: int | None) -> TenantRecord:
+    """Change the display name or refresh token limits (None leaves one as it is)."""
+    with ctx.transaction() as session:
+        row = tenants.update_tenant(session, slug, display_name, refresh_idle,
+                                    refresh_absolute, ctx.actor,
+                                    global_limits=ctx.refresh_limits)
+        return TenantRecord.of(row)
+
+
+def list_tenants(ctx: AdminContext) -> list[TenantRecord]:
+    with ctx.transaction() as session:
+        return [TenantRecord.of(row) for row in TenantRepository(session).all()]
+
+
+def show_tenant(ctx: AdminContext, slug: str) -> TenantRecord:
+    with ctx.transaction() as session:
+        return TenantRecord.of(tenants.get_tenant(session, slug))
+
+
+def ensure_tenant(ctx: AdminContext, slug: str, display_name: str) -> bool:
+    """Create tenant ``slug`` if it is missing; True when this call created it."""
+    try:
+        with ctx.transaction() as session:
+            if TenantRepository(session).by_slug(slug) is not None:
+                return False
+            tenants.create_tenant(session, ctx.master_key, ctx.key_timing, slug,
+                                  display_name, ctx.actor, ctx.clock())
+            return True
+    except (IntegrityError, Conflict):
+        # Another `db upgrade` (say, a second replica starting) created it first: seen as
+        # the unique constraint when both insert, or as create_tenant's own existence
+        # check when the other commits between our look-up and that check.
+        return False
