@@ -333,3 +333,6 @@ class ThrottleBucket(Base):
     failures: Mapped[int] = mapped_column(Integer, default=0)
     window_started_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
     blocked_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+from authserver.storage.models.interactions import PendingInteraction  # noqa: E402, F401
