@@ -6,6 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 
 from authserver.protocol.client_auth import DEFAULT_MAX_LIFETIME
+from authserver.protocol.policies import PASSWORD_ALONE, FactorPolicy
 from authserver.protocol.ports import (
     AccessTokenState,
     AssertionReplayGuard,
@@ -53,6 +54,9 @@ class TenantContext:
     tenant_refresh_absolute: int | None = None
     # How far in the future a private_key_jwt assertion's exp may lie (settings).
     client_assertion_max_lifetime: dt.timedelta = DEFAULT_MAX_LIFETIME
+    # Which factors a sign-in needs (protocol/interaction/policy.py); the same for
+    # every tenant until tenants can choose.
+    factor_policy: FactorPolicy = PASSWORD_ALONE
 
     def __post_init__(self) -> None:
         self.minter = TokenMinter(self.issuer, self.keys, self.lifetimes)

@@ -40,8 +40,10 @@ class SessionService:
         self.absolute = dt.timedelta(seconds=absolute_ttl)
 
     def start(self, user_id: int, amr: list[str], acr: str, now: dt.datetime,
-              replacing: str | None = None) -> tuple[str, str]:
-        """Create a session; returns (cookie token, sid)."""
+              replacing: str | None = None,
+              auth_time: dt.datetime | None = None) -> tuple[str, str]:
+        """Create a session; returns (cookie token, sid). ``auth_time`` is when the person
+        authenticated (the authenticator's result), ``now`` by default."""
         token = secrets.token_urlsafe(32)
         sid = secrets.token_urlsafe(16)
         with self.database.unit_of_work() as uow:
@@ -49,7 +51,7 @@ class SessionService:
                 self._end(uow, _digest(replacing), now, "replaced")
             uow.sessions(self.tenant_id).add(LoginSession(
                 token_digest=_digest(token), sid=sid, user_id=user_id,
-                auth_time=now, amr=amr, acr=acr, created_at=now, last_seen_at=now))
+                auth_time=auth_time or now, amr=amr, acr=acr, created_at=now, last_seen_at=now))
             uow.audit(self.tenant_id).record(
                 f"user:{user_id}", "session.started", sid, amr=amr)
         return token, sid

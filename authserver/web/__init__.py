@@ -9,10 +9,10 @@ from authserver.runtime import Runtime
 
 def register(app: Flask, runtime: Runtime) -> None:
     from authserver.web import (
-        authorize,
         discovery,
         errors,
         health,
+        interaction,
         jwks,
         landing,
         logout,
@@ -21,6 +21,7 @@ def register(app: Flask, runtime: Runtime) -> None:
         token,
         userinfo,
     )
+    from authserver.web.oauth import authorize
 
     app.extensions["authserver"] = runtime
     errors.register(app)
@@ -33,6 +34,7 @@ def register(app: Flask, runtime: Runtime) -> None:
     sessions.register(app)
     for blueprint in (jwks.bp, discovery.bp, token.bp, authorize.bp, userinfo.bp, logout.bp):
         app.register_blueprint(blueprint)
+    interaction.register(app)
     from authserver.web.token_endpoint import TokenEndpoint
 
     app.wsgi_app = TokenEndpoint(app.wsgi_app, runtime)  # type: ignore[method-assign]

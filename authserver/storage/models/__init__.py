@@ -14,6 +14,7 @@ from authserver.storage.models.audit import AuditEvent
 from authserver.storage.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from authserver.storage.models.clients import Client
 from authserver.storage.models.consent import Consent
+from authserver.storage.models.interactions import PendingInteraction
 from authserver.storage.models.keys import SigningKey
 from authserver.storage.models.sessions import LoginSession
 from authserver.storage.models.tenants import Tenant
@@ -38,6 +39,7 @@ __all__ = [
     "Grant",
     "IssuedAccessToken",
     "LoginSession",
+    "PendingInteraction",
     "RefreshToken",
     "RevokedToken",
     "SigningKey",

@@ -1,0 +1,22 @@
+"""The hosted interaction pages: login (the factors), account choice and consent.
+
+The authorization endpoint (web/oauth/authorize.py) hands a validated request to these
+pages through a server-side pending request bound to the browser (pending.py); they
+record what the person did in its :class:`~authserver.protocol.interaction.Progress`
+and resume the request when the protocol says nothing more is needed (flow.py).
+"""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from authserver.web.interaction import authenticators, consent, login, pages
+from authserver.web.interaction.blueprint import bp
+
+__all__ = ["bp", "register"]
+_ROUTES = (consent, login, pages)  # imported for their routes on ``bp``
+
+
+def register(app: Flask) -> None:
+    authenticators.register(app)
+    app.register_blueprint(bp)

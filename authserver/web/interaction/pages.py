@@ -1,0 +1,73 @@
+"""The interaction page itself (GET), its rendering, and the door back in after a
+cross-site POST from elsewhere (an upstream IdP's return)."""
+
+from __future__ import annotations
+
+from flask import Response, redirect, render_template, url_for
+
+from authserver.protocol.errors import InvalidRequestError, OAuth2Error
+from authserver.protocol.interaction import Step
+from authserver.services.sessions import ActiveSession
+from authserver.web.context import tenant
+from authserver.web.interaction.blueprint import bp
+from authserver.web.interaction.flow import Flow, finish_error, proceed, resume, step_for
+from authserver.web.redirects import form_action_for
+from authserver.web.security import csrf_token, page_headers
+from authserver.web.sessions import current_session
+
+TEMPLATES = {Step.LOGIN: "login.html", Step.SELECT_ACCOUNT: "select_account.html",
+             Step.CONSENT: "consent.html"}
+SCOPE_WORDS = {
+    "openid": "Confirm who you are",
+    "profile": "See your name and user name",
+    "email": "See your email address",
+    "phone": "See your phone number",
+    "address": "See your postal address",
+    "offline_access": "Keep access while you are not using it",
+}
+
+
+@bp.get("/interaction/<uid>")
+def interaction(uid: str) -> Response:
+    flow = resume(uid)
+    if isinstance(flow, Response):
+        return flow
+    active = current_session()
+    try:
+        step = step_for(flow, active)
+    except OAuth2Error as error:
+        return finish_error(flow, error)
+    if step is Step.ISSUE:
+        return proceed(flow.ctx, flow.client, flow.authz, flow.progress, uid)
+    return render_step(step, flow, active)
+
+
+@bp.post("/interaction/<uid>/resume")
+def resume_after_post(uid: str) -> Response:
+    """Where a cross-site form POST comes back (as a SAML IdP returns).
+
+    Browsers do not send SameSite=Lax cookies with a cross-site POST, so this request
+    cannot know whose it is and decides nothing. A 303 turns it into a top-level GET on
+    our own origin, which carries the flow cookie again; that GET checks the binding,
+    so only the browser that began the request can go on from here.
+    """
+    response = redirect(url_for("authorize.interaction", tenant=tenant().slug, uid=uid), 303)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["Referrer-Policy"] = "no-referrer"
+    return response
+
+
+def render_step(step: Step, flow: Flow, active: ActiveSession | None,
+                identifier: str | None = None, error: str | None = None,
+                status: int = 200) -> Response:
+    if step not in TEMPLATES:
+        raise InvalidRequestError("Unexpected interaction step.")
+    authz = flow.authz
+    scopes = [(s, SCOPE_WORDS.get(s, f"Use “{s}”")) for s in authz.scope.split()]
+    html = render_template(
+        TEMPLATES[step], uid=flow.uid, client=flow.client, tenant=tenant(), active=active,
+        scopes=scopes, identifier=identifier if identifier is not None else (
+            authz.login_hint or ""),
+        error=error, csrf_token=csrf_token())
+    return page_headers(Response(html, status=status, mimetype="text/html"),
+                        form_action=form_action_for(authz.redirect_uri))
