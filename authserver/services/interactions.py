@@ -23,10 +23,7 @@ from authserver.protocol.interaction import (
 )
 from authserver.protocol.tokens import digest
 from authserver.storage.database import Database
-from authserver.storage.repositories.interactions import (
-    PendingInteractionRepository,
-    rebind_browser,
-)
+from authserver.storage.repositories.interactions import rebind_browser
 
 TTL = dt.timedelta(minutes=30)
 # Open sign-ins per browser and tenant (tabs); older ones are dropped beyond this.
@@ -60,12 +57,12 @@ class PendingInteractions:
               now: dt.datetime) -> str:
         """Store a new pending request for ``browser``; returns its id (192 random bits)."""
         uid = secrets.token_urlsafe(24)
-        with self.database.session() as session:
-            repo = PendingInteractionRepository(session, self.tenant_id)
+        with self.database.unit_of_work() as uow:
+            repo = uow.interactions(self.tenant_id)
             repo.purge_expired(now)
             repo.add(uid, digest(browser), request.to_dict(), progress_to_dict(progress), now,
                      now + self.ttl)
-            session.flush()
+            uow.flush()
             repo.drop(repo.live_uids_of_browser(digest(browser), now)[self.limit:])
         return uid
 
@@ -74,8 +71,8 @@ class PendingInteractions:
         finished, expired, or stored in a shape this version cannot read."""
         if not browser or len(browser) > MAX_HANDLE or len(uid) > MAX_UID:
             return None
-        with self.database.session() as session:
-            row = PendingInteractionRepository(session, self.tenant_id).live(
+        with self.database.unit_of_work() as uow:
+            row = uow.interactions(self.tenant_id).live(
                 uid, digest(browser), now)
             if row is None:
                 return None
@@ -88,19 +85,19 @@ class PendingInteractions:
 
     def save(self, uid: str, browser: str, progress: Progress, now: dt.datetime) -> bool:
         """Record ``progress`` (and give the person another TTL); False if it is gone."""
-        with self.database.session() as session:
-            return PendingInteractionRepository(session, self.tenant_id).update_progress(
+        with self.database.unit_of_work() as uow:
+            return uow.interactions(self.tenant_id).update_progress(
                 uid, digest(browser), progress_to_dict(progress), now, now + self.ttl)
 
     def finish(self, uid: str, browser: str, now: dt.datetime) -> bool:
         """End the interaction; True for exactly one caller, who may answer the client."""
-        with self.database.session() as session:
-            return PendingInteractionRepository(session, self.tenant_id).finish(
+        with self.database.unit_of_work() as uow:
+            return uow.interactions(self.tenant_id).finish(
                 uid, digest(browser), now)
 
 
 def move_to_new_handle(database: Database, old: str, new: str, now: dt.datetime) -> None:
     """At sign-in the browser gets a new flow cookie (session fixation): its open
     interactions follow it to the new handle, and the old handle opens nothing."""
-    with database.session() as session:
-        rebind_browser(session, digest(old), digest(new), now)
+    with database.unit_of_work() as uow:
+        rebind_browser(uow.session, digest(old), digest(new), now)

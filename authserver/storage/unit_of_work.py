@@ -23,6 +23,7 @@ from authserver.storage.repositories import (
     UserRepository,
 )
 from authserver.storage.repositories.base import Repository
+from authserver.storage.repositories.interactions import PendingInteractionRepository
 
 
 class UnitOfWork:
@@ -49,6 +50,9 @@ class UnitOfWork:
 
     def sessions(self, tenant_id: int) -> LoginSessionRepository:
         return LoginSessionRepository(self.session, tenant_id)
+
+    def interactions(self, tenant_id: int) -> PendingInteractionRepository:
+        return PendingInteractionRepository(self.session, tenant_id)
 
     def audit(self, tenant_id: int | None) -> AuditRepository:
         return AuditRepository(self.session, tenant_id)
