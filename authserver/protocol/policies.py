@@ -1,51 +1,139 @@
-"""Which authentication factors a sign-in still needs (OIDC Core §3.1.2.1 acr_values).
+"""How strongly a person must authenticate (OIDC Core §3.1.2.1 acr_values, §5.5.1.1 acr
+claim request; RFC 8176 amr values).
 
-A tenant offers one or more authentication levels, each an ``acr`` value reached by a set
-of RFC 8176 ``amr`` factors. The client's ``acr_values`` is a voluntary request (OIDC Core
-§3.1.2.1, §5.5.1.1): the first level named there that the tenant offers is the target;
-otherwise the tenant's default level. The pages ask for whatever :func:`factors_needed`
-returns, so a second factor, a passkey, a magic link or an upstream IdP plugs in here,
-not in a page.
+Two authentication levels, published as ``acr_values_supported``:
+
+- ``"1"``: one factor (a password, a passkey without user verification, an emailed link,
+  an SMS code for phone-only sign-in);
+- ``"2"``: multi-factor, i.e. factors from at least two of knowledge / possession /
+  inherence, or one factor that is multi-factor by itself (a passkey with user
+  verification, which its authenticator reports as ``mfa``).
+
+The level a sign-in must reach is the higher of what the client asked for and what the
+tenant's :class:`FactorPolicy` demands of this person (second factor ``off``,
+``optional``: required once the person enrolled one, ``required``: everyone, enrolling at
+the next sign-in if they have none). The pages ask for whatever this module says is
+missing, so a factor plugs in here, not in a page.
 """
 
 from __future__ import annotations
 
-from collections.abc import Collection
+import enum
+from collections.abc import Collection, Iterable, Mapping
 from dataclasses import dataclass
+from typing import Any
+
+ACR_SINGLE = "1"
+ACR_MULTI = "2"
+ACR_VALUES = (ACR_SINGLE, ACR_MULTI)
+
+# The second-factor methods a tenant may offer (``--mfa-methods``), and the RFC 8176 amr
+# value each one adds (a passkey adds "hwk" or "swk", see authn/webauthn).
+SECOND_FACTOR_METHODS = ("totp", "sms", "email", "webauthn")
+METHOD_AMR = {"totp": "otp", "sms": "sms", "email": "mail", "webauthn": "hwk",
+              "recovery": "otp"}
+
+# RFC 8176 §2 values by the factor category they prove. "mail" is not registered there;
+# it is what an emailed code or link proves (control of the mailbox), like "sms".
+_KNOWLEDGE = frozenset({"pwd", "pin", "kba"})
+_POSSESSION = frozenset({"otp", "sms", "mail", "hwk", "swk", "tel", "sc"})
+_INHERENCE = frozenset({"fpt", "face", "iris", "retina", "vbm"})
+MFA = "mfa"
 
 
-@dataclass(frozen=True, slots=True)
-class Level:
-    """An ``acr`` value and the factors that must all have been presented to reach it."""
+class SecondFactor(enum.StrEnum):
+    OFF = "off"
+    OPTIONAL = "optional"
+    REQUIRED = "required"
 
-    acr: str
-    factors: frozenset[str]
+
+def is_multi_factor(amr: Collection[str]) -> bool:
+    """Whether ``amr`` proves factors of two categories (or one multi-factor method)."""
+    if MFA in amr:
+        return True
+    present = set(amr)
+    return sum(1 for category in (_KNOWLEDGE, _POSSESSION, _INHERENCE)
+               if present & category) >= 2
+
+
+def with_mfa(amr: Iterable[str]) -> tuple[str, ...]:
+    """``amr`` as the tokens carry it: "mfa" added once it is multi-factor (RFC 8176 §2)."""
+    values = tuple(dict.fromkeys(amr))
+    if is_multi_factor(values) and MFA not in values:
+        return (*values, MFA)
+    return values
+
+
+def acr_for(amr: Collection[str]) -> str:
+    """The level the factors in ``amr`` reach."""
+    return ACR_MULTI if is_multi_factor(amr) else ACR_SINGLE
+
+
+def requested_acr(acr_values: str | None, claims: Mapping[str, Any] | None) -> tuple[str, ...]:
+    """The acr values the client asked for, most binding first: an essential ``acr``
+    claim request (OIDC Core §5.5.1.1), then ``acr_values`` in the client's order."""
+    asked: list[str] = []
+    for member in ("id_token", "userinfo"):
+        request = (claims or {}).get(member)
+        acr = request.get("acr") if isinstance(request, dict) else None
+        if isinstance(acr, dict) and acr.get("essential") is True:
+            values = acr.get("values") or ([acr["value"]] if "value" in acr else [])
+            if isinstance(values, list):
+                asked.extend(v for v in values if isinstance(v, str))
+    asked.extend((acr_values or "").split())
+    return tuple(asked)
 
 
 @dataclass(frozen=True, slots=True)
 class FactorPolicy:
-    """A tenant's authentication levels; the first is the default."""
+    """A tenant's sign-in rules; ``methods`` are the second factors it offers."""
 
-    levels: tuple[Level, ...]
+    second_factor: SecondFactor = SecondFactor.OFF
+    methods: frozenset[str] = frozenset(SECOND_FACTOR_METHODS)
+    magic_links: bool = False
+    phone_sign_in: bool = False
 
     def __post_init__(self) -> None:
-        if not self.levels:
-            raise ValueError("a factor policy needs at least one level")
+        unknown = set(self.methods) - set(SECOND_FACTOR_METHODS)
+        if unknown:
+            raise ValueError(f"unknown second-factor methods: {sorted(unknown)}")
 
-    def target(self, requested_acr_values: str | None) -> Level:
-        offered = {level.acr: level for level in self.levels}
-        for acr in (requested_acr_values or "").split():
-            if acr in offered:
-                return offered[acr]
-        return self.levels[0]
+    @property
+    def acr_values_supported(self) -> tuple[str, ...]:
+        if self.second_factor is SecondFactor.OFF:
+            return (ACR_SINGLE,)
+        return ACR_VALUES
+
+    def usable(self, enrolled: Collection[str]) -> frozenset[str]:
+        """The person's enrolled methods this tenant accepts as a second factor."""
+        if self.second_factor is SecondFactor.OFF:
+            return frozenset()
+        return self.methods & frozenset(enrolled)
+
+    def target(self, requested: Collection[str], enrolled: Collection[str]) -> str:
+        """The level this sign-in must reach: the client's request (the first value this
+        tenant offers; voluntary requests never lower it) or the tenant's rule."""
+        offered = self.acr_values_supported
+        asked = next((acr for acr in requested if acr in offered), ACR_SINGLE)
+        if asked == ACR_MULTI or self.second_factor is SecondFactor.REQUIRED:
+            return ACR_MULTI
+        if self.second_factor is SecondFactor.OPTIONAL and self.usable(enrolled):
+            return ACR_MULTI
+        return ACR_SINGLE
 
 
-# Today's rule for every tenant: a password alone signs a person in, at acr "1"
-# (single-factor); the account-security work adds stronger levels.
-PASSWORD_ALONE = FactorPolicy((Level("1", frozenset({"pwd"})),))
+PASSWORD_ALONE = FactorPolicy()
 
 
-def factors_needed(requested_acr_values: str | None, policy: FactorPolicy,
-                   done: Collection[str]) -> frozenset[str]:
-    """The ``amr`` factors still missing after ``done``; empty when sign-in is complete."""
-    return policy.target(requested_acr_values).factors - frozenset(done)
+def satisfied(target: str, amr: Collection[str]) -> bool:
+    """Whether the factors in ``amr`` reach level ``target``."""
+    if not amr:
+        return False
+    return target != ACR_MULTI or is_multi_factor(amr)
+
+
+def must_enrol(target: str, amr: Collection[str], policy: FactorPolicy,
+               enrolled: Collection[str]) -> bool:
+    """More factors are needed but the person has none this tenant accepts: they set one
+    up now (enrolment forced at sign-in)."""
+    return not satisfied(target, amr) and not policy.usable(enrolled)

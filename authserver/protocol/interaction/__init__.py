@@ -8,16 +8,19 @@ from authserver.protocol.interaction.progress import (
     progress_from_dict,
     progress_to_dict,
 )
-from authserver.protocol.interaction.steps import SignedIn, Step, login_too_old, next_step
-from authserver.protocol.policies import (
-    PASSWORD_ALONE,
-    FactorPolicy,
-    Level,
-    factors_needed,
+from authserver.protocol.interaction.steps import (
+    EnrolledMethods,
+    SignedIn,
+    Step,
+    factor_step,
+    login_too_old,
+    next_step,
+    signing_in,
 )
+from authserver.protocol.policies import PASSWORD_ALONE, FactorPolicy
 
 __all__ = [
-    "PASSWORD_ALONE", "AuthResult", "FactorPolicy", "Level", "MalformedProgress", "Progress",
-    "SignedIn", "Step", "factors_needed", "login_too_old", "next_step", "progress_from_dict",
-    "progress_to_dict",
+    "PASSWORD_ALONE", "AuthResult", "EnrolledMethods", "FactorPolicy", "MalformedProgress",
+    "Progress", "SignedIn", "Step", "factor_step", "login_too_old", "next_step",
+    "progress_from_dict", "progress_to_dict", "signing_in",
 ]

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 
 from authserver.protocol.authorization import AuthorizationRequest
@@ -19,12 +19,20 @@ from authserver.protocol.errors import (
     LoginRequiredError,
 )
 from authserver.protocol.interaction.progress import Progress
-from authserver.protocol.policies import PASSWORD_ALONE, FactorPolicy, factors_needed
+from authserver.protocol.policies import (
+    PASSWORD_ALONE,
+    FactorPolicy,
+    must_enrol,
+    requested_acr,
+    satisfied,
+)
 from authserver.protocol.ports import ClientRecord
 
 
 class Step(enum.Enum):
-    LOGIN = "login"
+    LOGIN = "login"  # the first factor: nobody is recognised yet
+    FACTOR = "factor"  # a further factor from the person already recognised
+    ENROL = "enrol"  # set up a second factor now: the policy needs one and there is none
     SELECT_ACCOUNT = "select_account"
     CONSENT = "consent"
     ISSUE = "issue"
@@ -40,6 +48,15 @@ class SignedIn:
     acr: str
 
 
+# The second-factor methods a person has set up (policies.SECOND_FACTOR_METHODS names),
+# looked up only once the decision knows who is signing in.
+EnrolledMethods = Callable[[int], Collection[str]]
+
+
+def _nothing_enrolled(_user_id: int) -> frozenset[str]:
+    return frozenset()
+
+
 def login_too_old(request: AuthorizationRequest, session: SignedIn, now: dt.datetime) -> bool:
     if request.max_age is None:
         return False
@@ -50,22 +67,49 @@ def login_too_old(request: AuthorizationRequest, session: SignedIn, now: dt.date
     return (now - session.auth_time).total_seconds() > request.max_age
 
 
-def _needs_login(request: AuthorizationRequest, session: SignedIn | None, progress: Progress,
-                 now: dt.datetime, policy: FactorPolicy) -> bool:
-    if session is None or factors_needed(request.acr_values, policy, session.amr):
-        return True
-    return not progress.logged_in and (
-        "login" in request.prompt or login_too_old(request, session, now))
+def signing_in(request: AuthorizationRequest, session: SignedIn | None, progress: Progress,
+               now: dt.datetime) -> tuple[int, tuple[str, ...]] | None:
+    """Who this interaction is about and the factors they have presented, or None when
+    the first factor is still to come (no session, or the client wants a fresh login)."""
+    done = progress.authenticated
+    if done is not None and not progress.logged_in:
+        return done.user_id, done.amr  # part-way through signing in (or stepping up)
+    if session is None:
+        return None
+    if not progress.logged_in and ("login" in request.prompt
+                                   or login_too_old(request, session, now)):
+        return None
+    return session.user_id, session.amr
+
+
+def factor_step(request: AuthorizationRequest, policy: FactorPolicy,
+                enrolled: Collection[str], amr: Collection[str]) -> Step | None:
+    """The factor page still needed after ``amr`` (FACTOR or ENROL), or None when the
+    level this request and this person need is reached."""
+    target = policy.target(requested_acr(request.acr_values, request.claims), enrolled)
+    if satisfied(target, amr):
+        return None
+    return Step.ENROL if must_enrol(target, amr, policy, enrolled) else Step.FACTOR
 
 
 def next_step(request: AuthorizationRequest, client: ClientRecord, session: SignedIn | None,
               granted: Collection[str], progress: Progress, now: dt.datetime,
-              policy: FactorPolicy = PASSWORD_ALONE) -> Step:
+              policy: FactorPolicy = PASSWORD_ALONE,
+              enrolled: EnrolledMethods = _nothing_enrolled) -> Step:
     silent = "none" in request.prompt
-    if _needs_login(request, session, progress, now, policy):
+    who = signing_in(request, session, progress, now)
+    if who is None:
         if silent:
             raise LoginRequiredError(redirect_uri=request.redirect_uri)
         return Step.LOGIN
+    user_id, amr = who
+    more = factor_step(request, policy, enrolled(user_id), amr)
+    if more is not None:
+        if silent:  # a step-up cannot happen without the person (OIDC Core §3.1.2.6)
+            raise LoginRequiredError(redirect_uri=request.redirect_uri)
+        return more
+    if session is None or session.user_id != user_id:
+        return Step.LOGIN  # the factors were presented but the session did not start
     if "select_account" in request.prompt and not (progress.logged_in or progress.account_chosen):
         if silent:  # pragma: no cover (prompt=none cannot be combined; kept for safety)
             raise AccountSelectionRequiredError(redirect_uri=request.redirect_uri)

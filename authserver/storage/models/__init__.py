@@ -14,6 +14,13 @@ from authserver.storage.models.audit import AuditEvent
 from authserver.storage.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from authserver.storage.models.clients import Client
 from authserver.storage.models.consent import Consent
+from authserver.storage.models.factors import (
+    MagicLink,
+    OneTimeCode,
+    RecoveryCode,
+    TotpCredential,
+    WebAuthnCredential,
+)
 from authserver.storage.models.interactions import PendingInteraction
 from authserver.storage.models.keys import SigningKey
 from authserver.storage.models.sessions import LoginSession
@@ -39,14 +46,19 @@ __all__ = [
     "Grant",
     "IssuedAccessToken",
     "LoginSession",
+    "MagicLink",
+    "OneTimeCode",
     "PendingInteraction",
+    "RecoveryCode",
     "RefreshToken",
     "RevokedToken",
     "SigningKey",
     "Tenant",
     "ThrottleBucket",
+    "TotpCredential",
     "UTCDateTime",
     "UsedAssertion",
     "User",
+    "WebAuthnCredential",
     "utcnow",
 ]

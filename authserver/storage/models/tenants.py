@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Integer, LargeBinary, String
+from sqlalchemy import Boolean, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from authserver.storage.models.base import Base, UTCDateTime, utcnow
@@ -22,4 +22,10 @@ class Tenant(Base):
     # Per-tenant refresh token limits; NULL means the global setting.
     refresh_token_idle_ttl: Mapped[int | None] = mapped_column(Integer)
     refresh_token_absolute_ttl: Mapped[int | None] = mapped_column(Integer)
+    # Sign-in policy (protocol/policies.py): second factor off | optional | required, the
+    # second-factor methods offered (comma-separated), and the passwordless switches.
+    mfa_mode: Mapped[str] = mapped_column(String(16), default="off")
+    mfa_methods: Mapped[str] = mapped_column(String(100), default="totp,sms,email,webauthn")
+    magic_links: Mapped[bool] = mapped_column(Boolean, default=False)
+    phone_sign_in: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

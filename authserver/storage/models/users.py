@@ -16,6 +16,7 @@ class User(Base):
         UniqueConstraint("tenant_id", "sub"),
         UniqueConstraint("tenant_id", "email"),
         UniqueConstraint("tenant_id", "username"),
+        UniqueConstraint("tenant_id", "phone"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
@@ -27,6 +28,9 @@ class User(Base):
     username: Mapped[str | None] = mapped_column(String(150))
     given_name: Mapped[str | None] = mapped_column(String(200))
     family_name: Mapped[str | None] = mapped_column(String(200))
+    # E.164 (+15551234567); verified once a code sent to it came back.
+    phone: Mapped[str | None] = mapped_column(String(16))
+    phone_verified: Mapped[bool] = mapped_column(Boolean, default=False)
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from flask import Response, redirect, request, url_for
 
 from authserver.protocol.errors import AccessDeniedError
-from authserver.protocol.interaction import AuthResult, Progress, Step, factors_needed
+from authserver.protocol.interaction import AuthResult, Progress, Step, factor_step
 from authserver.services.authn import Outcome, Submission
 from authserver.web.client_address import source_address
 from authserver.web.context import runtime, tenant
@@ -51,7 +51,7 @@ def login(uid: str) -> Response:
 def _after_factor(flow: Flow, result: AuthResult, device_token: str | None) -> Response:
     done = flow.progress.so_far(result)
     progress = flow.progress.after_factor(result)
-    if factors_needed(flow.authz.acr_values, flow.ctx.factor_policy, done.amr):
+    if factor_step(flow.authz, flow.ctx.factor_policy, (), done.amr) is not None:
         # More factors to go: the interaction page asks for the next one.
         if not pending.save(flow.uid, progress):
             return expired()

@@ -14,37 +14,82 @@ from authserver.protocol.errors import (
 )
 from authserver.protocol.interaction import (
     PASSWORD_ALONE,
+    AuthResult,
     FactorPolicy,
-    Level,
     Progress,
     SignedIn,
     Step,
-    factors_needed,
+    factor_step,
     next_step,
+)
+from authserver.protocol.policies import (
+    SecondFactor,
+    acr_for,
+    is_multi_factor,
+    requested_acr,
+    with_mfa,
 )
 
 NOW = dt.datetime(2026, 12, 2, 8, 0, tzinfo=dt.UTC)
-TWO_LEVELS = FactorPolicy((Level("1", frozenset({"pwd"})), Level("2", frozenset({"pwd", "otp"}))))
+OPTIONAL = FactorPolicy(SecondFactor.OPTIONAL)
+REQUIRED = FactorPolicy(SecondFactor.REQUIRED)
+TOTP_ONLY = FactorPolicy(SecondFactor.REQUIRED, frozenset({"totp"}))
+ESSENTIAL_MFA = {"id_token": {"acr": {"essential": True, "values": ["2"]}}}
 
 
-@pytest.mark.parametrize("policy, acr_values, done, missing", [
-    (PASSWORD_ALONE, None, (), {"pwd"}),
-    (PASSWORD_ALONE, None, ("pwd",), set()),
-    (PASSWORD_ALONE, "2 3", ("pwd",), set()),  # voluntary: unknown levels are ignored
-    (TWO_LEVELS, None, ("pwd",), set()),
-    (TWO_LEVELS, "2", ("pwd",), {"otp"}),
-    (TWO_LEVELS, "9 2 1", ("pwd",), {"otp"}),  # the first offered level wins
-    (TWO_LEVELS, "1 2", ("pwd",), set()),
-    (TWO_LEVELS, "2", ("otp", "pwd"), set()),
-    (TWO_LEVELS, "2", (), {"pwd", "otp"}),
+@pytest.mark.parametrize("amr, multi", [
+    ((), False), (("pwd",), False), (("otp",), False), (("sms", "mail"), False),
+    (("pwd", "otp"), True), (("pwd", "sms"), True), (("pwd", "hwk"), True),
+    (("hwk", "mfa"), True), (("mail", "pwd"), True), (("pwd", "pin"), False),
 ])
-def test_factors_needed(policy, acr_values, done, missing):
-    assert factors_needed(acr_values, policy, done) == missing
+def test_multi_factor_means_two_categories_or_a_multi_factor_method(amr, multi):
+    assert is_multi_factor(amr) is multi, f"{amr} should{'' if multi else ' not'} be MFA"
+    assert acr_for(amr) == ("2" if multi else "1")
 
 
-def test_a_policy_needs_a_level():
+def test_tokens_say_mfa_once_and_keep_the_order():
+    assert with_mfa(("pwd", "otp", "pwd")) == ("pwd", "otp", "mfa")
+    assert with_mfa(("pwd",)) == ("pwd",)
+    assert with_mfa(("hwk", "mfa")) == ("hwk", "mfa")
+
+
+@pytest.mark.parametrize("acr_values, claims, asked", [
+    (None, None, ()),
+    ("2 1", None, ("2", "1")),
+    ("1", ESSENTIAL_MFA, ("2", "1")),  # an essential claim request binds before acr_values
+    (None, {"id_token": {"acr": {"essential": False, "values": ["2"]}}}, ()),
+    (None, {"userinfo": {"acr": {"essential": True, "value": "2"}}}, ("2",)),
+    (None, {"id_token": {"acr": {"essential": True, "values": "2"}}}, ()),  # not a list
+    (None, {"id_token": "acr"}, ()),
+])
+def test_requested_acr(acr_values, claims, asked):
+    assert requested_acr(acr_values, claims) == asked
+
+
+@pytest.mark.parametrize("case, policy, acr_values, enrolled, amr, step", [
+    ("off: a password is enough", PASSWORD_ALONE, None, (), ("pwd",), None),
+    ("off: acr 2 is not offered, so not forced", PASSWORD_ALONE, "2", ("totp",), ("pwd",),
+     None),
+    ("optional, none enrolled", OPTIONAL, None, (), ("pwd",), None),
+    ("optional, enrolled: asked", OPTIONAL, None, ("totp",), ("pwd",), Step.FACTOR),
+    ("optional, enrolled, done", OPTIONAL, None, ("totp",), ("pwd", "otp"), None),
+    ("optional, step-up asked, none enrolled", OPTIONAL, "2", (), ("pwd",), Step.ENROL),
+    ("required, none enrolled", REQUIRED, None, (), ("pwd",), Step.ENROL),
+    ("required, enrolled", REQUIRED, None, ("sms",), ("pwd",), Step.FACTOR),
+    ("required, only a method the tenant refuses", TOTP_ONLY, None, ("sms",), ("pwd",),
+     Step.ENROL),
+    ("required, a passkey with user verification", REQUIRED, None, ("webauthn",),
+     ("hwk", "mfa"), None),
+    ("voluntary acr 1 never lowers the tenant's rule", REQUIRED, "1", ("totp",), ("pwd",),
+     Step.FACTOR),
+])
+def test_factor_step(case, policy, acr_values, enrolled, amr, step):
+    assert factor_step(request(acr_values=acr_values), policy, enrolled, amr) is step, case
+
+
+def test_a_policy_names_only_known_methods():
     with pytest.raises(ValueError):
-        FactorPolicy(())
+        FactorPolicy(SecondFactor.REQUIRED, frozenset({"carrier-pigeon"}))
 
 
 def request(**extra):
@@ -57,6 +102,8 @@ def request(**extra):
 THIRD_PARTY = SimpleNamespace(first_party=False)
 FIRST_PARTY = SimpleNamespace(first_party=True)
 SESSION = SignedIn(1, NOW - dt.timedelta(minutes=10), ("pwd",), "1")
+MFA_SESSION = SignedIn(7, NOW, ("pwd", "otp", "mfa"), "2")
+PWD_DONE = AuthResult(7, ("pwd",), "1", NOW)
 GRANTED = {"openid", "email"}
 
 
@@ -88,19 +135,41 @@ GRANTED = {"openid", "email"}
     ("prompt=consent given", request(prompt=("consent",)), THIRD_PARTY, SESSION, GRANTED,
      Progress(consented=True), PASSWORD_ALONE, Step.ISSUE),
     ("step-up: the session lacks a factor", request(acr_values="2"), FIRST_PARTY, SESSION,
-     set(), Progress(), TWO_LEVELS, Step.LOGIN),
-    ("step-up not asked", request(acr_values="1"), FIRST_PARTY, SESSION, set(), Progress(),
-     TWO_LEVELS, Step.ISSUE),
+     set(), Progress(), OPTIONAL, Step.FACTOR),
+    ("step-up by an essential acr claim", request(claims=ESSENTIAL_MFA), FIRST_PARTY,
+     SESSION, set(), Progress(), OPTIONAL, Step.FACTOR),
+    ("step-up not asked, nothing enrolled", request(acr_values="1"), FIRST_PARTY, SESSION,
+     set(), Progress(), OPTIONAL, Step.ISSUE),
+    ("required and nothing enrolled", request(), FIRST_PARTY, None, set(),
+     Progress(authenticated=PWD_DONE), REQUIRED, Step.ENROL),
+    ("factors done, session started", request(), FIRST_PARTY, MFA_SESSION, set(),
+     Progress(logged_in=True, authenticated=PWD_DONE), REQUIRED, Step.ISSUE),
 ])
 def test_next_step(case, req, client, session, granted, progress, policy, step):
-    assert next_step(req, client, session, granted, progress, NOW, policy) is step, case
+    enrolled = frozenset() if "nothing enrolled" in case else frozenset({"totp"})
+    assert next_step(req, client, session, granted, progress, NOW, policy,
+                     lambda _user: enrolled) is step, case
+
+
+def test_next_step_asks_the_enrolled_methods_of_whoever_is_signing_in():
+    asked = []
+
+    def enrolled(user_id):
+        asked.append(user_id)
+        return {"totp"}
+
+    step = next_step(request(), FIRST_PARTY, None, set(), Progress(authenticated=PWD_DONE),
+                     NOW, OPTIONAL, enrolled)
+    assert (step, asked) == (Step.FACTOR, [7]), "the person part-way through is user 7"
 
 
 @pytest.mark.parametrize("case, req, session, granted, error", [
     ("no session", request(prompt=("none",)), None, set(), LoginRequiredError),
     ("too old", request(prompt=("none",), max_age=60), SESSION, GRANTED, LoginRequiredError),
     ("no consent", request(prompt=("none",)), SESSION, set(), ConsentRequiredError),
+    ("step-up needed", request(prompt=("none",), acr_values="2"), SESSION, GRANTED,
+     LoginRequiredError),
 ])
 def test_prompt_none_raises_instead_of_showing_a_page(case, req, session, granted, error):
     with pytest.raises(error):
-        next_step(req, THIRD_PARTY, session, granted, Progress(), NOW)
+        next_step(req, THIRD_PARTY, session, granted, Progress(), NOW, OPTIONAL)
