@@ -30,9 +30,14 @@ class OutgoingMessage:
     purpose: str
 
 
+class SendFailed(Exception):
+    """A message could not be delivered (after any retries); ``str()`` is safe to log:
+    it names the channel and the failure, never the message text or a code."""
+
+
 class Sender(Protocol):
     def send(self, message: OutgoingMessage) -> None:
-        """Deliver ``message`` or raise; a sender never silently drops a message."""
+        """Deliver ``message`` or raise :class:`SendFailed`; never silently drop it."""
         ...
 
 

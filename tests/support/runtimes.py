@@ -9,14 +9,17 @@ from collections.abc import Callable
 from flask import Flask
 
 from authserver.runtime import Runtime, build_runtime
+from authserver.services.senders import Senders
 from authserver.settings import Settings
 from authserver.storage.database import Database
 
 
 def make_runtime(settings: Settings, database: Database,
-                 clock: Callable[[], dt.datetime]) -> Runtime:
-    """A runtime on ``database`` and ``clock``, as the ``runtime`` fixture builds it."""
-    return build_runtime(settings, database=database, clock=clock)
+                 clock: Callable[[], dt.datetime], senders: Senders | None = None) -> Runtime:
+    """A runtime on ``database`` and ``clock``, as the ``runtime`` fixture builds it;
+    ``senders`` (e.g. :class:`tests.support.senders.RecordingSender` per channel) replaces
+    the configured ones."""
+    return build_runtime(settings, database=database, clock=clock, senders=senders)
 
 
 def make_app(runtime: Runtime) -> Flask:
