@@ -35,17 +35,24 @@ def _read_password() -> str:
 @click.option("--given-name")
 @click.option("--family-name")
 @click.option("--email-verified", is_flag=True, help="Mark the email address as verified.")
+@click.option("--phone", help="Phone number in international form (+15551234567); "
+              "unverified unless --phone-verified.")
+@click.option("--phone-verified", is_flag=True,
+              help="Mark the phone number as verified (it can then receive sign-in codes).")
 @click.option("--password-stdin", is_flag=True,
               help="Read the password from standard input (one line).")
 @json_option
 def user_create(tenant_slug: str, email: str, username: str | None, given_name: str | None,
-                family_name: str | None, email_verified: bool, password_stdin: bool,
-                as_json: bool) -> None:
+                family_name: str | None, email_verified: bool, phone: str | None,
+                phone_verified: bool, password_stdin: bool, as_json: bool) -> None:
     """Create a user; the password is read from stdin so it never appears in `ps`."""
+    if phone_verified and phone is None:
+        raise click.UsageError("--phone-verified needs --phone")
     password = _read_password() if password_stdin else None
     created = user_admin.create_user(admin(), tenant_slug, NewUser(
         email=email, password=password, username=username, given_name=given_name,
-        family_name=family_name, email_verified=email_verified))
+        family_name=family_name, email_verified=email_verified, phone=phone,
+        phone_verified=phone_verified))
     out = {"sub": created.sub, "email": created.email, "password_set": password is not None}
 
     def human() -> None:
@@ -94,18 +101,20 @@ def user_show(tenant_slug: str, email: str | None, sub: str | None, as_json: boo
 
 
 def _changes(new_email: str | None, values: dict[str, str | None], cleared: dict[str, bool],
-             email_verified: bool | None) -> UserChanges:
+             email_verified: bool | None, phone_verified: bool | None = None) -> UserChanges:
     for name, flag in cleared.items():
         if flag and values[name] is not None:
             option = name.replace("_", "-")
             raise click.UsageError(f"--{option} and --no-{option} contradict each other")
     changes = UserChanges(email=new_email, email_verified=email_verified,
+                          phone_verified=phone_verified,
                           clear=frozenset(name for name, flag in cleared.items() if flag),
                           **values)
     if changes.is_empty:
         raise click.UsageError("nothing to update; give at least one of --new-email, "
-                               "--username, --given-name, --family-name, --email-verified "
-                               "(or a --no-… / --email-unverified)")
+                               "--username, --given-name, --family-name, --phone, "
+                               "--email-verified, --phone-verified (or a --no-… / "
+                               "--email-unverified / --phone-unverified)")
     return changes
 
 
@@ -122,17 +131,23 @@ def _changes(new_email: str | None, values: dict[str, str | None], cleared: dict
 @click.option("--no-family-name", is_flag=True, help="Remove the family name.")
 @click.option("--email-verified/--email-unverified", default=None,
               help="Mark the email address verified or not.")
+@click.option("--phone", help="Set the phone number (international form, +15551234567; "
+              "it becomes unverified unless --phone-verified is given too).")
+@click.option("--no-phone", is_flag=True, help="Remove the phone number.")
+@click.option("--phone-verified/--phone-unverified", default=None,
+              help="Mark the phone number verified or not.")
 @json_option
 def user_update(tenant_slug: str, email: str | None, sub: str | None, new_email: str | None,
                 username: str | None, no_username: bool, given_name: str | None,
                 no_given_name: bool, family_name: str | None, no_family_name: bool,
-                email_verified: bool | None, as_json: bool) -> None:
-    """Change a user's email, username, names or email verification."""
+                email_verified: bool | None, phone: str | None, no_phone: bool,
+                phone_verified: bool | None, as_json: bool) -> None:
+    """Change a user's email, username, names, phone or their verification."""
     changes = _changes(
         new_email, {"username": username, "given_name": given_name,
-                    "family_name": family_name},
+                    "family_name": family_name, "phone": phone},
         {"username": no_username, "given_name": no_given_name,
-         "family_name": no_family_name}, email_verified)
+         "family_name": no_family_name, "phone": no_phone}, email_verified, phone_verified)
     ctx = admin()
     _one_identity(email, sub)
     updated = user_admin.update_user(ctx, tenant_slug, email, sub, changes)

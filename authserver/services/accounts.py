@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 
 from authserver.services.errors import Conflict, InvalidInput, NotFound
 from authserver.services.passwords import hash_password, password_problem
+from authserver.services.phone_numbers import normalise_phone
 from authserver.storage.models import User
 from authserver.storage.repositories import AuditRepository, UserRepository
 
@@ -26,6 +27,10 @@ class NewUser:
     given_name: str | None = None
     family_name: str | None = None
     email_verified: bool = False
+    phone: str | None = None  # any international spelling; stored as E.164
+    # An operator typing a number proves nobody receives texts there: unverified unless
+    # the operator says otherwise (the person verifies it on the account page).
+    phone_verified: bool = False
 
 
 def normalise_email(email: str) -> str:
@@ -56,12 +61,16 @@ def create_user(repo: UserRepository, audit: AuditRepository, new: NewUser, acto
         raise Conflict(f"a user with email {email} already exists in this tenant")
     if username is not None and repo.by_username(username) is not None:
         raise Conflict(f"username {username!r} is taken in this tenant")
+    phone = normalise_phone(new.phone) if new.phone is not None else None
+    if phone is not None and repo.by_phone(phone) is not None:
+        raise Conflict(f"phone number {phone} belongs to another user in this tenant")
     user = repo.add(User(
         sub=secrets.token_urlsafe(16), email=email, email_verified=new.email_verified,
         username=username, given_name=_clean_name(new.given_name, "given_name"),
         family_name=_clean_name(new.family_name, "family_name"),
         password_hash=hash_password(new.password) if new.password is not None else None,
         password_changed_at=now if new.password is not None else None,
+        phone=phone, phone_verified=phone is not None and new.phone_verified,
     ))
     audit.record(actor, "user.created", user.sub)
     return user
@@ -119,7 +128,8 @@ def user_view(user: User) -> dict[str, object]:
     return {
         "sub": user.sub, "email": user.email, "email_verified": user.email_verified,
         "username": user.username, "given_name": user.given_name,
-        "family_name": user.family_name, "disabled": user.disabled,
+        "family_name": user.family_name, "phone": user.phone,
+        "phone_verified": user.phone_verified, "disabled": user.disabled,
         "password_set": user.password_hash is not None,
         "password_changed_at": user.password_changed_at.isoformat()
         if user.password_changed_at else None,
@@ -154,16 +164,18 @@ class UserChanges:
     given_name: str | None = None
     family_name: str | None = None
     email_verified: bool | None = None
+    phone: str | None = None
+    phone_verified: bool | None = None
     clear: frozenset[str] = frozenset()
 
     @property
     def is_empty(self) -> bool:
         return not self.clear and all(v is None for v in (
             self.email, self.username, self.given_name, self.family_name,
-            self.email_verified))
+            self.email_verified, self.phone, self.phone_verified))
 
 
-CLEARABLE = ("username", "given_name", "family_name")
+CLEARABLE = ("username", "given_name", "family_name", "phone")
 
 
 def update_user(repo: UserRepository, audit: AuditRepository, user: User,
@@ -193,6 +205,7 @@ def update_user(repo: UserRepository, audit: AuditRepository, user: User,
             values[name] = _clean_name(getattr(changes, name), name)
     if changes.email_verified is not None:
         values["email_verified"] = changes.email_verified
+    values.update(_phone_values(repo, user, changes))
     changed = sorted(k for k, v in values.items() if getattr(user, k) != v)
     for name in changed:
         setattr(user, name, values[name])
@@ -200,6 +213,26 @@ def update_user(repo: UserRepository, audit: AuditRepository, user: User,
         _flush_unique(repo)
         audit.record(actor, "user.updated", user.sub, changed=changed)
     return changed
+
+
+def _phone_values(repo: UserRepository, user: User, changes: UserChanges) -> dict[str, object]:
+    """The phone columns ``changes`` asks for: a new number is unverified unless
+    ``phone_verified`` says otherwise, like a new email; a removed one is unverified."""
+    values: dict[str, object] = {}
+    if "phone" in changes.clear:
+        values["phone_verified"] = False
+    if changes.phone is not None:
+        values["phone"] = phone = normalise_phone(changes.phone)
+        if phone != user.phone:
+            values["phone_verified"] = False
+            other = repo.by_phone(phone)
+            if other is not None and other.id != user.id:
+                raise Conflict(f"phone number {phone} belongs to another user in this tenant")
+    if changes.phone_verified is not None:
+        if changes.phone_verified and values.get("phone", user.phone) is None:
+            raise InvalidInput("phone_verified", "the user has no phone number to verify")
+        values["phone_verified"] = changes.phone_verified
+    return values
 
 
 def _flush_unique(repo: UserRepository) -> None:

@@ -20,6 +20,7 @@ from authserver.services.passwords import (
     needs_rehash,
     verify_password,
 )
+from authserver.services.phone_numbers import looks_like_phone, parse_phone
 from authserver.services.throttle import LoginThrottle, SignInKey, Throttle
 from authserver.storage.database import Database
 from authserver.storage.models import User
@@ -32,12 +33,16 @@ def _find_user(users: UserRepository, identifier: str) -> User | None:
     identifier = identifier.strip()
     if not identifier or len(identifier) > MAX_IDENTIFIER:
         return None
+    if looks_like_phone(identifier):
+        # Any spelling of the number names the account stored under its E.164 form.
+        phone = parse_phone(identifier)
+        return users.by_phone(phone) if phone is not None else None
     return users.by_identifier(identifier)
 
 
 def authenticate_password(database: Database, tenant_id: int, identifier: str,
                           password: str) -> int | None:
-    """The user id when ``identifier`` (email or username) and ``password`` match."""
+    """The user id when ``identifier`` (email, username or phone) and ``password`` match."""
     if len(password) > MAX_LENGTH:
         verify_password(None, password[:MAX_LENGTH])
         return None

@@ -37,6 +37,11 @@ class UserRepository(TenantScoped):
             select(User).where(User.tenant_id == self.tenant_id, User.username == username)
         )
 
+    def by_phone(self, phone: str) -> User | None:
+        """The user with this phone number (E.164, as stored), verified or not."""
+        return self.session.scalar(
+            select(User).where(User.tenant_id == self.tenant_id, User.phone == phone))
+
     def by_identifier(self, identifier: str) -> User | None:
         """The user a sign-in identifier names: the email (case-insensitive) or the
         user name (exact), as typed; the caller strips and bounds it."""
