@@ -24,6 +24,8 @@ from authserver.storage.repositories import (
 )
 from authserver.storage.repositories.base import Repository
 from authserver.storage.repositories.interactions import PendingInteractionRepository
+from authserver.storage.repositories.magic_links import MagicLinkRepository
+from authserver.storage.repositories.one_time_codes import OneTimeCodeRepository
 
 
 class UnitOfWork:
@@ -53,6 +55,12 @@ class UnitOfWork:
 
     def interactions(self, tenant_id: int) -> PendingInteractionRepository:
         return PendingInteractionRepository(self.session, tenant_id)
+
+    def one_time_codes(self, tenant_id: int) -> OneTimeCodeRepository:
+        return OneTimeCodeRepository(self.session, tenant_id)
+
+    def magic_links(self, tenant_id: int) -> MagicLinkRepository:
+        return MagicLinkRepository(self.session, tenant_id)
 
     def audit(self, tenant_id: int | None) -> AuditRepository:
         return AuditRepository(self.session, tenant_id)

@@ -37,6 +37,10 @@ class UserRepository(TenantScoped):
             select(User).where(User.tenant_id == self.tenant_id, User.username == username)
         )
 
+    def by_id(self, user_id: int) -> User | None:
+        return self.session.scalar(
+            select(User).where(User.tenant_id == self.tenant_id, User.id == user_id))
+
     def by_phone(self, phone: str) -> User | None:
         """The user with this phone number (E.164, as stored), verified or not."""
         return self.session.scalar(
