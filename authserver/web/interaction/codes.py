@@ -1,0 +1,152 @@
+"""Email and SMS codes on the hosted pages: the two code factors of the FACTOR page
+(sending here, checking in the lead's factor route through :class:`CodeAuthenticator`),
+and sign-in by phone number alone (tenant switch ``phone_sign_in``).
+
+Phone-only sign-in answers identically whether or not the number belongs to an account
+(services/authn/phone.py): the same page, status and cookies, with the number as typed.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, render_template, request
+
+from authserver.protocol.interaction import AuthResult, Step
+from authserver.services.authn import Authenticator
+from authserver.services.authn.code_factor import CodeAuthenticator
+from authserver.services.authn.one_time_codes import Checked, OneTimeCodes, Sent
+from authserver.services.authn.phone import PhoneSignIn
+from authserver.services.phone_numbers import parse_phone
+from authserver.services.senders import Channel
+from authserver.web.client_address import source_address
+from authserver.web.context import runtime, tenant
+from authserver.web.interaction.authenticators import Factor, register_factor
+from authserver.web.interaction.blueprint import bp
+from authserver.web.interaction.factors import after_factor, person, render_factor_page
+from authserver.web.interaction.flow import Flow, resume
+from authserver.web.redirects import form_action_for
+from authserver.web.security import check_csrf, csrf_token, page_headers
+
+CHANNELS = {"sms": Channel.SMS, "email": Channel.EMAIL}
+SEND_FAILED = ("We could not send the code. Try again in a few minutes or use another "
+               "method.")
+NOT_OFFERED = "Codes cannot be sent this way for your account. Use another method."
+PHONE_REFUSED = "That code is not right, or it has expired. Send a new one."
+MAX_TYPED = 64
+
+
+def one_time_codes() -> OneTimeCodes:
+    rt, t = runtime(), tenant()
+    return OneTimeCodes(rt.database, rt.throttle, rt.senders, t.id, t.display_name)
+
+
+def _authenticator(channel: Channel) -> Authenticator:
+    return CodeAuthenticator(one_time_codes(), channel)
+
+
+def register(app: Flask) -> None:
+    register_factor(app, Factor("sms", build=lambda: _authenticator(Channel.SMS),
+                                template="interaction/factor_sms.html",
+                                login_template="interaction/login_phone.html"))
+    register_factor(app, Factor("email", build=lambda: _authenticator(Channel.EMAIL),
+                                template="interaction/factor_email.html"))
+
+
+def _source() -> str:
+    return source_address(request.environ, runtime().settings.trusted_proxies)
+
+
+def _minutes_or_seconds(seconds: int) -> str:
+    if seconds < 60:
+        return "1 second" if seconds == 1 else f"{seconds} seconds"
+    minutes = -(-seconds // 60)
+    return "1 minute" if minutes == 1 else f"{minutes} minutes"
+
+
+@bp.post("/interaction/<uid>/factor/<method>/send")
+def send_code(uid: str, method: str) -> Response:
+    check_csrf()
+    flow = resume(uid)
+    if isinstance(flow, Response):
+        return flow
+    user_id, channel = person(flow), CHANNELS.get(method)
+    if user_id is None or channel is None or method not in flow.ctx.factor_policy.methods:
+        return render_factor_page(flow, Step.FACTOR, error=NOT_OFFERED, status=400)
+    sent = one_time_codes().send(user_id, channel, uid, flow.ctx.clock())
+    if sent.outcome is Sent.SENT:
+        return render_factor_page(flow, Step.FACTOR, notice=f"We sent a code to "
+                                  f"{sent.masked}.", sent_method=method)
+    if sent.outcome is Sent.THROTTLED:
+        wait = sent.retry_after or 1
+        page = render_factor_page(flow, Step.FACTOR, status=429, error=(
+            f"A code was sent a moment ago. Wait {_minutes_or_seconds(wait)} before "
+            "asking for another."))
+        page.headers["Retry-After"] = str(wait)
+        return page
+    if sent.outcome is Sent.FAILED:
+        return render_factor_page(flow, Step.FACTOR, error=SEND_FAILED, status=503)
+    return render_factor_page(flow, Step.FACTOR, error=NOT_OFFERED, status=400)
+
+
+# --- sign-in by phone number alone -------------------------------------------------------
+
+
+def _phone_flow(uid: str) -> Flow | Response:
+    check_csrf()
+    flow = resume(uid)
+    if isinstance(flow, Response):
+        return flow
+    if not flow.ctx.factor_policy.phone_sign_in:
+        return _notice(
+            flow, "Not available", "Signing in with a phone number is not offered here.",
+            404)
+    return flow
+
+
+def _typed_phone() -> str:
+    typed = request.form.get("identifier", "").strip()[:MAX_TYPED]
+    return parse_phone(typed) or typed
+
+
+def _code_page(flow: Flow, phone: str, error: str | None = None,
+               status: int = 200) -> Response:
+    html = render_template("interaction/phone_code.html", uid=flow.uid, tenant=tenant(),
+                           client=flow.client, phone=phone, error=error,
+                           csrf_token=csrf_token())
+    return page_headers(Response(html, status=status, mimetype="text/html"),
+                        form_action=form_action_for(flow.authz.redirect_uri))
+
+
+def _notice(flow: Flow | None, heading: str, message: str, status: int) -> Response:
+    html = render_template("interaction/code_notice.html", heading=heading,
+                           message=message, alert=status >= 400, tenant=tenant(),
+                           uid=flow.uid if flow else None)
+    return page_headers(Response(html, status=status, mimetype="text/html"))
+
+
+@bp.post("/interaction/<uid>/phone")
+def phone_sign_in(uid: str) -> Response:
+    flow = _phone_flow(uid)
+    if isinstance(flow, Response):
+        return flow
+    phone = _typed_phone()
+    PhoneSignIn(one_time_codes()).request(phone, uid, flow.ctx.clock())
+    return _code_page(flow, phone)
+
+
+@bp.post("/interaction/<uid>/phone/code")
+def phone_code(uid: str) -> Response:
+    flow = _phone_flow(uid)
+    if isinstance(flow, Response):
+        return flow
+    phone, now = _typed_phone(), flow.ctx.clock()
+    code = request.form.get("code", "")[:20]
+    result, user_id = PhoneSignIn(one_time_codes()).check(phone, uid, code, _source(), now)
+    if user_id is not None:
+        return after_factor(flow, AuthResult(user_id, ("sms",), "1", now))
+    if result.outcome is Checked.THROTTLED:
+        wait = result.retry_after or 1
+        page = _code_page(flow, phone, f"Too many attempts. Try again in "
+                                       f"{_minutes_or_seconds(wait)}.", 429)
+        page.headers["Retry-After"] = str(wait)
+        return page
+    return _code_page(flow, phone, PHONE_REFUSED, 401)

@@ -1,0 +1,93 @@
+"""Magic links on the hosted pages (tenant switch ``magic_links``): asking for one from
+the LOGIN page, and following it (services/authn/magic_link.py has the rules).
+
+Asking answers with the same "Check your inbox" page whether or not the address has an
+account. Following the link completes the first factor (amr ``mail``) only in the
+browser that asked; elsewhere the person is told to open it there, and the link stays
+usable. The link carries the token in its path: every page sends Referrer-Policy
+no-referrer, so it never leaks to another site.
+"""
+
+from __future__ import annotations
+
+from flask import Flask, Response, render_template, request
+
+from authserver.protocol.interaction import AuthResult
+from authserver.services.authn.magic_link import LinkUse, MagicLinks
+from authserver.web.client_address import source_address
+from authserver.web.context import runtime, tenant
+from authserver.web.interaction import pending
+from authserver.web.interaction.authenticators import Factor, register_factor
+from authserver.web.interaction.blueprint import bp
+from authserver.web.interaction.factors import after_factor
+from authserver.web.interaction.flow import Flow, resume
+from authserver.web.security import check_csrf, page_headers
+
+MAX_TYPED = 320
+OTHER_BROWSER = ("Open this link in the browser where you asked for it. It still works "
+                 "there for a few minutes.")
+GONE = ("This sign-in link has expired or was already used. Go back to the application "
+        "and ask for a new one.")
+
+
+def magic_links() -> MagicLinks:
+    rt, t = runtime(), tenant()
+    return MagicLinks(rt.database, rt.throttle, rt.senders, t.id, t.display_name)
+
+
+def register(app: Flask) -> None:
+    register_factor(app, Factor("magic_link",
+                                login_template="interaction/login_magic_link.html"))
+
+
+def _page(template: str, status: int = 200, flow: Flow | None = None,
+          **context: object) -> Response:
+    html = render_template(template, tenant=tenant(), uid=flow.uid if flow else None,
+                           **context)
+    return page_headers(Response(html, status=status, mimetype="text/html"))
+
+
+def _notice(heading: str, message: str, status: int) -> Response:
+    return _page("interaction/code_notice.html", status, heading=heading, message=message,
+                 alert=status >= 400)
+
+
+@bp.post("/interaction/<uid>/magic-link")
+def magic_link(uid: str) -> Response:
+    check_csrf()
+    flow = resume(uid)
+    if isinstance(flow, Response):
+        return flow
+    if not flow.ctx.factor_policy.magic_links:
+        return _notice("Not available", "Sign-in links are not offered here.", 404)
+    handle = pending._handle()  # the browser the link must come back to
+    issuer = flow.ctx.issuer
+
+    def link_for(token: str) -> str:
+        return f"{issuer}/interaction/{uid}/magic/{token}"
+
+    typed = request.form.get("identifier", "")[:MAX_TYPED]
+    magic_links().request(typed, uid, handle or "", link_for, flow.ctx.clock())
+    return _page("interaction/magic_link_sent.html", flow=flow)
+
+
+@bp.get("/interaction/<uid>/magic/<token>")
+def follow_magic_link(uid: str, token: str) -> Response:
+    rt = runtime()
+    now = rt.clock()
+    used = magic_links().use(token, uid, pending._handle(),
+                             source_address(request.environ, rt.settings.trusted_proxies),
+                             now)
+    if used.outcome is LinkUse.OTHER_BROWSER:
+        return _notice("Open the link in the other browser", OTHER_BROWSER, 409)
+    if used.outcome is LinkUse.THROTTLED:
+        page = _notice("Too many attempts", "Too many sign-in links were tried from here. "
+                       "Wait a few minutes and open your link again.", 429)
+        page.headers["Retry-After"] = str(used.retry_after or 1)
+        return page
+    if used.user_id is None:
+        return _notice("This link no longer works", GONE, 410)
+    flow = resume(uid)
+    if isinstance(flow, Response):
+        return flow
+    return after_factor(flow, AuthResult(used.user_id, ("mail",), "1", now))
