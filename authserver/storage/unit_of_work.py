@@ -23,6 +23,7 @@ from authserver.storage.repositories import (
     UserRepository,
 )
 from authserver.storage.repositories.base import Repository
+from authserver.storage.repositories.factor_enrolment import FactorEnrolmentRepository
 from authserver.storage.repositories.interactions import PendingInteractionRepository
 from authserver.storage.repositories.magic_links import MagicLinkRepository
 from authserver.storage.repositories.one_time_codes import OneTimeCodeRepository
@@ -61,6 +62,9 @@ class UnitOfWork:
 
     def magic_links(self, tenant_id: int) -> MagicLinkRepository:
         return MagicLinkRepository(self.session, tenant_id)
+
+    def factor_enrolment(self, tenant_id: int) -> FactorEnrolmentRepository:
+        return FactorEnrolmentRepository(self.session, tenant_id)
 
     def audit(self, tenant_id: int | None) -> AuditRepository:
         return AuditRepository(self.session, tenant_id)
