@@ -21,7 +21,12 @@ from authserver.web.client_address import source_address
 from authserver.web.context import runtime, tenant
 from authserver.web.interaction.authenticators import Factor, register_factor
 from authserver.web.interaction.blueprint import bp
-from authserver.web.interaction.factors import after_factor, person, render_factor_page
+from authserver.web.interaction.factors import (
+    after_factor,
+    offered_methods,
+    person,
+    render_factor_page,
+)
 from authserver.web.interaction.flow import Flow, resume
 from authserver.web.redirects import form_action_for
 from authserver.web.security import check_csrf, csrf_token, page_headers
@@ -43,7 +48,15 @@ def _authenticator(channel: Channel) -> Authenticator:
     return CodeAuthenticator(one_time_codes(), channel)
 
 
+def channel_offered(method: str) -> bool:
+    """For the partials: whether this server has a sender for ``method``'s channel (a
+    channel without one is not offered: no button that can only fail)."""
+    channel = CHANNELS.get(method)
+    return channel is not None and runtime().senders.get(channel) is not None
+
+
 def register(app: Flask) -> None:
+    app.jinja_env.globals["code_channel_offered"] = channel_offered
     register_factor(app, Factor("sms", build=lambda: _authenticator(Channel.SMS),
                                 template="interaction/factor_sms.html",
                                 login_template="interaction/login_phone.html"))
@@ -69,7 +82,8 @@ def send_code(uid: str, method: str) -> Response:
     if isinstance(flow, Response):
         return flow
     user_id, channel = person(flow), CHANNELS.get(method)
-    if user_id is None or channel is None or method not in flow.ctx.factor_policy.methods:
+    if (user_id is None or channel is None
+            or method not in offered_methods(flow.ctx.factor_policy, user_id)):
         return render_factor_page(flow, Step.FACTOR, error=NOT_OFFERED, status=400)
     sent = one_time_codes().send(user_id, channel, uid, flow.ctx.clock())
     if sent.outcome is Sent.SENT:
