@@ -235,6 +235,19 @@ def _phone_values(repo: UserRepository, user: User, changes: UserChanges) -> dic
     return values
 
 
+def set_verified_phone(repo: UserRepository, audit: AuditRepository, user: User,
+                       phone: str | None, actor: str) -> None:
+    """The person proved they receive texts at ``phone`` (an SMS code), or removed it
+    (None)."""
+    if phone is not None:
+        other = repo.by_phone(phone)
+        if other is not None and other.id != user.id:
+            raise Conflict("that phone number belongs to another account")
+    user.phone, user.phone_verified = phone, phone is not None
+    _flush_unique(repo)
+    audit.record(actor, "user.phone_verified" if phone else "user.phone_removed", user.sub)
+
+
 def _flush_unique(repo: UserRepository) -> None:
     # The checks above miss a concurrent change: the unique constraints decide, and
     # their violation is a refusal like the others, not a database error.
