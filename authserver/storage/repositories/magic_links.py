@@ -39,7 +39,3 @@ class MagicLinkRepository(TenantScoped):
         self.session.execute(delete(MagicLink).where(
             MagicLink.tenant_id == self.tenant_id, MagicLink.user_id == user_id,
             MagicLink.interaction_uid == interaction_uid, MagicLink.used_at.is_(None)))
-
-    def purge(self, now: dt.datetime) -> int:
-        return int(self.session.execute(delete(MagicLink).where(
-            MagicLink.tenant_id == self.tenant_id, MagicLink.expires_at <= now)).rowcount)

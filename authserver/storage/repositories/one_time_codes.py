@@ -62,9 +62,3 @@ class OneTimeCodeRepository(TenantScoped):
             OneTimeCode.tenant_id == self.tenant_id, OneTimeCode.id == code_id,
             OneTimeCode.consumed_at.is_(None)).values(consumed_at=now)).rowcount
         return bool(used == 1)
-
-    def purge(self, now: dt.datetime) -> int:
-        """Delete expired codes (``db purge``)."""
-        return int(self.session.execute(delete(OneTimeCode).where(
-            OneTimeCode.tenant_id == self.tenant_id,
-            OneTimeCode.expires_at <= now)).rowcount)
