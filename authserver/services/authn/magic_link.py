@@ -96,7 +96,7 @@ class MagicLinks:
             uow.audit(self.tenant_id).record(f"user:{user_id}", "magic_link.sent", None)
         try:
             sender.send(OutgoingMessage(email, message_text(self.service,
-                                                            link_for(token)), "sign_in"))
+                                                            link_for(token)), "magic_link"))
         except SendFailed as failure:
             with self.database.unit_of_work() as uow:
                 uow.audit(self.tenant_id).record(f"user:{user_id}",
