@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import socket
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Mapping
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -158,3 +161,36 @@ def test_the_body_is_compact_json_signed_exactly_as_sent(receiver: WebhookReceiv
     delivery = receiver.wait_for("+15551230008")
     assert delivery.body == json.dumps({"to": "+15551230008", "message": 'quote " and ü',
                                         "purpose": "sign_in"}, separators=(",", ":")).encode()
+
+
+def documented_verifier() -> Callable[[str, Mapping[str, str], bytes], bool]:
+    """The receiver example of docs/sign-in/senders.md, run as written."""
+    doc = (Path(__file__).parents[2] / "docs/sign-in/senders.md").read_text()
+    (block,) = re.findall(r"```python\n(.*?)```", doc, flags=re.S)
+    namespace: dict[str, Any] = {}
+    exec(block, namespace)  # noqa: S102 - our own documentation
+    return namespace["verify"]  # type: ignore[no-any-return]
+
+
+def test_the_documented_receiver_example_verifies_a_real_delivery(
+    receiver: WebhookReceiver,
+) -> None:
+    sender_for(receiver.url).send(code_for("+15551230009"))
+    delivery = receiver.wait_for("+15551230009")
+    headers = {"webhook-id": delivery.webhook_id or "",
+               "webhook-timestamp": delivery.timestamp or "",
+               "webhook-signature": delivery.signature or ""}
+    verify = documented_verifier()
+    assert verify(SECRET, headers, delivery.body) is True
+    assert verify(SECRET, headers, delivery.body + b" ") is False, "a changed body must fail"
+    assert verify(make_secret(b"\x02" * 32), headers, delivery.body) is False
+
+
+def test_the_documented_example_request_carries_a_valid_signature() -> None:
+    doc = (Path(__file__).parents[2] / "docs/sign-in/senders.md").read_text()
+    example = doc.split("```http\n", 1)[1].split("```", 1)[0]
+    head, body = example.split("\n\n", 1)
+    fields = dict(line.split(": ", 1) for line in head.splitlines()[1:])
+    key = base64.b64decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
+    assert sign(key, fields["webhook-id"], int(fields["webhook-timestamp"]),
+                body.strip().encode()) == fields["webhook-signature"]

@@ -57,6 +57,7 @@ def verify(secret: str, headers: Any, body: bytes, now: float) -> str | None:
 class Delivery:
     webhook_id: str | None
     timestamp: str | None
+    signature: str | None
     content_type: str | None
     body: bytes
     problem: str | None  # None: signature verified
@@ -110,9 +111,10 @@ class WebhookReceiver:
         problem = verify(self.secret, request.headers, body, time.time())
         with self._lock:
             status = 401 if problem else (self._script.popleft() if self._script else 200)
+            header = request.headers.get
             self._deliveries.append(Delivery(
-                request.headers.get("webhook-id"), request.headers.get("webhook-timestamp"),
-                request.headers.get("content-type"), body, problem, status))
+                header("webhook-id"), header("webhook-timestamp"), header("webhook-signature"),
+                header("content-type"), body, problem, status))
             self._lock.notify_all()
         return Response("{}" if status < 300 else '{"error": "refused"}', status=status,
                         content_type="application/json")

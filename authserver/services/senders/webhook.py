@@ -33,7 +33,7 @@ from authserver.services.senders.http_transport import (
 log = logging.getLogger(__name__)
 ATTEMPTS = 3
 BACKOFF = 0.5  # seconds before the second attempt; doubles after each further one
-TIMEOUT = 5.0
+TIMEOUT = 3.0  # per attempt: worst case 3 x 3 s + 1.5 s of back-off on a request thread
 
 
 def sign(key: bytes, webhook_id: str, timestamp: int, body: bytes) -> str:
@@ -54,6 +54,8 @@ class WebhookSender:
                  attempts: int = ATTEMPTS, backoff: float = BACKOFF, timeout: float = TIMEOUT,
                  sleep: Callable[[float], None] = time.sleep,
                  clock: Callable[[], float] = time.time) -> None:
+        if attempts < 1:
+            raise ValueError("attempts must be at least 1")
         self.url = url
         self._key = key
         self._transport = transport
