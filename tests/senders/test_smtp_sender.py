@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from authserver.services.senders import Channel, OutgoingMessage, Sender, SendFailed, build_senders
-from authserver.settings import load_settings
+from authserver.settings import SettingsError, load_settings
 from tests.support.mail_sink import MailSink
 from tests.support.server import free_port
 
@@ -124,8 +124,10 @@ def test_an_untrusted_certificate_is_refused(starttls: MailSink) -> None:
 
 
 @pytest.mark.parametrize("destination", ["bob@example.org\r\nBcc: all@example.org",
-                                         "bob@example.org\nSubject: hi"])
-def test_a_destination_with_a_line_break_is_refused_before_connecting(
+                                         "bob@example.org\nSubject: hi",
+                                         "bob@example.org, all@example.org",
+                                         "Bob <bob@example.org>", "bob", ""])
+def test_a_destination_other_than_one_bare_address_is_refused_before_connecting(
     destination: str, plain: MailSink,
 ) -> None:
     before = len(plain.messages)
@@ -144,9 +146,12 @@ def test_the_subject_follows_the_purpose(plain: MailSink) -> None:
         assert plain.wait_for(to).message["Subject"] == subject, purpose
 
 
-def test_the_sink_certificate_files_exist_for_operators_to_copy(starttls: MailSink) -> None:
-    assert starttls.certificates is not None
-    assert Path(starttls.certificates.cafile).read_text().startswith("-----BEGIN CERTIFICATE")
+def test_a_cafile_that_cannot_be_read_stops_start_up(tmp_path: Path) -> None:
+    missing = tmp_path / "missing.pem"
+    with pytest.raises(SettingsError) as caught:
+        email_sender(f"smtps://u:pw@127.0.0.1?cafile={missing}")
+    assert str(caught.value) == (f"AUTHSERVER_SMTP_URL: cafile {missing} is not a readable "
+                                 "PEM file of CA certificates")
 
 
 def test_a_server_that_requires_auth_refuses_a_url_without_credentials(

@@ -8,15 +8,18 @@ import json
 import re
 import socket
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from authserver.services.senders import Channel, OutgoingMessage, SendFailed, build_senders
+from authserver.services.senders.http_transport import Transport, http_transport
 from authserver.services.senders.webhook import WebhookSender, sign
 from authserver.settings import load_settings
 from tests.support.server import free_port
+from tests.support.tls import SinkCertificates
 from tests.support.webhook_receiver import WebhookReceiver, make_secret
 
 KEY = bytes(range(32))
@@ -44,14 +47,14 @@ class Sleeps(list[float]):
 
 
 def sender_for(url: str, secret: str = SECRET, sleeps: Sleeps | None = None,
-               **options: float) -> WebhookSender:
+               transport: Transport = http_transport, **options: float) -> WebhookSender:
     settings = load_settings({"AUTHSERVER_SMS_SENDER": "webhook",
                               "AUTHSERVER_SMS_WEBHOOK_URL": url,
                               "AUTHSERVER_SMS_WEBHOOK_SECRET": secret})
     configured = build_senders(settings).get(Channel.SMS)
     assert isinstance(configured, WebhookSender), "SMS_SENDER=webhook must build one"
     assert settings.sms_webhook_secret is not None
-    return WebhookSender(url, settings.sms_webhook_secret.key,
+    return WebhookSender(url, settings.sms_webhook_secret.key, transport=transport,
                          sleep=sleeps if sleeps is not None else Sleeps(), **options)
 
 
@@ -194,3 +197,34 @@ def test_the_documented_example_request_carries_a_valid_signature() -> None:
     key = base64.b64decode("MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
     assert sign(key, fields["webhook-id"], int(fields["webhook-timestamp"]),
                 body.strip().encode()) == fields["webhook-signature"]
+
+
+@pytest.fixture(scope="module")
+def tls_receiver(tmp_path_factory: pytest.TempPathFactory,
+                 ) -> Iterator[tuple[WebhookReceiver, SinkCertificates]]:
+    certificates = SinkCertificates(tmp_path_factory.mktemp("webhook-tls"))
+    peer = WebhookReceiver(SECRET, certificates).start()
+    yield peer, certificates
+    peer.stop()
+
+
+def test_an_https_gateway_is_reached_with_its_certificate_verified(
+    tls_receiver: tuple[WebhookReceiver, SinkCertificates],
+) -> None:
+    peer, certificates = tls_receiver
+    assert peer.url.startswith("https://127.0.0.1:")
+    trusting = partial(http_transport, tls_context=certificates.client_context())
+    sender_for(peer.url, transport=trusting).send(code_for("+15551230010"))
+    assert peer.wait_for("+15551230010").verified
+
+
+def test_an_untrusted_gateway_certificate_fails_at_once(
+    tls_receiver: tuple[WebhookReceiver, SinkCertificates],
+) -> None:
+    peer, _ = tls_receiver
+    sleeps = Sleeps()
+    with pytest.raises(SendFailed) as failed:
+        sender_for(peer.url, sleeps=sleeps).send(code_for("+15551230011"))
+    assert str(failed.value) == ("SMS not sent through the webhook after 1 attempt: "
+                                 "no answer (SSLCertVerificationError)")
+    assert sleeps == [], "a certificate that does not verify is not retried"

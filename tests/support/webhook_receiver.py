@@ -22,6 +22,8 @@ from typing import Any
 from pytest_httpserver import HTTPServer
 from werkzeug import Request, Response
 
+from tests.support.tls import SinkCertificates
+
 WAIT_SECONDS = 5.0
 TOLERANCE_SECONDS = 5 * 60  # the spec's suggested replay window
 PATH = "/sms"
@@ -75,9 +77,11 @@ class Delivery:
 class WebhookReceiver:
     """See the module docstring; ``start()`` once per module, ``stop()`` at the end."""
 
-    def __init__(self, secret: str) -> None:
+    def __init__(self, secret: str, certificates: SinkCertificates | None = None) -> None:
+        """With ``certificates``, the receiver speaks https (``url`` says so)."""
         self.secret = secret
-        self._server = HTTPServer(host="127.0.0.1", port=0)
+        self._server = HTTPServer(host="127.0.0.1", port=0, ssl_context=(
+            certificates.server_context() if certificates is not None else None))
         self._lock = threading.Condition()
         self._deliveries: list[Delivery] = []
         self._script: deque[int] = deque()

@@ -11,13 +11,14 @@ server and the kind of failure only, never the message, the code or the password
 
 from __future__ import annotations
 
+import re
 import smtplib
 import ssl
 from email.message import EmailMessage
-from email.utils import formatdate, make_msgid
+from email.utils import formatdate, make_msgid, parseaddr
 
 from authserver.services.senders.base import OutgoingMessage, SendFailed
-from authserver.settings import SmtpTarget
+from authserver.settings import SettingsError, SmtpTarget
 
 # Subjects for the purposes the sign-in code uses; any other purpose gets a generic one.
 SUBJECTS = {
@@ -35,8 +36,24 @@ def subject_for(purpose: str) -> str:
     return SUBJECTS.get(purpose) or (f"Your {words} message" if words else "Your message")
 
 
+# One bare address: no display name, no list, nothing a header or the SMTP envelope would
+# read as a second recipient or a second line.
+_ADDRESS = re.compile(r"^[^\s@,;<>\"()\[\]\\]+@[^\s@,;<>\"()\[\]\\]+$")
+
+
+def _destination(to: str) -> str:
+    if not _ADDRESS.match(to):
+        raise SendFailed("email not sent: the destination is not an address")
+    return to
+
+
 def _tls_context(target: SmtpTarget) -> ssl.SSLContext:
-    return ssl.create_default_context(cafile=target.cafile)
+    try:
+        return ssl.create_default_context(cafile=target.cafile)
+    except (OSError, ssl.SSLError):
+        # Built at start-up (build_senders): a configuration error, not a failed send.
+        raise SettingsError("SMTP_URL", f"cafile {target.cafile} is not a readable "
+                                        "PEM file of CA certificates") from None
 
 
 def _describe(exc: BaseException) -> str:
@@ -56,21 +73,18 @@ class SmtpSender:
                  tls_context: ssl.SSLContext | None = None) -> None:
         self.target = target
         self.from_address = from_address
+        self._envelope_from = parseaddr(from_address)[1]
         self._tls = tls_context if tls_context is not None else (
             _tls_context(target) if target.tls else None)
 
+
     def _compose(self, message: OutgoingMessage) -> EmailMessage:
         mail = EmailMessage()
-        try:
-            mail["From"] = self.from_address
-            mail["To"] = message.to
-            mail["Subject"] = subject_for(message.purpose)
-        except (ValueError, IndexError):
-            # A destination with CR/LF or no address at all: header injection refused.
-            raise SendFailed("email not sent: the destination is not an address") from None
+        mail["From"] = self.from_address
+        mail["To"] = _destination(message.to)
+        mail["Subject"] = subject_for(message.purpose)
         mail["Date"] = formatdate(localtime=False)
-        mail["Message-ID"] = make_msgid(domain=self.from_address.rpartition("@")[2]
-                                        .rstrip(">") or None)
+        mail["Message-ID"] = make_msgid(domain=self._envelope_from.rpartition("@")[2])
         mail.set_content(message.text)
         return mail
 
@@ -81,7 +95,7 @@ class SmtpSender:
                                     context=self._tls)
         return smtplib.SMTP(target.host, target.port, timeout=target.timeout)
 
-    def _deliver(self, smtp: smtplib.SMTP, mail: EmailMessage) -> None:
+    def _deliver(self, smtp: smtplib.SMTP, mail: EmailMessage, to: str) -> None:
         target = self.target
         smtp.ehlo()
         if target.starttls:
@@ -90,13 +104,14 @@ class SmtpSender:
             smtp.ehlo()
         if target.username is not None:
             smtp.login(target.username, target.password or "")
-        smtp.send_message(mail)
+        # The envelope names the one recipient itself, rather than trusting headers.
+        smtp.send_message(mail, from_addr=self._envelope_from, to_addrs=[to])
 
     def send(self, message: OutgoingMessage) -> None:
         mail = self._compose(message)
         where = f"{self.target.host}:{self.target.port}"
         try:
             with self._connect() as smtp:
-                self._deliver(smtp, mail)
+                self._deliver(smtp, mail, message.to)
         except (smtplib.SMTPException, OSError, UnicodeError) as exc:
             raise SendFailed(f"email not sent through {where}: {_describe(exc)}") from None

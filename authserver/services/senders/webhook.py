@@ -7,9 +7,10 @@ Unix seconds of this attempt) and ``webhook-signature: v1,<base64 HMAC-SHA256 of
 (https://www.standardwebhooks.com, "Signature scheme").
 
 Retries: no answer (refused, reset, timeout), 429 and 5xx are retried with exponential
-back-off (ATTEMPTS tries, BACKOFF seconds doubling); any other status but 2xx is final at
-once (the gateway said no; asking again would not change that). ``sleep`` and ``clock``
-are injected so tests neither wait nor depend on the time of day.
+back-off (ATTEMPTS tries, BACKOFF seconds doubling); any other status but 2xx, and a
+certificate that does not verify, are final at once (asking again would not change
+them). ``sleep`` and ``clock`` are injected so tests neither wait nor depend on the time
+of day.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ import hmac
 import json
 import logging
 import secrets
+import ssl
 import time
 from collections.abc import Callable
 
@@ -82,6 +84,9 @@ class WebhookSender:
         """(final, outcome): final is True when delivered or refused for good."""
         try:
             status = self._transport(self._request(webhook_id, body)).status
+        except ssl.SSLCertVerificationError:
+            # The gateway's certificate will not become valid in a second: final.
+            return True, "no answer (SSLCertVerificationError)"
         except OSError as exc:  # TimeoutError and ConnectionError are OSErrors
             return False, f"no answer ({type(exc).__name__})"
         if 200 <= status < 300:
