@@ -133,6 +133,19 @@ class MailSink:
             self._controller.stop()
             self._controller = None
 
+    def __enter__(self) -> MailSink:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    def environ(self, user: str | None = None, password: str | None = None,
+                email_from: str = "Example ID <id@example.com>") -> dict[str, str]:
+        """The settings that send email here: for ``load_settings`` or a server's env."""
+        return {"AUTHSERVER_EMAIL_SENDER": "smtp",
+                "AUTHSERVER_SMTP_URL": self.url(user, password),
+                "AUTHSERVER_EMAIL_FROM": email_from}
+
     @property
     def messages(self) -> list[Received]:
         with self._handler.changed:

@@ -96,9 +96,20 @@ class WebhookReceiver:
             self._server.clear()
             self._server.stop()
 
+    def __enter__(self) -> WebhookReceiver:
+        return self.start()
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
     @property
     def url(self) -> str:
         return self._server.url_for(PATH)
+
+    def environ(self) -> dict[str, str]:
+        """The settings that send SMS here: for ``load_settings`` or a server's env."""
+        return {"AUTHSERVER_SMS_SENDER": "webhook", "AUTHSERVER_SMS_WEBHOOK_URL": self.url,
+                "AUTHSERVER_SMS_WEBHOOK_SECRET": self.secret}
 
     def script(self, *statuses: int) -> None:
         """Answer the next requests with ``statuses`` (signature still checked first)."""
