@@ -16,6 +16,7 @@ of day.
 from __future__ import annotations
 
 import base64
+import enum
 import hashlib
 import hmac
 import json
@@ -24,6 +25,7 @@ import secrets
 import ssl
 import time
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from authserver.services.senders.base import OutgoingMessage, SendFailed
 from authserver.services.senders.http_transport import (
@@ -43,6 +45,18 @@ def sign(key: bytes, webhook_id: str, timestamp: int, body: bytes) -> str:
     signed = f"{webhook_id}.{timestamp}.".encode() + body
     digest = hmac.new(key, signed, hashlib.sha256).digest()
     return "v1," + base64.b64encode(digest).decode("ascii")
+
+
+class Result(enum.Enum):
+    DELIVERED = "delivered"
+    RETRY = "retry"  # no answer, 429 or 5xx: worth another attempt
+    REFUSED = "refused"  # any other answer: final
+
+
+@dataclass(frozen=True, slots=True)
+class _Attempt:
+    result: Result
+    problem: str = ""  # safe to log: a status or an exception's type, never the message
 
 
 def _retryable(status: int) -> bool:
@@ -80,33 +94,32 @@ class WebhookSender:
         }
         return WebhookRequest(self.url, headers, body, self._timeout)
 
-    def _attempt(self, webhook_id: str, body: bytes) -> tuple[bool, str]:
-        """(final, outcome): final is True when delivered or refused for good."""
+    def _attempt(self, webhook_id: str, body: bytes) -> _Attempt:
         try:
             status = self._transport(self._request(webhook_id, body)).status
         except ssl.SSLCertVerificationError:
             # The gateway's certificate will not become valid in a second: final.
-            return True, "no answer (SSLCertVerificationError)"
+            return _Attempt(Result.REFUSED, "no answer (SSLCertVerificationError)")
         except OSError as exc:  # TimeoutError and ConnectionError are OSErrors
-            return False, f"no answer ({type(exc).__name__})"
+            return _Attempt(Result.RETRY, f"no answer ({type(exc).__name__})")
         if 200 <= status < 300:
-            return True, ""
-        return not _retryable(status), f"HTTP {status}"
+            return _Attempt(Result.DELIVERED)
+        return _Attempt(Result.RETRY if _retryable(status) else Result.REFUSED,
+                        f"HTTP {status}")
 
     def send(self, message: OutgoingMessage) -> None:
         body = json.dumps({"to": message.to, "message": message.text,
                            "purpose": message.purpose}, separators=(",", ":")).encode()
         webhook_id = "msg_" + secrets.token_urlsafe(18)
-        outcome = ""
         for attempt in range(1, self._attempts + 1):
             if attempt > 1:
                 self._sleep(self._backoff * 2 ** (attempt - 2))
-            final, outcome = self._attempt(webhook_id, body)
-            if final and not outcome:
+            outcome = self._attempt(webhook_id, body)
+            if outcome.result is Result.DELIVERED:
                 return
-            if final:
+            if outcome.result is Result.REFUSED:
                 break
             log.warning("SMS webhook attempt %d of %d for %s failed: %s",
-                        attempt, self._attempts, webhook_id, outcome)
+                        attempt, self._attempts, webhook_id, outcome.problem)
         raise SendFailed(f"SMS not sent through the webhook after {attempt} "
-                         f"attempt{'s' if attempt > 1 else ''}: {outcome}")
+                         f"attempt{'s' if attempt > 1 else ''}: {outcome.problem}")
