@@ -88,7 +88,7 @@ def send_code(uid: str, method: str) -> Response:
     sent = one_time_codes().send(user_id, channel, uid, flow.ctx.clock())
     if sent.outcome is Sent.SENT:
         return render_factor_page(flow, Step.FACTOR, notice=f"We sent a code to "
-                                  f"{sent.masked}.", sent_method=method)
+                                  f"{sent.masked}.")
     if sent.outcome is Sent.THROTTLED:
         wait = sent.retry_after or 1
         page = render_factor_page(flow, Step.FACTOR, status=429, error=(
