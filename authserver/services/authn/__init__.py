@@ -30,6 +30,8 @@ class Submission:
     source: str  # the client address, for throttling
     device_token: str | None  # the known-device cookie, if any
     now: dt.datetime
+    user_id: int | None = None  # who a further factor is asked of (None at the first)
+    attempt: str = ""  # the pending interaction's uid, to bind codes to this sign-in
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +40,7 @@ class Attempt:
     result: AuthResult | None = None  # set exactly when outcome is SIGNED_IN
     retry_after: int | None = None  # seconds, when THROTTLED
     device_token: str | None = None  # the browser's renewed known-device token
+    error: str | None = None  # a plain sentence for the person, when refused
 
     def __post_init__(self) -> None:
         if (self.outcome is Outcome.SIGNED_IN) != (self.result is not None):
