@@ -24,6 +24,8 @@ from authserver.storage.repositories import (
 )
 from authserver.storage.repositories.base import Repository
 from authserver.storage.repositories.interactions import PendingInteractionRepository
+from authserver.storage.repositories.recovery_codes import RecoveryCodeRepository
+from authserver.storage.repositories.totp import TotpRepository
 
 
 class UnitOfWork:
@@ -53,6 +55,12 @@ class UnitOfWork:
 
     def interactions(self, tenant_id: int) -> PendingInteractionRepository:
         return PendingInteractionRepository(self.session, tenant_id)
+
+    def totp(self, tenant_id: int) -> TotpRepository:
+        return TotpRepository(self.session, tenant_id)
+
+    def recovery_codes(self, tenant_id: int) -> RecoveryCodeRepository:
+        return RecoveryCodeRepository(self.session, tenant_id)
 
     def audit(self, tenant_id: int | None) -> AuditRepository:
         return AuditRepository(self.session, tenant_id)
