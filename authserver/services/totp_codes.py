@@ -74,7 +74,7 @@ def qr_svg(uri: str) -> str:
     """The URI as an inline SVG QR code: drawn by the server, so the page needs no
     script and loads nothing (the CSP allows neither)."""
     return str(segno.make(uri, error="m").svg_inline(
-        scale=4, border=4, svgclass="totp-qr", title="QR code for your authenticator app"))
+        scale=4, border=4, svgclass="qr", title="QR code for your authenticator app"))
 
 
 def grouped(seed: str) -> str:

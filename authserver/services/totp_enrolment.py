@@ -112,9 +112,13 @@ class TotpEnrolment:
             key = tenant_key(uow, self.master_key, self.tenant_id)
             return self._setup(uow, user_id, open_seed(key, self.tenant_id, user_id, sealed))
 
+    def retry_after(self, user_id: int) -> int | None:
+        """Seconds until confirming may be tried again, when mistyped codes blocked it."""
+        return self._limiter(user_id).retry_after()
+
     def confirm(self, user_id: int, typed: str, actor: str, now: dt.datetime) -> Confirmed:
         """Confirm the pending seed with a code from it (±1 step); throttled per user."""
-        limiter = CodeThrottle(self.throttle, self.tenant_id, "totp-enrol", user_id)
+        limiter = self._limiter(user_id)
         if limiter.retry_after() is not None:
             return Confirmed.THROTTLED
         outcome = self._confirm(user_id, typed, actor, now)
@@ -148,6 +152,9 @@ class TotpEnrolment:
             if removed:
                 uow.audit(self.tenant_id).record(actor, "totp.removed", f"user:{user_id}")
             return removed
+
+    def _limiter(self, user_id: int) -> CodeThrottle:
+        return CodeThrottle(self.throttle, self.tenant_id, "totp-enrol", user_id)
 
     def _setup(self, uow: UnitOfWork, user_id: int, seed: str) -> TotpSetup:
         tenant = uow.tenants.get(self.tenant_id)
