@@ -1,7 +1,7 @@
 """Setting up an authenticator app (TOTP) on the account page or at a forced enrolment.
 
 The seed is sealed at rest under the tenant's data key, bound to tenant and user, so a
-sealed seed copied onto another user's row does not open (services/envelope.py). A new
+sealed seed copied onto another user's row does not open (services/tenant_secrets.py). A new
 seed waits unconfirmed until the person types a code from it; a seed already confirmed
 keeps working meanwhile (it waits in ``pending_secret_sealed`` then), so starting over
 on a new phone cannot lock anyone out. Confirming records the matched step as used, so
@@ -14,32 +14,31 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from authserver.services import envelope, totp_codes
+from authserver.services import tenant_secrets, totp_codes
 from authserver.services.authn.code_throttle import CodeThrottle
-from authserver.services.keys import data_key
 from authserver.services.throttle import Throttle
 from authserver.storage.database import Database
-from authserver.storage.models import TotpCredential
+from authserver.storage.models import Tenant, TotpCredential
 from authserver.storage.unit_of_work import UnitOfWork
 
 
-def _binding(tenant_id: int, user_id: int) -> bytes:
-    return f"totp-seed:{tenant_id}:{user_id}".encode()
+def _purpose(user_id: int) -> str:
+    return f"totp:user:{user_id}"
 
 
-def seal_seed(key: bytes, tenant_id: int, user_id: int, seed: str) -> bytes:
-    return envelope.seal(key, seed.encode("ascii"), _binding(tenant_id, user_id))
+def seal_seed(tenant: Tenant, master_key: bytes, user_id: int, seed: str) -> bytes:
+    return tenant_secrets.seal_for(master_key, tenant, seed.encode("ascii"), _purpose(user_id))
 
 
-def open_seed(key: bytes, tenant_id: int, user_id: int, sealed: bytes) -> str:
-    return envelope.open_sealed(key, sealed, _binding(tenant_id, user_id)).decode("ascii")
+def open_seed(tenant: Tenant, master_key: bytes, user_id: int, sealed: bytes) -> str:
+    return tenant_secrets.open_for(master_key, tenant, sealed, _purpose(user_id)).decode("ascii")
 
 
-def tenant_key(uow: UnitOfWork, master_key: bytes, tenant_id: int) -> bytes:
+def tenant_row(uow: UnitOfWork, tenant_id: int) -> Tenant:
     tenant = uow.tenants.get(tenant_id)
     if tenant is None:
         raise LookupError(f"tenant {tenant_id} does not exist")
-    return data_key(tenant, master_key)
+    return tenant
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,8 +85,7 @@ class TotpEnrolment:
         """A new seed for ``user_id``, replacing any unconfirmed one."""
         seed = totp_codes.new_seed()
         with self.database.unit_of_work() as uow:
-            sealed = seal_seed(tenant_key(uow, self.master_key, self.tenant_id),
-                               self.tenant_id, user_id, seed)
+            sealed = seal_seed(tenant_row(uow, self.tenant_id), self.master_key, user_id, seed)
             repo = uow.totp(self.tenant_id)
             row = repo.of_user(user_id)
             if row is None:
@@ -109,8 +107,8 @@ class TotpEnrolment:
             sealed = _pending_seed(row)
             if row is None or sealed is None:
                 return None
-            key = tenant_key(uow, self.master_key, self.tenant_id)
-            return self._setup(uow, user_id, open_seed(key, self.tenant_id, user_id, sealed))
+            seed = open_seed(tenant_row(uow, self.tenant_id), self.master_key, user_id, sealed)
+            return self._setup(uow, user_id, seed)
 
     def retry_after(self, user_id: int) -> int | None:
         """Seconds until confirming may be tried again, when mistyped codes blocked it."""
@@ -135,8 +133,7 @@ class TotpEnrolment:
             sealed = _pending_seed(row)
             if row is None or sealed is None:
                 return Confirmed.NOTHING_PENDING
-            key = tenant_key(uow, self.master_key, self.tenant_id)
-            seed = open_seed(key, self.tenant_id, user_id, sealed)
+            seed = open_seed(tenant_row(uow, self.tenant_id), self.master_key, user_id, sealed)
             step = totp_codes.matching_step(seed, typed, now)
             if step is None or not repo.confirm(row.id, sealed, step, now):
                 audit.record(actor, "totp.enrolment_refused", f"user:{user_id}",
@@ -157,9 +154,8 @@ class TotpEnrolment:
         return CodeThrottle(self.throttle, self.tenant_id, "totp-enrol", user_id)
 
     def _setup(self, uow: UnitOfWork, user_id: int, seed: str) -> TotpSetup:
-        tenant = uow.tenants.get(self.tenant_id)
+        issuer = tenant_row(uow, self.tenant_id).display_name
         person = uow.totp(self.tenant_id).person(user_id)
-        issuer = tenant.display_name if tenant is not None else ""
         uri = totp_codes.provisioning_uri(seed, issuer, person.email if person else "")
         return TotpSetup(seed, totp_codes.grouped(seed), uri, totp_codes.qr_svg(uri))
 

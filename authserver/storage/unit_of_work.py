@@ -23,6 +23,7 @@ from authserver.storage.repositories import (
     UserRepository,
 )
 from authserver.storage.repositories.base import Repository
+from authserver.storage.repositories.factor_enrolment import FactorEnrolmentRepository
 from authserver.storage.repositories.interactions import PendingInteractionRepository
 from authserver.storage.repositories.recovery_codes import RecoveryCodeRepository
 from authserver.storage.repositories.totp import TotpRepository
@@ -61,6 +62,9 @@ class UnitOfWork:
 
     def recovery_codes(self, tenant_id: int) -> RecoveryCodeRepository:
         return RecoveryCodeRepository(self.session, tenant_id)
+
+    def factor_enrolment(self, tenant_id: int) -> FactorEnrolmentRepository:
+        return FactorEnrolmentRepository(self.session, tenant_id)
 
     def audit(self, tenant_id: int | None) -> AuditRepository:
         return AuditRepository(self.session, tenant_id)

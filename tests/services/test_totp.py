@@ -12,7 +12,7 @@ from authserver.services import envelope
 from authserver.services.authentication import Outcome
 from authserver.services.authn import Submission
 from authserver.services.authn.totp import MESSAGES, TotpAuthenticator, Verdict
-from authserver.services.totp_enrolment import Confirmed, open_seed, tenant_key
+from authserver.services.totp_enrolment import Confirmed, open_seed, tenant_row
 from authserver.storage.models import AuditEvent, TotpCredential
 from tests.conftest import Clock
 from tests.support.factors import Person, a_person, app_code, code_submission, enrolment
@@ -63,11 +63,11 @@ def test_the_seed_is_sealed_at_rest_and_bound_to_its_user(
         row = uow.totp(person.tenant_id).of_user(person.user_id)
         assert row is not None
         assert setup.secret.encode() not in row.secret_sealed
-        key = tenant_key(uow, runtime.master_key, person.tenant_id)
-        assert open_seed(key, person.tenant_id, person.user_id, row.secret_sealed) \
+        tenant = tenant_row(uow, person.tenant_id)
+        assert open_seed(tenant, runtime.master_key, person.user_id, row.secret_sealed) \
             == setup.secret
         with pytest.raises(envelope.DecryptionError):
-            open_seed(key, person.tenant_id, person.user_id + 1, row.secret_sealed)
+            open_seed(tenant, runtime.master_key, person.user_id + 1, row.secret_sealed)
 
 
 def test_an_unconfirmed_seed_does_not_sign_in(

@@ -20,7 +20,7 @@ from authserver.services.authentication import Outcome
 from authserver.services.authn import Attempt, Submission
 from authserver.services.authn.code_throttle import CodeThrottle
 from authserver.services.throttle import Throttle
-from authserver.services.totp_enrolment import open_seed, tenant_key
+from authserver.services.totp_enrolment import open_seed, tenant_row
 from authserver.storage.database import Database
 
 AMR = (METHOD_AMR["totp"],)
@@ -71,8 +71,8 @@ class TotpAuthenticator:
             row = repo.confirmed(user_id)
             step = None
             if row is not None:
-                seed = open_seed(tenant_key(uow, self.master_key, self.tenant_id),
-                                 self.tenant_id, user_id, row.secret_sealed)
+                seed = open_seed(tenant_row(uow, self.tenant_id), self.master_key, user_id,
+                                 row.secret_sealed)
                 step = totp_codes.matching_step(seed, typed, submission.now)
             if row is None:
                 verdict = Verdict.NOT_ENROLLED
