@@ -228,3 +228,27 @@ def test_the_enrolment_route_needs_a_password_first(http: FlaskClient, world: Wo
     assert answer.status_code == 303 and answer.headers["Location"].endswith(location[-20:])
     with runtime.database.session() as session:
         assert session.query(TotpCredential).count() == 0
+
+
+HOSTILE = ["", " ", "0" * 5000, "\uff11\uff12\uff13\uff14\uff15\uff16", "12345\u200b6",
+           "<script>", "%ff", "-" * 40, "12 34 56 78", "None"]
+
+
+def test_hostile_codes_on_the_sign_in_code_forms_are_plain_refusals(
+        http: FlaskClient, seed: str) -> None:
+    location, html = to_factor_page(http, Pkce())
+    for code in HOSTILE:
+        for method in ("totp", "recovery"):
+            answer = http.post(f"{location}/factor/{method}",
+                               data={"csrf_token": csrf_of(html), "code": code})
+            assert answer.status_code in (400, 401, 429), (method, code, answer.status_code)
+            assert "<script>" not in html_of(answer)
+
+
+def test_hostile_codes_confirming_an_app_are_plain_refusals(app: Flask, world: World) -> None:
+    ann = app.test_client()
+    begun = html_of(account_post(ann, "totp/begin"))
+    for code in HOSTILE:
+        answer = ann.post(f"{ACCOUNT}/totp/confirm", data={"csrf_token": csrf_of(begun),
+                                                            "code": code})
+        assert answer.status_code in (401, 429), (code, answer.status_code)
