@@ -33,6 +33,7 @@ from tests.web.conftest import EMAIL, PASSWORD, RP_DIR, _cli, _ensure_rp_install
 
 TENANT = "e2e-totp"  # second factor optional: asked of those who set one up
 ENFORCING = "e2e-enrol"  # second factor required, authenticator apps only
+STEP_UP_EMAIL = "bob@example.test"  # signs in with a password, then is asked for more
 REPLAYED = "That code has already been used. Wait for your app to show the next one."
 
 
@@ -88,13 +89,14 @@ def totp_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TotpStack]:
         _cli(env, "db", "upgrade")
         _cli(env, "tenant", "create", TENANT, "--name", "TOTP Test Co", "--json")
         _cli(env, "tenant", "create", ENFORCING, "--json")
-        _cli(env, "tenant", "update", TENANT, "--mfa", "optional")
+        # Apps only (no email codes): a person without an app signs in with a password.
+        _cli(env, "tenant", "update", TENANT, "--mfa", "optional", "--mfa-methods", "totp")
         _cli(env, "tenant", "update", ENFORCING, "--mfa", "required", "--mfa-methods", "totp")
         client = _cli(env, "client", "create", "--tenant", TENANT, "--name", "E2E RP",
                       "--redirect-uri", f"{rp_base}/callback",
                       "--scope", "openid profile email", "--json")
-        for slug in (TENANT, ENFORCING):
-            _cli(env, "user", "create", "--tenant", slug, "--email", EMAIL, "--email-verified",
+        for slug, email in ((TENANT, EMAIL), (ENFORCING, EMAIL), (TENANT, STEP_UP_EMAIL)):
+            _cli(env, "user", "create", "--tenant", slug, "--email", email, "--email-verified",
                  "--password-stdin", "--json", stdin=PASSWORD + "\n")
         server_log, rp_log = folder / "gunicorn.log", folder / "rp.log"
         server, base = start_server({**os.environ, **env}, server_log)
@@ -128,8 +130,8 @@ def fresh(page: Any) -> Any:
     return page
 
 
-def password_sign_in(page: Any) -> None:
-    page.get_by_label("Email or user name").fill(EMAIL)
+def password_sign_in(page: Any, email: str = EMAIL) -> None:
+    page.get_by_label("Email or user name").fill(email)
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
 
@@ -220,3 +222,28 @@ def test_a_tenant_requiring_a_second_factor_makes_ada_set_one_up_and_lets_her_in
     assert fresh.locator("h1").inner_text() == "Your account", fresh.url
     assert "An authenticator app is set up" in fresh.locator("#totp-status").inner_text()
 
+
+
+def test_a_client_asking_for_acr_2_steps_a_password_session_up(
+        totp_stack: TotpStack, fresh: Any) -> None:
+    """OIDC Core §3.1.2.1 acr_values on an existing session: only the missing factor is
+    asked (here set up, as Bob has none), never the password again."""
+    fresh.goto(f"{totp_stack.rp_base}/login")
+    password_sign_in(fresh, STEP_UP_EMAIL)
+    claims = rp_claims(fresh, totp_stack)
+    assert claims["amr"] == ["pwd"] and claims["acr"] == "1", claims
+    fresh.goto(f"{totp_stack.rp_base}/login?acr_values=2")
+    assert fresh.locator("h1").inner_text() == "Set up a second sign-in step", fresh.url
+    assert fresh.locator("input[type=password]").count() == 0, "no password asked again"
+    fresh.get_by_role("button", name="Set up an authenticator app").click()
+    app = read_app(fresh)
+    fresh.get_by_label("Code from your authenticator app").fill(app.next_code())
+    fresh.get_by_role("button", name="Confirm").click()
+    stepped = rp_claims(fresh, totp_stack)
+    assert stepped["amr"] == ["pwd", "otp", "mfa"] and stepped["acr"] == "2", stepped
+    assert stepped["auth_time"] >= claims["auth_time"], "auth_time moves to the step-up"
+    assert stepped["sid"] != claims["sid"], "a step-up starts a new session"
+    fresh.goto(f"{totp_stack.rp_base}/login")
+    again = rp_claims(fresh, totp_stack)
+    assert again["acr"] == "2" and again["sid"] == stepped["sid"], \
+        "the stepped-up session satisfies the next request without a page"
