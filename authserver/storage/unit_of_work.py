@@ -27,6 +27,8 @@ from authserver.storage.repositories.factor_enrolment import FactorEnrolmentRepo
 from authserver.storage.repositories.interactions import PendingInteractionRepository
 from authserver.storage.repositories.magic_links import MagicLinkRepository
 from authserver.storage.repositories.one_time_codes import OneTimeCodeRepository
+from authserver.storage.repositories.recovery_codes import RecoveryCodeRepository
+from authserver.storage.repositories.totp import TotpRepository
 
 
 class UnitOfWork:
@@ -62,6 +64,12 @@ class UnitOfWork:
 
     def magic_links(self, tenant_id: int) -> MagicLinkRepository:
         return MagicLinkRepository(self.session, tenant_id)
+
+    def totp(self, tenant_id: int) -> TotpRepository:
+        return TotpRepository(self.session, tenant_id)
+
+    def recovery_codes(self, tenant_id: int) -> RecoveryCodeRepository:
+        return RecoveryCodeRepository(self.session, tenant_id)
 
     def factor_enrolment(self, tenant_id: int) -> FactorEnrolmentRepository:
         return FactorEnrolmentRepository(self.session, tenant_id)

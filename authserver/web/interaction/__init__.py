@@ -21,12 +21,15 @@ from authserver.web.interaction import (
     magic_link,
     pages,
 )
+from authserver.web.interaction import recovery as recovery_factor
+from authserver.web.interaction import totp as totp_factor
 from authserver.web.interaction.blueprint import bp
 
 __all__ = ["FACTOR_MODULES", "bp", "register"]
 _ROUTES = (consent, factors, login, pages)  # imported for their routes on ``bp``
 # Each factor module registers its Factor (authenticators.py) and adds its own routes.
-FACTOR_MODULES: tuple[ModuleType, ...] = (codes, magic_link)
+FACTOR_MODULES: tuple[ModuleType, ...] = (totp_factor, recovery_factor, codes,
+                                            magic_link)
 
 
 def register(app: Flask) -> None:
