@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from authserver.protocol.interaction import AuthResult
 from authserver.services.authn import Attempt, Outcome, Submission
+from authserver.services.senders import Senders
 from authserver.storage.models import TotpCredential, User
 from authserver.web.interaction.authenticators import Factor, register_factor
 from tests.support.browser_flow import (
@@ -36,6 +37,7 @@ from tests.support.oauth import (
     exchange,
     sign_in,
 )
+from tests.support.runtimes import make_app, make_runtime
 from tests.support.sign_in_policy import set_sign_in_policy
 from tests.support.tokens import verify_jwt
 
@@ -195,3 +197,15 @@ def test_the_account_page_interaction_issues_no_code(http, world, runtime):
     first = http.get(f"{ISSUER_PATH}/account")
     done = sign_in(http, first.headers["Location"])
     assert "code=" not in done.headers["Location"], "the account page gets no code"
+
+
+def test_a_code_channel_without_a_sender_is_not_offered(settings, database, clock):
+    """With email codes the only second factor and no email sender configured, the
+    person is asked to set up another factor rather than sent to a dead end."""
+    runtime = make_runtime(settings, database, clock, senders=Senders())
+    http = make_app(runtime).test_client()
+    build_world(runtime)
+    set_sign_in_policy(runtime, mfa="required", methods="email,totp")
+    location, _ = page_after(http, authorize(http, authorize_params(pkce=Pkce())))
+    page = http.get(sign_in(http, location).headers["Location"])
+    assert "Set up a second sign-in step" in html_of(page), html_of(page)[:300]

@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+from authserver.services.senders import Channel, Senders
 from authserver.storage.unit_of_work import UnitOfWork
+
+# Methods that need a message to reach the person; without a sender they are not offered.
+_CHANNEL = {"email": Channel.EMAIL, "sms": Channel.SMS}
 
 
 def enrolled_methods(uow: UnitOfWork, tenant_id: int, user_id: int) -> frozenset[str]:
@@ -15,3 +19,9 @@ def enrolled_methods(uow: UnitOfWork, tenant_id: int, user_id: int) -> frozenset
 def has_recovery_codes(uow: UnitOfWork, tenant_id: int, user_id: int) -> bool:
     """Whether ``user_id`` still holds an unused recovery code."""
     return uow.factor_enrolment(tenant_id).has_recovery_codes(user_id)
+
+
+def deliverable(methods: frozenset[str], senders: Senders) -> frozenset[str]:
+    """``methods`` without those whose channel has no sender on this server (so a tenant
+    requiring a second factor never leaves someone with only an undeliverable one)."""
+    return frozenset(m for m in methods if m not in _CHANNEL or senders.get(_CHANNEL[m]))

@@ -15,7 +15,11 @@ from authserver.protocol.errors import OAuth2Error
 from authserver.protocol.interaction import Progress, SignedIn, Step, next_step, signing_in
 from authserver.protocol.policies import SECOND_FACTOR_METHODS, FactorPolicy
 from authserver.protocol.ports import ClientRecord
-from authserver.services.authn.enrolment import enrolled_methods, has_recovery_codes
+from authserver.services.authn.enrolment import (
+    deliverable,
+    enrolled_methods,
+    has_recovery_codes,
+)
 from authserver.services.consent import ConsentService
 from authserver.services.sessions import ActiveSession
 from authserver.web.context import runtime, tenant
@@ -69,7 +73,8 @@ def step_for(flow: Flow, active: ActiveSession | None) -> Step:
 def enrolled(user_id: int) -> frozenset[str]:
     """The second factors ``user_id`` has set up (services/authn/enrolment.py)."""
     with runtime().database.unit_of_work() as uow:
-        return enrolled_methods(uow, tenant().id, user_id)
+        methods = enrolled_methods(uow, tenant().id, user_id)
+    return deliverable(methods, runtime().senders)
 
 
 def recovery_codes_left(user_id: int) -> bool:
