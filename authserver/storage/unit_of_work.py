@@ -24,6 +24,10 @@ from authserver.storage.repositories import (
 )
 from authserver.storage.repositories.base import Repository
 from authserver.storage.repositories.interactions import PendingInteractionRepository
+from authserver.storage.repositories.webauthn import (
+    WebAuthnChallengeRepository,
+    WebAuthnCredentialRepository,
+)
 
 
 class UnitOfWork:
@@ -53,6 +57,12 @@ class UnitOfWork:
 
     def interactions(self, tenant_id: int) -> PendingInteractionRepository:
         return PendingInteractionRepository(self.session, tenant_id)
+
+    def webauthn(self, tenant_id: int) -> WebAuthnCredentialRepository:
+        return WebAuthnCredentialRepository(self.session, tenant_id)
+
+    def webauthn_challenges(self, tenant_id: int) -> WebAuthnChallengeRepository:
+        return WebAuthnChallengeRepository(self.session, tenant_id)
 
     def audit(self, tenant_id: int | None) -> AuditRepository:
         return AuditRepository(self.session, tenant_id)
