@@ -110,7 +110,8 @@ def admin_context(runtime: Runtime, actor: str) -> AdminContext:
         refresh_limits=RefreshLimits(settings.refresh_token_idle_ttl,
                                      settings.refresh_token_absolute_ttl),
         allow_private_jwks_uri=settings.jwks_uri_allow_private,
-        clients=runtime.clients, keyring=runtime.keyring, actor=actor)
+        clients=runtime.clients, keyring=runtime.keyring, actor=actor,
+        tenants=runtime.tenants)
 
 
 def ensure_default_tenant(runtime: Runtime, actor: str) -> bool:

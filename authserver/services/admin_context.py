@@ -44,6 +44,8 @@ class AdminContext:
     keyring: TenantCache
     # Recorded as the actor of every audit record the operation writes.
     actor: str
+    # The tenant directory: forgets tenants' settings (sign-in policy …) once changed.
+    tenants: TenantCache | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
