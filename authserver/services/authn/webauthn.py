@@ -140,7 +140,7 @@ class PasskeySignIn:
         result = self._check(credential_json, attempt, user_id, now)
         if result is None:
             self.throttle.failure(self.tenant_id, "passkey-source", source, PASSKEY_SOURCE)
-            return Attempt(Outcome.REFUSED)  # TODO(merge): error=REFUSED
+            return Attempt(Outcome.REFUSED, error=REFUSED)
         return Attempt(Outcome.SIGNED_IN, result)
 
     def _check(self, credential_json: str, attempt: str, user_id: int | None,

@@ -11,7 +11,7 @@ from types import ModuleType
 
 from flask import Flask
 
-from authserver.web.account import home, sections
+from authserver.web.account import home, passkeys, sections
 from authserver.web.account.access import AccountView, signed_in_account
 from authserver.web.account.blueprint import bp
 from authserver.web.account.home import render_account
@@ -21,7 +21,7 @@ __all__ = ["SECTION_MODULES", "AccountSection", "AccountView", "bp", "register",
            "register_section", "render_account", "signed_in_account"]
 _ROUTES = (home,)
 # Each section module has register(app) (register_section) and its routes on ``bp``.
-SECTION_MODULES: tuple[ModuleType, ...] = ()
+SECTION_MODULES: tuple[ModuleType, ...] = (passkeys,)
 
 
 def register(app: Flask) -> None:

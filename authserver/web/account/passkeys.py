@@ -15,14 +15,10 @@ from flask import Flask, Response, redirect, request, url_for
 
 from authserver.services.errors import InvalidInput, NotFound
 from authserver.services.passkeys import RegistrationRefused
+from authserver.web.account.access import AccountView, signed_in_account
 from authserver.web.account.blueprint import bp
-from authserver.web.account.home import (
-    AccountSection,
-    AccountView,
-    register_section,
-    render_account,
-    signed_in_account,
-)
+from authserver.web.account.home import render_account
+from authserver.web.account.sections import AccountSection, register_section
 from authserver.web.context import runtime, tenant
 from authserver.web.passkey_json import csrf_refused, json_answer, json_error, passkeys
 from authserver.web.security import check_csrf
@@ -45,9 +41,10 @@ def passkey_options() -> Response:
     refused = csrf_refused()
     if refused is not None:
         return refused
-    view = signed_in_account()
+    view = signed_in_account(fresh=True)
     if isinstance(view, Response):
-        return json_error(401, "Your session has ended. Sign in again.")
+        return json_error(401, "Adding a passkey needs a recent sign-in: reload the page "
+                               "and sign in again.")
     return json_answer(passkeys().registration_options(view.user_id, view.session.sid,
                                                        runtime().clock()))
 
@@ -55,7 +52,7 @@ def passkey_options() -> Response:
 @bp.post("/passkeys")
 def passkey_register() -> Response:
     check_csrf()
-    view = signed_in_account()
+    view = signed_in_account(fresh=True)
     if isinstance(view, Response):
         return view
     try:
@@ -87,7 +84,7 @@ def passkey_rename(passkey_id: int) -> Response:
 @bp.post("/passkeys/<int:passkey_id>/delete")
 def passkey_delete(passkey_id: int) -> Response:
     check_csrf()
-    view = signed_in_account()
+    view = signed_in_account(fresh=True)
     if isinstance(view, Response):
         return view
     try:

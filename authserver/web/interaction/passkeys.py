@@ -22,8 +22,9 @@ from authserver.web.client_address import source_address
 from authserver.web.context import runtime
 from authserver.web.interaction.authenticators import Factor, register_factor
 from authserver.web.interaction.blueprint import bp
-from authserver.web.interaction.factors import after_factor, person, render_factor_page
+from authserver.web.interaction.factors import after_factor, person
 from authserver.web.interaction.flow import EXPIRED, resume
+from authserver.web.interaction.pages import render_step
 from authserver.web.known_device import device_cookie
 from authserver.web.passkey_json import csrf_refused, json_answer, json_error, passkey_sign_in
 from authserver.web.security import check_csrf
@@ -67,10 +68,10 @@ def passkey_sign_in_route(uid: str) -> Response:
         device_cookie(), flow.ctx.clock(), user_id=None, attempt=uid))
     if attempt.outcome is Outcome.THROTTLED:
         wait = attempt.retry_after or 1
-        page = render_factor_page(flow, Step.LOGIN, status=429,
-                                  error="Too many attempts. Try again in a few minutes.")
+        page = render_step(Step.LOGIN, flow, None, status=429,
+                           error=f"Too many attempts. Try again in {-(-wait // 60)} min.")
         page.headers["Retry-After"] = str(wait)
         return page
     if attempt.result is None:
-        return render_factor_page(flow, Step.LOGIN, error=attempt.error, status=401)
+        return render_step(Step.LOGIN, flow, None, error=attempt.error, status=401)
     return after_factor(flow, attempt.result)
