@@ -121,8 +121,8 @@ class Passkeys:
         user = repo.person(user_id)
         reason, row = self._checked(repo, user_id, taken, credential_json, now)
         if row is not None and not repo.add(row):
-            reason = "already_registered"
-        stored = repo.by_credential_id(row.credential_id) if reason is None and row else None
+            reason, row = "already_registered", None
+        stored = row if reason is None else None
         if stored is None or user is None:
             reason = reason or "invalid"
             audit.record(f"user:{user_id}", "passkey.registration_failed",

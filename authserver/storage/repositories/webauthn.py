@@ -13,11 +13,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import and_, delete, func, or_, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from authserver.storage.models import User, WebAuthnChallenge, WebAuthnCredential
 from authserver.storage.repositories.base import TenantScoped
-from authserver.storage.upsert import insert_if_absent
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,14 +62,15 @@ class WebAuthnCredentialRepository(TenantScoped):
 
     def add(self, credential: WebAuthnCredential) -> bool:
         """Store a new credential; False when this tenant already has its credential id
-        (registered before, by this person or another)."""
-        return insert_if_absent(self.session, WebAuthnCredential, {
-            "tenant_id": self.tenant_id, "user_id": credential.user_id,
-            "credential_id": credential.credential_id, "public_key": credential.public_key,
-            "sign_count": credential.sign_count, "name": credential.name,
-            "transports": credential.transports, "aaguid": credential.aaguid,
-            "backup_eligible": credential.backup_eligible,
-            "created_at": credential.created_at}, ("tenant_id", "credential_id"))
+        (registered before, by this person or another). A savepoint keeps the caller's
+        transaction usable after the unique constraint refuses the row."""
+        credential.tenant_id = self.tenant_id
+        try:
+            with self.session.begin_nested():
+                self.session.add(credential)
+        except IntegrityError:
+            return False
+        return True
 
     def record_use(self, row_id: int, checked_count: int, new_count: int,
                    now: dt.datetime) -> bool:
@@ -110,18 +111,18 @@ class WebAuthnChallengeRepository(TenantScoped):
     def put(self, purpose: str, binding_digest: str, challenge: bytes, user_id: int | None,
             expires_at: dt.datetime) -> None:
         """The binding's one live challenge from now on (replacing an older one)."""
-        self._drop(purpose, binding_digest)
-        inserted = insert_if_absent(self.session, WebAuthnChallenge, {
-            "tenant_id": self.tenant_id, "purpose": purpose, "binding_digest": binding_digest,
-            "challenge": challenge, "user_id": user_id, "expires_at": expires_at},
-            ("tenant_id", "purpose", "binding_digest"))
-        if not inserted:  # a concurrent request put its own in between: replace it too
+        for _ in range(2):  # a concurrent request may insert its own in between
             self._drop(purpose, binding_digest)
-            insert_if_absent(self.session, WebAuthnChallenge, {
-                "tenant_id": self.tenant_id, "purpose": purpose,
-                "binding_digest": binding_digest, "challenge": challenge,
-                "user_id": user_id, "expires_at": expires_at},
-                ("tenant_id", "purpose", "binding_digest"))
+            try:
+                with self.session.begin_nested():
+                    self.session.add(WebAuthnChallenge(
+                        tenant_id=self.tenant_id, purpose=purpose,
+                        binding_digest=binding_digest, challenge=challenge, user_id=user_id,
+                        expires_at=expires_at))
+                return
+            except IntegrityError:
+                continue
+        raise RuntimeError("could not store the WebAuthn challenge")
 
     def take(self, purpose: str, binding_digest: str,
              now: dt.datetime) -> TakenChallenge | None:
