@@ -17,17 +17,19 @@ import json
 import os
 import secrets
 import signal
+import threading
 import urllib.parse
 import urllib.request
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
 
 from tests.conftest import MASTER_KEY
 from tests.support.databases import fresh_database_url
-from tests.support.server import free_port, start_server
+from tests.support.server import start_server
 from tests.web.conftest import _cli
 
 TENANT = "pk"
@@ -45,11 +47,25 @@ class Server:
     redirect_uri: str
 
 
+class _Callback(BaseHTTPRequestHandler):
+    def do_GET(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/plain")
+        self.end_headers()
+        self.wfile.write(b"client callback")
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
 @pytest.fixture(scope="module")
 def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     folder = tmp_path_factory.mktemp("passkeys")
-    # Nothing listens at the redirect URI: the browser's request to it is intercepted.
-    redirect_uri = f"http://127.0.0.1:{free_port()}/callback"
+    # The client's redirect URI: a stub answering 200 (the test reads the code from the
+    # browser's request to it; Playwright cannot route a request reached by a redirect).
+    callback = ThreadingHTTPServer(("127.0.0.1", 0), _Callback)
+    threading.Thread(target=callback.serve_forever, daemon=True).start()
+    redirect_uri = f"http://127.0.0.1:{callback.server_address[1]}/callback"
     with fresh_database_url(folder) as database_url:
         env = {"AUTHSERVER_DATABASE_URL": database_url, "AUTHSERVER_MASTER_KEY": MASTER_KEY.hex(),
                "AUTHSERVER_INSTANCE_PATH": str(folder / "instance")}
@@ -69,6 +85,8 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
         finally:
             process.send_signal(signal.SIGINT)
             process.wait(timeout=30)
+            callback.shutdown()
+            callback.server_close()
         assert "Traceback" not in log.read_text(errors="replace"), log.read_text()[-3000:]
 
 
@@ -106,11 +124,14 @@ def start_authorize(page: Any, server: Server) -> dict[str, str]:
 
 def tokens_after(page: Any, server: Server, started: dict[str, str],
                  action: Callable[[], None]) -> dict[str, Any]:
-    """Do ``action``, catch the browser's request to the client's redirect URI (nothing
-    listens there), and exchange its code at the token endpoint."""
+    """Do ``action``, catch the browser's request to the client's redirect URI (a stub
+    that answers 200, so no failed navigation races the next test's), and exchange its
+    code at the token endpoint."""
     with page.expect_request(lambda r: r.url.startswith(f"{server.redirect_uri}?")) as caught:
         action()
     url = caught.value.url
+    page.wait_for_url(lambda current: current.startswith(f"{server.redirect_uri}?"))
+    page.wait_for_load_state()
     query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(url).query))
     assert query.get("state") == started["state"] and "code" in query, \
         f"expected a code for this request, got {url}"
