@@ -36,6 +36,7 @@ from tests.support.oauth import (
     exchange,
     sign_in,
 )
+from tests.support.sign_in_policy import set_sign_in_policy
 from tests.support.soft_authenticator import SoftPasskey
 from tests.support.tokens import verify_jwt
 
@@ -180,3 +181,19 @@ def test_a_bad_registration_answer_gets_a_plain_page(http, world, credential) ->
                         data={"csrf_token": csrf, "credential": credential})
     assert refused.status_code == 400, f"got {refused.status_code}"
     assert "could not be read" in html_of(refused), html_of(refused)[:300]
+
+
+def test_passkeys_are_no_way_in_where_the_tenant_does_not_list_them(
+        http, world, runtime) -> None:
+    key = registered_key(runtime)
+    set_sign_in_policy(runtime, methods="totp")
+    location, html = page_after(http, authorize(http, authorize_params(pkce=Pkce())))
+    assert "Sign in with a passkey" not in html
+    uid, csrf = uid_of(location), csrf_of(html)
+    options = http.post(f"{ISSUER_PATH}/interaction/{uid}/passkey/options",
+                        data={"csrf_token": csrf, "mode": "login"})
+    assert (options.status_code, options.mimetype) == (400, "application/json")
+    refused = http.post(f"{ISSUER_PATH}/interaction/{uid}/passkey",
+                        data={"csrf_token": csrf, "credential": key.get(
+                            '{"rpId": "127.0.0.1", "challenge": "AAAA"}')})
+    assert refused.status_code == 400 and "not available" in html_of(refused)

@@ -22,8 +22,8 @@ from authserver.web.client_address import source_address
 from authserver.web.context import runtime
 from authserver.web.interaction.authenticators import Factor, register_factor
 from authserver.web.interaction.blueprint import bp
-from authserver.web.interaction.factors import after_factor, person
-from authserver.web.interaction.flow import EXPIRED, resume
+from authserver.web.interaction.factors import NOT_OFFERED, after_factor, person
+from authserver.web.interaction.flow import EXPIRED, Flow, resume
 from authserver.web.interaction.pages import render_step
 from authserver.web.known_device import device_cookie
 from authserver.web.passkey_json import csrf_refused, json_answer, json_error, passkey_sign_in
@@ -32,6 +32,12 @@ from authserver.web.security import check_csrf
 
 def _build() -> Authenticator:
     return passkey_sign_in()
+
+
+def _offered(flow: Flow) -> bool:
+    """Passkeys are a way in where the tenant lists them (``--mfa-methods``), as the
+    login page shows its button (pages._login_offered)."""
+    return "webauthn" in flow.ctx.factor_policy.methods
 
 
 def register(app: Flask) -> None:
@@ -51,6 +57,8 @@ def passkey_options(uid: str) -> Response:
     mode = request.form.get("mode", "")
     if mode not in ("login", "factor"):
         return json_error(400, "Unknown passkey request.")
+    if not _offered(flow):
+        return json_error(400, NOT_OFFERED)
     user_id = person(flow) if mode == "factor" else None
     if mode == "factor" and user_id is None:
         return json_error(400, "Sign in first, then use your passkey.")
@@ -63,6 +71,8 @@ def passkey_sign_in_route(uid: str) -> Response:
     flow = resume(uid)
     if isinstance(flow, Response):
         return flow
+    if not _offered(flow):
+        return render_step(Step.LOGIN, flow, None, error=NOT_OFFERED, status=400)
     attempt = passkey_sign_in().authenticate(Submission(
         request.form, source_address(request.environ, runtime().settings.trusted_proxies),
         device_cookie(), flow.ctx.clock(), user_id=None, attempt=uid))
