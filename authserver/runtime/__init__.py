@@ -23,7 +23,7 @@ from authserver.services.keys import KeyTiming
 from authserver.services.master_key import load_master_key
 from authserver.services.oauth_store import TenantTokens
 from authserver.services.refresh_limits import RefreshLimits
-from authserver.services.senders import Senders
+from authserver.services.senders import Senders, build_senders
 from authserver.services.tenant_admin import ensure_tenant
 from authserver.services.tenants import DEFAULT_TENANT, TenantDirectory, TenantInfo
 from authserver.services.throttle import Throttle
@@ -77,8 +77,9 @@ def build_runtime(settings: Settings | None = None, *, database: Database | None
     """Build the runtime from ``settings`` (loaded from the environment when None).
 
     ``database`` (default: one opened on ``settings.database_url``), ``clock`` (default:
-    the wall clock) and ``senders`` (default: none) are handed to every object that uses
-    them, so a test runtime is this same graph with its own database and clock.
+    the wall clock) and ``senders`` (default: :func:`build_senders` of the settings) are
+    handed to every object that uses them, so a test runtime is this same graph with its
+    own database and clock.
     """
     settings = settings or load_settings()
     master_key = load_master_key(settings)
@@ -96,7 +97,7 @@ def build_runtime(settings: Settings | None = None, *, database: Database | None
                                      jwks_uri_allow_private=settings.jwks_uri_allow_private),
         throttle=Throttle(database, clock),
         clock=clock,
-        senders=Senders() if senders is None else senders,
+        senders=build_senders(settings) if senders is None else senders,
     )
 
 
