@@ -12,6 +12,7 @@ from authserver.services.tenant_admin import ensure_tenant
 from authserver.services.tenants import DEFAULT_TENANT
 from authserver.storage import migrate
 from authserver.storage.repositories import TenantRepository
+from authserver.storage.repositories.webauthn import purge_expired_challenges
 
 # Throttle buckets idle this long hold nothing a limit still counts.
 THROTTLE_BUCKET_AGE = dt.timedelta(hours=1)
@@ -58,4 +59,6 @@ def purge_expired(ctx: AdminContext, store_for: Callable[[int], ExpiringStore],
         for table, count in store_for(tenant_id).purge_expired(now).items():
             totals[table] = totals.get(table, 0) + count
     totals["throttle_buckets"] = throttle.purge(now, THROTTLE_BUCKET_AGE)
+    with ctx.transaction() as session:  # a passkey ceremony's challenge lives 5 minutes
+        totals["webauthn_challenges"] = purge_expired_challenges(session, now)
     return totals

@@ -29,6 +29,10 @@ from authserver.storage.repositories.magic_links import MagicLinkRepository
 from authserver.storage.repositories.one_time_codes import OneTimeCodeRepository
 from authserver.storage.repositories.recovery_codes import RecoveryCodeRepository
 from authserver.storage.repositories.totp import TotpRepository
+from authserver.storage.repositories.webauthn import (
+    WebAuthnChallengeRepository,
+    WebAuthnCredentialRepository,
+)
 
 
 class UnitOfWork:
@@ -70,6 +74,11 @@ class UnitOfWork:
 
     def recovery_codes(self, tenant_id: int) -> RecoveryCodeRepository:
         return RecoveryCodeRepository(self.session, tenant_id)
+    def webauthn(self, tenant_id: int) -> WebAuthnCredentialRepository:
+        return WebAuthnCredentialRepository(self.session, tenant_id)
+
+    def webauthn_challenges(self, tenant_id: int) -> WebAuthnChallengeRepository:
+        return WebAuthnChallengeRepository(self.session, tenant_id)
 
     def factor_enrolment(self, tenant_id: int) -> FactorEnrolmentRepository:
         return FactorEnrolmentRepository(self.session, tenant_id)

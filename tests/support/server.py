@@ -104,13 +104,15 @@ def _listening(process: subprocess.Popen[bytes], log: Path, port: int,
     raise AssertionError(f"gunicorn did not listen on {port} within {timeout}s:\n{_tail(log)}")
 
 
-def start_server(env: dict[str, str], log: Path, *options: str,
-                 timeout: float = 30) -> tuple[subprocess.Popen[bytes], str]:
+def start_server(env: dict[str, str], log: Path, *options: str, timeout: float = 30,
+                 public_host: str = "127.0.0.1") -> tuple[subprocess.Popen[bytes], str]:
     """``authserver serve`` on a free loopback port with PUBLIC_URL set to it; returns the
-    process and its base URL once it answers /healthz. Output is appended to ``log``."""
+    process and its base URL once it answers /healthz. Output is appended to ``log``.
+    ``public_host="localhost"`` for WebAuthn, which refuses an IP-literal origin (it
+    still listens on 127.0.0.1 only)."""
     for _ in range(BIND_ATTEMPTS):
         port = free_port()
-        base = f"http://127.0.0.1:{port}"
+        base = f"http://{public_host}:{port}"
         with log.open("ab") as out:
             process = subprocess.Popen(
                 [sys.executable, "-m", "authserver.cli", "serve", "--bind", f"127.0.0.1:{port}",

@@ -35,6 +35,7 @@ from authserver.storage.models.tokens import (
     UsedAssertion,
 )
 from authserver.storage.models.users import User
+from authserver.storage.models.webauthn_challenges import WebAuthnChallenge
 
 __all__ = [
     "NAMING_CONVENTION",
@@ -59,6 +60,7 @@ __all__ = [
     "UTCDateTime",
     "UsedAssertion",
     "User",
+    "WebAuthnChallenge",
     "WebAuthnCredential",
     "utcnow",
 ]

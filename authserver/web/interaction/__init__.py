@@ -20,6 +20,7 @@ from authserver.web.interaction import (
     login,
     magic_link,
     pages,
+    passkeys,
 )
 from authserver.web.interaction import recovery as recovery_factor
 from authserver.web.interaction import totp as totp_factor
@@ -29,7 +30,7 @@ __all__ = ["FACTOR_MODULES", "bp", "register"]
 _ROUTES = (consent, factors, login, pages)  # imported for their routes on ``bp``
 # Each factor module registers its Factor (authenticators.py) and adds its own routes.
 FACTOR_MODULES: tuple[ModuleType, ...] = (totp_factor, recovery_factor, codes,
-                                            magic_link)
+                                            magic_link, passkeys)
 
 
 def register(app: Flask) -> None:
