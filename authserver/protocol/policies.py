@@ -112,6 +112,11 @@ class FactorPolicy:
         """Whether what a person has set up matters (so the caller need not look it up)."""
         return self.second_factor is not SecondFactor.OFF
 
+    def offers(self, method: str) -> bool:
+        """Whether ``method`` is a second factor here (asked at sign-in, set up on the
+        account page)."""
+        return self.depends_on_enrolment and method in self.methods
+
     def usable(self, enrolled: Collection[str]) -> frozenset[str]:
         """The person's enrolled methods this tenant accepts as a second factor."""
         if self.second_factor is SecondFactor.OFF:

@@ -9,6 +9,8 @@ factors do (their own suites test those); the enrolment row is a real one.
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from sqlalchemy import select
 
@@ -209,3 +211,17 @@ def test_a_code_channel_without_a_sender_is_not_offered(settings, database, cloc
     location, _ = page_after(http, authorize(http, authorize_params(pkce=Pkce())))
     page = http.get(sign_in(http, location).headers["Location"])
     assert "Set up a second sign-in step" in html_of(page), html_of(page)[:300]
+
+
+@pytest.mark.parametrize("policy, shown", [
+    ({"mfa": "off"}, ["passkeys"]),
+    ({"mfa": "off", "phone_sign_in": True}, ["passkeys", "phone"]),
+    ({"mfa": "optional"}, ["totp", "passkeys", "recovery", "phone"]),
+    ({"mfa": "optional", "methods": "totp"}, ["totp", "recovery"]),
+])
+def test_the_account_page_shows_what_the_tenant_offers(http, world, runtime, policy, shown):
+    set_sign_in_policy(runtime, **policy)
+    sign_in(http, http.get(f"{ISSUER_PATH}/account").headers["Location"])
+    page = http.get(f"{ISSUER_PATH}/account")
+    sections = re.findall(r'id="section-([a-z]+)"', html_of(page))
+    assert sections == shown, f"{policy}: expected sections {shown}, got {sections}"

@@ -9,7 +9,7 @@ from flask import Response, render_template
 from authserver.web.account.access import AccountView, signed_in_account
 from authserver.web.account.blueprint import bp
 from authserver.web.account.sections import sections
-from authserver.web.context import tenant
+from authserver.web.context import runtime, tenant
 from authserver.web.security import csrf_token, page_headers
 
 
@@ -26,7 +26,7 @@ def render_account(view: AccountView, notice: str | None = None, error: str | No
     """The account page; ``once`` values (new recovery codes, a new TOTP secret) are
     shown on this response only and never stored for a later one."""
     shown = []
-    for section in sections():
+    for section in sections(runtime().tenant_context(tenant()).factor_policy):
         extra = dict(section.context(view)) if section.context else {}
         shown.append((section, extra))
     html = render_template("account/home.html", view=view, tenant=tenant(), sections=shown,

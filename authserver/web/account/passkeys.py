@@ -29,7 +29,9 @@ def _context(view: AccountView) -> Mapping[str, Any]:
 
 
 def register(app: Flask) -> None:
-    register_section(app, AccountSection("passkeys", "account/passkeys.html", 30, _context))
+    register_section(app, AccountSection(
+        "passkeys", "account/passkeys.html", 30, _context,
+        offered=lambda policy: "webauthn" in policy.methods))
 
 
 def _home() -> Response:

@@ -41,7 +41,9 @@ def _context(view: AccountView) -> dict[str, Any]:
 
 
 def register(app: Flask) -> None:
-    register_section(app, AccountSection("phone", "account/phone.html", 40, _context))
+    register_section(app, AccountSection(
+        "phone", "account/phone.html", 40, _context,
+        offered=lambda policy: policy.offers("sms") or policy.phone_sign_in))
 
 
 def _fresh_view() -> AccountView | Response:

@@ -27,7 +27,9 @@ def _context(view: AccountView) -> Mapping[str, Any]:
 
 
 def register(app: Flask) -> None:
-    register_section(app, AccountSection("recovery", "account/recovery.html", 30, _context))
+    register_section(app, AccountSection(
+        "recovery", "account/recovery.html", 30, _context,
+        offered=lambda policy: policy.depends_on_enrolment))
 
 
 @bp.post("/recovery-codes")

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, current_app
 
+from authserver.protocol.policies import FactorPolicy
 from authserver.web.account.access import AccountView
 
 EXTENSION = "authserver.account_sections"
@@ -21,6 +22,8 @@ class AccountSection:
     order: int
     # Extra template variables for this section, computed per request.
     context: Callable[[AccountView], Mapping[str, Any]] | None = None
+    # Whether the tenant's sign-in policy offers what this section sets up (None: always).
+    offered: Callable[[FactorPolicy], bool] | None = None
 
 
 def register(app: Flask) -> None:
@@ -31,6 +34,8 @@ def register_section(app: Flask, section: AccountSection) -> None:
     app.extensions.setdefault(EXTENSION, {})[section.name] = section
 
 
-def sections() -> list[AccountSection]:
+def sections(policy: FactorPolicy) -> list[AccountSection]:
+    """The sections this tenant's policy offers, in page order."""
     table: dict[str, AccountSection] = current_app.extensions.get(EXTENSION, {})
-    return sorted(table.values(), key=lambda s: (s.order, s.name))
+    shown = [s for s in table.values() if s.offered is None or s.offered(policy)]
+    return sorted(shown, key=lambda s: (s.order, s.name))

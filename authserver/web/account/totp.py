@@ -28,7 +28,8 @@ def _context(view: AccountView) -> Mapping[str, Any]:
 
 
 def register(app: Flask) -> None:
-    register_section(app, AccountSection("totp", "account/totp.html", 20, _context))
+    register_section(app, AccountSection("totp", "account/totp.html", 20, _context,
+                                            offered=lambda policy: policy.offers("totp")))
 
 
 def _actor(view: AccountView) -> str:

@@ -71,6 +71,10 @@ def resume_after_post(uid: str) -> Response:
     return response
 
 
+# Passwordless ways in, most phishing-resistant first.
+LOGIN_ORDER = ("webauthn", "magic_link", "sms")
+
+
 def _login_offered(method: str, policy: FactorPolicy) -> bool:
     """Whether a passwordless way in is switched on for this tenant."""
     switches = {"magic_link": policy.magic_links, "sms": policy.phone_sign_in,
@@ -94,8 +98,9 @@ def render_step(step: Step, flow: Flow, active: ActiveSession | None,
     authz = flow.authz
     scopes = [(s, SCOPE_WORDS.get(s, f"Use “{s}”")) for s in authz.scope.split()]
     policy = flow.ctx.factor_policy
-    login_partials = [f.login_template for f in factors().values()
-                      if f.login_template and _login_offered(f.method, policy)]
+    table = factors()
+    login_partials = [table[m].login_template for m in LOGIN_ORDER
+                      if m in table and table[m].login_template and _login_offered(m, policy)]
     return _page(TEMPLATES[step], flow, status, active=active, scopes=scopes,
                  identifier=identifier if identifier is not None else (
                      authz.login_hint or ""),
