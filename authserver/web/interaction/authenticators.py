@@ -23,7 +23,7 @@ Factory = Callable[[], Authenticator]
 def _password() -> Authenticator:
     rt = runtime()
     return PasswordAuthenticator(PasswordSignIn(rt.database, rt.throttle, known_devices(),
-                                                tenant().id))
+                                                tenant().id, rt.passwords))
 
 
 def register(app: Flask) -> None:
