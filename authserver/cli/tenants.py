@@ -8,6 +8,7 @@ import click
 
 from authserver.cli.common import DURATION, admin, cli, echo_fields, emit, json_option, runtime
 from authserver.services import tenant_admin
+from authserver.services.sign_in_policy import SignInPolicyChange
 from authserver.services.tenant_admin import TenantRecord
 
 
@@ -30,6 +31,9 @@ def tenant_create(slug: str, name: str | None, as_json: bool) -> None:
     emit(as_json, view, lambda: click.echo(f"created tenant {slug}; issuer {view['issuer']}"))
 
 
+ON_OFF = click.Choice(["on", "off"])
+
+
 @tenant.command("update")
 @click.argument("slug")
 @click.option("--name", help="New display name.")
@@ -37,16 +41,32 @@ def tenant_create(slug: str, name: str | None, as_json: bool) -> None:
               help="Refresh token idle limit for this tenant's clients.")
 @click.option("--refresh-token-absolute-ttl", type=DURATION, metavar="DURATION",
               help="Refresh token absolute limit for this tenant's clients.")
+@click.option("--mfa", type=click.Choice(["off", "optional", "required"]),
+              help="Second factor: off, optional (asked once enrolled) or required.")
+@click.option("--mfa-methods", metavar="LIST",
+              help="Second factors offered, comma-separated: totp,sms,email,webauthn.")
+@click.option("--magic-links", type=ON_OFF, help="Passwordless sign-in by emailed link.")
+@click.option("--phone-sign-in", type=ON_OFF, help="Sign-in by phone number and SMS code.")
 @json_option
 def tenant_update(slug: str, name: str | None, refresh_token_idle_ttl: int | None,
-                  refresh_token_absolute_ttl: int | None, as_json: bool) -> None:
-    """Change a tenant's display name or refresh token limits."""
-    if name is None and refresh_token_idle_ttl is None and refresh_token_absolute_ttl is None:
+                  refresh_token_absolute_ttl: int | None, mfa: str | None,
+                  mfa_methods: str | None, magic_links: str | None,
+                  phone_sign_in: str | None, as_json: bool) -> None:
+    """Change a tenant's display name, refresh token limits or sign-in policy."""
+    sign_in = SignInPolicyChange(mfa, mfa_methods, _switch(magic_links),
+                                 _switch(phone_sign_in))
+    if (name is None and refresh_token_idle_ttl is None
+            and refresh_token_absolute_ttl is None and sign_in.is_empty()):
         raise click.UsageError("nothing to update; give at least one of --name, "
-                               "--refresh-token-idle-ttl, --refresh-token-absolute-ttl")
+                               "--refresh-token-idle-ttl, --refresh-token-absolute-ttl, "
+                               "--mfa, --mfa-methods, --magic-links, --phone-sign-in")
     view = _view(tenant_admin.update_tenant(admin(), slug, name, refresh_token_idle_ttl,
-                                            refresh_token_absolute_ttl))
+                                            refresh_token_absolute_ttl, sign_in))
     emit(as_json, view, lambda: click.echo(f"updated tenant {slug}"))
+
+
+def _switch(value: str | None) -> bool | None:
+    return None if value is None else value == "on"
 
 
 @tenant.command("list")

@@ -54,8 +54,7 @@ class TenantContext:
     tenant_refresh_absolute: int | None = None
     # How far in the future a private_key_jwt assertion's exp may lie (settings).
     client_assertion_max_lifetime: dt.timedelta = DEFAULT_MAX_LIFETIME
-    # Which factors a sign-in needs (protocol/interaction/policy.py); the same for
-    # every tenant until tenants can choose.
+    # How strongly this tenant's people must sign in (protocol/policies.py).
     factor_policy: FactorPolicy = PASSWORD_ALONE
 
     def __post_init__(self) -> None:

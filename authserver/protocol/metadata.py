@@ -14,7 +14,8 @@ from authserver.protocol.oidc import SUPPORTED_CLAIMS
 from authserver.protocol.registry import AUTH_METHODS, CONFIDENTIAL_AUTH_METHODS, GRANT_TYPE_NAMES
 
 
-def metadata(issuer: str, signing_algs: Sequence[str], openid: bool) -> dict[str, Any]:
+def metadata(issuer: str, signing_algs: Sequence[str], openid: bool,
+             acr_values: Sequence[str] = ("1",)) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "issuer": issuer,
         "authorization_endpoint": f"{issuer}/authorize",
@@ -41,6 +42,8 @@ def metadata(issuer: str, signing_algs: Sequence[str], openid: bool) -> dict[str
             "subject_types_supported": ["public"],
             "id_token_signing_alg_values_supported": sorted(signing_algs),
             "claims_supported": list(SUPPORTED_CLAIMS),
+            # OIDC Discovery §3; the levels are described in docs/sign-in.md.
+            "acr_values_supported": list(acr_values),
             "claims_parameter_supported": True,
             "request_parameter_supported": False,
             "request_uri_parameter_supported": False,

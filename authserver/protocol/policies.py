@@ -32,6 +32,9 @@ ACR_VALUES = (ACR_SINGLE, ACR_MULTI)
 SECOND_FACTOR_METHODS = ("totp", "sms", "email", "webauthn")
 METHOD_AMR = {"totp": "otp", "sms": "sms", "email": "mail", "webauthn": "hwk",
               "recovery": "otp"}
+# Every account has one without setting it up (its email address): usable when a second
+# factor is needed, but not a sign that the person opted in to one ("optional" mode).
+IMPLICIT_METHODS = frozenset({"email"})
 
 # RFC 8176 §2 values by the factor category they prove. "mail" is not registered there;
 # it is what an emailed code or link proves (control of the mailbox), like "sms".
@@ -104,6 +107,11 @@ class FactorPolicy:
             return (ACR_SINGLE,)
         return ACR_VALUES
 
+    @property
+    def depends_on_enrolment(self) -> bool:
+        """Whether what a person has set up matters (so the caller need not look it up)."""
+        return self.second_factor is not SecondFactor.OFF
+
     def usable(self, enrolled: Collection[str]) -> frozenset[str]:
         """The person's enrolled methods this tenant accepts as a second factor."""
         if self.second_factor is SecondFactor.OFF:
@@ -117,7 +125,8 @@ class FactorPolicy:
         asked = next((acr for acr in requested if acr in offered), ACR_SINGLE)
         if asked == ACR_MULTI or self.second_factor is SecondFactor.REQUIRED:
             return ACR_MULTI
-        if self.second_factor is SecondFactor.OPTIONAL and self.usable(enrolled):
+        if (self.second_factor is SecondFactor.OPTIONAL
+                and self.usable(enrolled) - IMPLICIT_METHODS):
             return ACR_MULTI
         return ACR_SINGLE
 

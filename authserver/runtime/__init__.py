@@ -121,7 +121,7 @@ def admin_context(runtime: Runtime, actor: str) -> AdminContext:
                                      settings.refresh_token_absolute_ttl),
         allow_private_jwks_uri=settings.jwks_uri_allow_private,
         clients=runtime.clients, keyring=runtime.keyring, passwords=runtime.passwords,
-        actor=actor)
+        actor=actor, tenants=runtime.tenants)
 
 
 def ensure_default_tenant(runtime: Runtime, actor: str) -> bool:

@@ -66,6 +66,7 @@ class TenantWiring:
             tenant_refresh_absolute=tenant.refresh_token_absolute_ttl,
             client_assertion_max_lifetime=dt.timedelta(
                 seconds=s.client_assertion_max_lifetime),
+            factor_policy=tenant.factor_policy,
         )
 
 

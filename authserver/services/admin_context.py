@@ -47,6 +47,8 @@ class AdminContext:
     passwords: Passwords
     # Recorded as the actor of every audit record the operation writes.
     actor: str
+    # The tenant directory: forgets tenants' settings (sign-in policy …) once changed.
+    tenants: TenantCache | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

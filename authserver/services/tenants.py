@@ -10,6 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from authserver.protocol.policies import PASSWORD_ALONE, FactorPolicy
 from authserver.services import envelope
 from authserver.services.errors import Conflict, InvalidInput, NotFound
 from authserver.services.keys import KeyManager, KeyTiming
@@ -20,6 +21,7 @@ from authserver.services.refresh_limits import (
     global_absolute,
     inherited_absolute,
 )
+from authserver.services.sign_in_policy import SignInPolicyChange, apply_change, policy_of
 from authserver.storage.database import Database
 from authserver.storage.models import Tenant
 from authserver.storage.repositories import (
@@ -41,6 +43,7 @@ class TenantInfo:
     display_name: str
     refresh_token_idle_ttl: int | None = None
     refresh_token_absolute_ttl: int | None = None
+    factor_policy: FactorPolicy = PASSWORD_ALONE
 
 
 def validate_slug(slug: str) -> str:
@@ -85,7 +88,8 @@ def create_tenant(session: Session, master_key: bytes, timing: KeyTiming, slug: 
 
 def update_tenant(session: Session, slug: str, display_name: str | None,
                   refresh_idle: int | None, refresh_absolute: int | None, actor: str, *,
-                  global_limits: RefreshLimits | None = None) -> Tenant:
+                  global_limits: RefreshLimits | None = None,
+                  sign_in: SignInPolicyChange | None = None) -> Tenant:
     """Change a tenant. ``global_limits``: the REFRESH_TOKEN_* settings, so that an idle
     limit longer than the global absolute limit is refused (services read no settings)."""
     tenant = get_tenant(session, slug)
@@ -98,12 +102,16 @@ def update_tenant(session: Session, slug: str, display_name: str | None,
         tenant.refresh_token_idle_ttl = refresh_idle
     if refresh_absolute is not None:
         tenant.refresh_token_absolute_ttl = refresh_absolute
+    if sign_in is not None:
+        apply_change(tenant, sign_in)
     idle, absolute = tenant.refresh_token_idle_ttl, tenant.refresh_token_absolute_ttl
     check_refresh_limits(RefreshLimits(idle, absolute), global_absolute(global_limits))
     _check_inheriting_clients(session, tenant, global_limits)
     AuditRepository(session, tenant.id).record(
         actor, "tenant.updated", slug, display_name=tenant.display_name,
-        refresh_token_idle_ttl=idle, refresh_token_absolute_ttl=absolute)
+        refresh_token_idle_ttl=idle, refresh_token_absolute_ttl=absolute,
+        mfa=tenant.mfa_mode, mfa_methods=tenant.mfa_methods, magic_links=tenant.magic_links,
+        phone_sign_in=tenant.phone_sign_in)
     return tenant
 
 
@@ -152,13 +160,14 @@ class TenantDirectory:
         with self.database.unit_of_work() as uow:
             row = uow.tenants.by_slug(slug)
             info = TenantInfo(row.id, row.slug, row.display_name, row.refresh_token_idle_ttl,
-                              row.refresh_token_absolute_ttl) if row else None
+                              row.refresh_token_absolute_ttl, policy_of(row)) if row else None
         with self._lock:
             if len(self._cache) > 10_000:  # unknown slugs must not grow memory without bound
                 self._cache.clear()
             self._cache[slug] = (time.monotonic() + self.ttl, info)
         return info
 
-    def invalidate(self) -> None:
+    def invalidate(self, tenant_id: int | None = None) -> None:
+        """Forget every tenant (``tenant_id`` is accepted for the TenantCache protocol)."""
         with self._lock:
             self._cache.clear()

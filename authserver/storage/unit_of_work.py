@@ -23,6 +23,7 @@ from authserver.storage.repositories import (
     UserRepository,
 )
 from authserver.storage.repositories.base import Repository
+from authserver.storage.repositories.factor_enrolment import FactorEnrolmentRepository
 from authserver.storage.repositories.interactions import PendingInteractionRepository
 
 
@@ -53,6 +54,9 @@ class UnitOfWork:
 
     def interactions(self, tenant_id: int) -> PendingInteractionRepository:
         return PendingInteractionRepository(self.session, tenant_id)
+
+    def factor_enrolment(self, tenant_id: int) -> FactorEnrolmentRepository:
+        return FactorEnrolmentRepository(self.session, tenant_id)
 
     def audit(self, tenant_id: int | None) -> AuditRepository:
         return AuditRepository(self.session, tenant_id)

@@ -9,6 +9,7 @@ from authserver.runtime import Runtime
 
 def register(app: Flask, runtime: Runtime) -> None:
     from authserver.web import (
+        account,
         discovery,
         errors,
         health,
@@ -35,6 +36,7 @@ def register(app: Flask, runtime: Runtime) -> None:
     for blueprint in (jwks.bp, discovery.bp, token.bp, authorize.bp, userinfo.bp, logout.bp):
         app.register_blueprint(blueprint)
     interaction.register(app)
+    account.register(app)
     from authserver.web.token_endpoint import TokenEndpoint
 
     app.wsgi_app = TokenEndpoint(app.wsgi_app, runtime)  # type: ignore[method-assign]

@@ -18,7 +18,9 @@ def _document(openid: bool) -> Response:
     rt = runtime()
     info = tenant()
     algs = sorted(rt.keyring.snapshot(info.id).signing_algs(rt.clock()))
-    body = json.dumps(metadata(rt.issuer(info.slug), algs, openid), separators=(",", ":"))
+    acr_values = info.factor_policy.acr_values_supported
+    body = json.dumps(metadata(rt.issuer(info.slug), algs, openid, acr_values),
+                      separators=(",", ":"))
     response = Response(body, mimetype="application/json")
     response.headers["Cache-Control"] = "public, max-age=300"
     return cors.apply(response, cors.PUBLIC_DOCUMENT)

@@ -63,7 +63,9 @@ def _refuse_nul() -> None:
 def page_headers(response: Response, form_action: str = "'self'") -> Response:
     """Headers for login, consent and logout pages (docs/security.md)."""
     response.headers["Content-Security-Policy"] = (
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; "
+        # Scripts only from our origin, never inline: the passkey ceremony's one file.
+        "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+        "connect-src 'self'; "
         f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
     response.headers["X-Frame-Options"] = "DENY"
     response.headers["Referrer-Policy"] = "no-referrer"

@@ -15,7 +15,8 @@ def acme(cli: Cli) -> None:
 def test_tenant_update_without_an_option_is_a_usage_error(cli: Cli, acme: None) -> None:
     refused(cli("tenant", "update", "acme"),
             "nothing to update; give at least one of --name, --refresh-token-idle-ttl, "
-            "--refresh-token-absolute-ttl", status=2)
+            "--refresh-token-absolute-ttl, --mfa, --mfa-methods, --magic-links, "
+            "--phone-sign-in", status=2)
 
 
 def test_a_tenant_idle_limit_above_the_global_absolute_limit_is_refused(cli: Cli,
@@ -61,3 +62,36 @@ def test_out_of_range_tenant_limits_are_refused(cli: Cli, acme: None, option: st
 
 def test_an_empty_tenant_name_is_refused_not_replaced_by_the_slug(cli: Cli) -> None:
     refused(cli("tenant", "create", "acme", "--name", ""), "name: must be 1-200 characters")
+
+
+def test_a_new_tenant_signs_in_with_a_password_alone(cli: Cli, acme: None) -> None:
+    view = ok_json(cli("tenant", "show", "acme", "--json"))
+    assert view["sign_in"] == {"mfa": "off", "mfa_methods": ["totp", "sms", "email",
+                                                             "webauthn"],
+                               "magic_links": False, "phone_sign_in": False}, view
+
+
+def test_tenant_update_sets_the_sign_in_policy(cli: Cli, acme: None) -> None:
+    view = ok_json(cli("tenant", "update", "acme", "--mfa", "required", "--mfa-methods",
+                       "webauthn, totp", "--magic-links", "on", "--phone-sign-in", "on",
+                       "--json"))
+    assert view["sign_in"] == {"mfa": "required", "mfa_methods": ["totp", "webauthn"],
+                               "magic_links": True, "phone_sign_in": True}, view
+    view = ok_json(cli("tenant", "update", "acme", "--magic-links", "off", "--json"))
+    assert view["sign_in"]["magic_links"] is False
+    assert view["sign_in"]["mfa"] == "required", "options not given stay as they were"
+
+
+@pytest.mark.parametrize("args, message", [
+    (("--mfa-methods", "totp,fax"), "mfa_methods: unknown method(s) fax; choose from "
+                                    "totp, sms, email, webauthn"),
+    (("--mfa-methods", " , "), "mfa_methods: name at least one method"),
+])
+def test_tenant_update_refuses_unknown_second_factors(cli: Cli, acme: None, args: tuple,
+                                                      message: str) -> None:
+    refused(cli("tenant", "update", "acme", *args), message)
+
+
+def test_tenant_update_refuses_an_unknown_mode(cli: Cli, acme: None) -> None:
+    refused(cli("tenant", "update", "acme", "--mfa", "sometimes"), "'sometimes' is not one "
+            "of 'off', 'optional', 'required'", status=2)

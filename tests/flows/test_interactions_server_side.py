@@ -18,7 +18,7 @@ from sqlalchemy import select
 from authserver.protocol.interaction import AuthResult
 from authserver.services.authn import Attempt, Outcome, Submission
 from authserver.storage.models import PendingInteraction, User
-from authserver.web.interaction.authenticators import EXTENSION
+from authserver.web.interaction.authenticators import Factor, register_factor
 from tests.support.browser_flow import (
     assert_error_page,
     authorize,
@@ -169,13 +169,14 @@ def test_the_authenticator_result_reaches_the_id_token(app, http, world, runtime
         user_id = session.scalar(select(User.id).where(User.email == "ann@example.com"))
     auth_time = clock() - dt.timedelta(seconds=42)
     fake = FakeAuthenticator(user_id, auth_time)
-    app.extensions[EXTENSION]["pwd"] = lambda: fake
+    register_factor(app, Factor("pwd", build=lambda: fake))
     pkce = Pkce()
     location, _ = page_after(http, authorize(http, authorize_params(pkce=pkce)))
     _, consent = page_after(http, sign_in(http, location, password="not checked"))
     query = redirected_to_client(submit(http, consent, action="approve"), REDIRECT, 303)
     tokens = exchange(http, query["code"], pkce, secret=world.web_secret).get_json()
     _, claims = verify_jwt(http, tokens["id_token"])
-    assert claims["amr"] == ["pwd", "hwk"], claims
-    assert claims["acr"] == "urn:example:acr:test", claims
+    # The session's level is the policy's reading of the factors, not the authenticator's.
+    assert claims["amr"] == ["pwd", "hwk", "mfa"], claims
+    assert claims["acr"] == "2", claims
     assert claims["auth_time"] == int(auth_time.timestamp()), claims

@@ -103,7 +103,8 @@ def next_step(request: AuthorizationRequest, client: ClientRecord, session: Sign
             raise LoginRequiredError(redirect_uri=request.redirect_uri)
         return Step.LOGIN
     user_id, amr = who
-    more = factor_step(request, policy, enrolled(user_id), amr)
+    methods = enrolled(user_id) if policy.depends_on_enrolment else frozenset()
+    more = factor_step(request, policy, methods, amr)
     if more is not None:
         if silent:  # a step-up cannot happen without the person (OIDC Core §3.1.2.6)
             raise LoginRequiredError(redirect_uri=request.redirect_uri)

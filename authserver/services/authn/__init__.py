@@ -4,7 +4,7 @@ An authenticator checks one factor from what the browser submitted and returns a
 :class:`Attempt`; when it recognised someone, the attempt carries an
 :class:`~authserver.protocol.interaction.AuthResult` (user id, RFC 8176 amr values,
 acr, auth_time). Which factors a sign-in still needs is not the authenticator's
-decision but the protocol's factor policy (protocol/interaction/policy.py). Password is
+decision but the protocol's factor policy (protocol/policies.py). Password is
 the first implementation (password.py); a second factor, a passkey, a magic link or an
 upstream IdP is another class with the same method.
 """
@@ -30,6 +30,10 @@ class Submission:
     source: str  # the client address, for throttling
     device_token: str | None  # the known-device cookie, if any
     now: dt.datetime
+    # The person a further factor is asked of (None at the first factor), and the
+    # sign-in attempt (pending interaction id) a sent code is bound to.
+    user_id: int | None = None
+    attempt: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,6 +42,7 @@ class Attempt:
     result: AuthResult | None = None  # set exactly when outcome is SIGNED_IN
     retry_after: int | None = None  # seconds, when THROTTLED
     device_token: str | None = None  # the browser's renewed known-device token
+    error: str | None = None  # a sentence for the person when refused (else the default)
 
     def __post_init__(self) -> None:
         if (self.outcome is Outcome.SIGNED_IN) != (self.result is not None):

@@ -1,4 +1,5 @@
-"""Deleting one tenant's token-side rows that can no longer matter (``db purge``)."""
+"""Deleting one tenant's token-side and sign-in rows that can no longer matter
+(``db purge``)."""
 
 from __future__ import annotations
 
@@ -13,6 +14,9 @@ from authserver.storage.models import (
     Grant,
     IssuedAccessToken,
     LoginSession,
+    MagicLink,
+    OneTimeCode,
+    PendingInteraction,
     RefreshToken,
     RevokedToken,
     UsedAssertion,
@@ -28,7 +32,10 @@ class TokenPurge:
                 session_absolute: dt.timedelta) -> dict[str, int]:
         """Delete what expired before ``now``; returns how many rows, per table."""
         counts: dict[str, int] = {}
-        for model in (AuthorizationCode, RevokedToken, UsedAssertion, IssuedAccessToken):
+        # Sign-in leftovers too: pending requests, sent codes and magic links are worth
+        # nothing once expired (each is refused past expires_at anyway).
+        for model in (AuthorizationCode, RevokedToken, UsedAssertion, IssuedAccessToken,
+                      PendingInteraction, OneTimeCode, MagicLink):
             counts[model.__tablename__] = self.session.execute(delete(model).where(
                 model.tenant_id == self.tenant_id, model.expires_at < now)).rowcount
         # Grants past their absolute limit take their refresh tokens with them (cascade

@@ -8,15 +8,21 @@ and resume the request when the protocol says nothing more is needed (flow.py).
 
 from __future__ import annotations
 
+from types import ModuleType
+
 from flask import Flask
 
-from authserver.web.interaction import authenticators, consent, login, pages
+from authserver.web.interaction import authenticators, consent, factors, login, pages
 from authserver.web.interaction.blueprint import bp
 
-__all__ = ["bp", "register"]
-_ROUTES = (consent, login, pages)  # imported for their routes on ``bp``
+__all__ = ["FACTOR_MODULES", "bp", "register"]
+_ROUTES = (consent, factors, login, pages)  # imported for their routes on ``bp``
+# Each factor module registers its Factor (authenticators.py) and adds its own routes.
+FACTOR_MODULES: tuple[ModuleType, ...] = ()
 
 
 def register(app: Flask) -> None:
     authenticators.register(app)
+    for module in FACTOR_MODULES:
+        module.register(app)
     app.register_blueprint(bp)

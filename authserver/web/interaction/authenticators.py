@@ -1,12 +1,15 @@
-"""Which authenticator checks which factor (keyed by its RFC 8176 amr value).
+"""The sign-in factors the pages offer, one table keyed by method name.
 
-Kept in the app's extensions so the set of factors is one table: a new factor adds an
-entry, and a test can put a fake authenticator in place without patching anything.
+A factor module (totp.py, passkeys.py …) registers a :class:`Factor` with what checks it
+and the partial templates that ask for it on the login, further-factor and enrolment
+pages. Kept in the app's extensions so a test can register a factor of its own without
+patching anything.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 from flask import Flask, current_app
 
@@ -20,6 +23,19 @@ EXTENSION = "authserver.authenticators"
 Factory = Callable[[], Authenticator]
 
 
+@dataclass(frozen=True, slots=True)
+class Factor:
+    """One way of proving who one is. ``method`` is a policies.SECOND_FACTOR_METHODS
+    name, or "pwd", "recovery", "magic_link"; the templates are partials in
+    templates/interaction/ shown on the page of that step."""
+
+    method: str
+    build: Factory | None = None  # the authenticator, for the current tenant
+    template: str | None = None  # on the further-factor page
+    enrol_template: str | None = None  # on the enrolment page
+    login_template: str | None = None  # on the login page (a passwordless way in)
+
+
 def _password() -> Authenticator:
     rt = runtime()
     return PasswordAuthenticator(PasswordSignIn(rt.database, rt.throttle, known_devices(),
@@ -27,10 +43,25 @@ def _password() -> Authenticator:
 
 
 def register(app: Flask) -> None:
-    app.extensions[EXTENSION] = {"pwd": _password}
+    app.extensions[EXTENSION] = {"pwd": Factor("pwd", build=_password)}
 
 
-def authenticator(amr: str) -> Authenticator:
-    """The authenticator for factor ``amr``, for the current tenant."""
-    factories: dict[str, Factory] = current_app.extensions[EXTENSION]
-    return factories[amr]()
+def register_factor(app: Flask, factor: Factor) -> None:
+    app.extensions[EXTENSION][factor.method] = factor
+
+
+def factors() -> dict[str, Factor]:
+    table: dict[str, Factor] = current_app.extensions[EXTENSION]
+    return table
+
+
+def factor(method: str) -> Factor | None:
+    return factors().get(method)
+
+
+def authenticator(method: str) -> Authenticator:
+    """The authenticator for ``method``, for the current tenant."""
+    found = factor(method)
+    if found is None or found.build is None:
+        raise KeyError(f"no authenticator for {method!r}")
+    return found.build()

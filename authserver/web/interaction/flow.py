@@ -12,12 +12,15 @@ from authserver.protocol.authorization import AuthorizationRequest, RedirectTarg
 from authserver.protocol.code_minting import Authenticated, mint_code
 from authserver.protocol.context import TenantContext
 from authserver.protocol.errors import OAuth2Error
-from authserver.protocol.interaction import Progress, SignedIn, Step, next_step
+from authserver.protocol.interaction import Progress, SignedIn, Step, next_step, signing_in
+from authserver.protocol.policies import SECOND_FACTOR_METHODS, FactorPolicy
 from authserver.protocol.ports import ClientRecord
+from authserver.services.authn.enrolment import enrolled_methods, has_recovery_codes
 from authserver.services.consent import ConsentService
 from authserver.services.sessions import ActiveSession
 from authserver.web.context import runtime, tenant
 from authserver.web.interaction import pending
+from authserver.web.interaction.account_client import account_client, is_account_request
 from authserver.web.redirects import authorization_response, error_page
 from authserver.web.sessions import current_session, sessions
 
@@ -50,7 +53,8 @@ def resume(uid: str) -> Flow | Response:
     if found is None:
         return expired()
     ctx = tenant_context()
-    client = ctx.clients.get(found.request.client_id)
+    client = (account_client() if is_account_request(found.request)
+              else ctx.clients.get(found.request.client_id))
     if client is None:
         return error_page("The application is no longer registered.")
     return Flow(ctx, uid, found.request, found.progress, client)
@@ -59,7 +63,36 @@ def resume(uid: str) -> Flow | Response:
 def step_for(flow: Flow, active: ActiveSession | None) -> Step:
     """What comes next for ``flow``; raises the OAuth error to send when it cannot go on."""
     return next_step(flow.authz, flow.client, signed_in(active), granted(active, flow.client),
-                     flow.progress, flow.ctx.clock(), flow.ctx.factor_policy)
+                     flow.progress, flow.ctx.clock(), flow.ctx.factor_policy, enrolled)
+
+
+def enrolled(user_id: int) -> frozenset[str]:
+    """The second factors ``user_id`` has set up (services/authn/enrolment.py)."""
+    with runtime().database.unit_of_work() as uow:
+        return enrolled_methods(uow, tenant().id, user_id)
+
+
+def recovery_codes_left(user_id: int) -> bool:
+    with runtime().database.unit_of_work() as uow:
+        return has_recovery_codes(uow, tenant().id, user_id)
+
+
+def person(flow: Flow) -> int | None:
+    """The user a further factor is asked of: part-way through signing in here, or the
+    session stepping up; None when the first factor is still to come."""
+    who = signing_in(flow.authz, signed_in(current_session()), flow.progress,
+                     flow.ctx.clock())
+    return who[0] if who else None
+
+
+def offered_methods(policy: FactorPolicy, user_id: int) -> list[str]:
+    """The further factors ``user_id`` may use here, in a stable order; recovery codes
+    stand in for any of them."""
+    usable = policy.usable(enrolled(user_id)) if policy.depends_on_enrolment else frozenset()
+    methods = [m for m in SECOND_FACTOR_METHODS if m in usable]
+    if usable and recovery_codes_left(user_id):
+        methods.append("recovery")
+    return methods
 
 
 def proceed(ctx: TenantContext, client: ClientRecord, authz: AuthorizationRequest,
@@ -77,6 +110,8 @@ def proceed(ctx: TenantContext, client: ClientRecord, authz: AuthorizationReques
         return _wait(uid, authz, progress)
     if uid is not None and not pending.finish(uid):
         return expired()  # finished meanwhile, by another request of this browser
+    if is_account_request(authz):
+        return redirect(authz.redirect_uri, 303)  # the account page: no code to issue
     code = mint_code(ctx.code_storage, authz, _authenticated(active), now,
                      dt.timedelta(seconds=runtime().settings.auth_code_ttl))
     return authorization_response(ctx.issuer, _target(authz), code=code)

@@ -1,24 +1,22 @@
-"""Signing in: an authenticator checks a factor, its result joins the interaction's
-progress, and once the factor policy needs nothing more the session starts with the
-accumulated amr, acr and auth_time. Also the account chooser (prompt=select_account)."""
+"""The first factor (a password; passwordless ways in add their own routes) and the
+account chooser (prompt=select_account). What happens after a factor: factors.py."""
 
 from __future__ import annotations
 
-from flask import Response, redirect, request, url_for
+from flask import Response, request
 
 from authserver.protocol.errors import AccessDeniedError
-from authserver.protocol.interaction import AuthResult, Progress, Step, factor_step
+from authserver.protocol.interaction import Step
 from authserver.services.authn import Outcome, Submission
 from authserver.web.client_address import source_address
-from authserver.web.context import runtime, tenant
-from authserver.web.interaction import pending
+from authserver.web.context import runtime
 from authserver.web.interaction.authenticators import authenticator
 from authserver.web.interaction.blueprint import bp
-from authserver.web.interaction.flow import Flow, expired, finish_error, proceed, resume
+from authserver.web.interaction.factors import after_factor
+from authserver.web.interaction.flow import finish_error, proceed, resume
 from authserver.web.interaction.pages import render_step
-from authserver.web.known_device import device_cookie, set_device_cookie
+from authserver.web.known_device import device_cookie
 from authserver.web.security import check_csrf
-from authserver.web.sessions import cookie_name, sessions, set_session_cookie
 
 
 @bp.post("/interaction/<uid>/login")
@@ -45,33 +43,7 @@ def login(uid: str) -> Response:
     if attempt.result is None:
         return render_step(Step.LOGIN, flow, None, identifier=identifier,
                            error="The email address or password is not correct.", status=401)
-    return _after_factor(flow, attempt.result, attempt.device_token)
-
-
-def _after_factor(flow: Flow, result: AuthResult, device_token: str | None) -> Response:
-    done = flow.progress.so_far(result)
-    progress = flow.progress.after_factor(result)
-    if factor_step(flow.authz, flow.ctx.factor_policy, (), done.amr) is not None:
-        # More factors to go: the interaction page asks for the next one.
-        if not pending.save(flow.uid, progress):
-            return expired()
-        return redirect(url_for("authorize.interaction", tenant=tenant().slug, uid=flow.uid),
-                        303)
-    response = _start_session(flow, progress, done)
-    if device_token:
-        set_device_cookie(response, device_token)
-    return response
-
-
-def _start_session(flow: Flow, progress: Progress, done: AuthResult) -> Response:
-    token, _sid = sessions().start(done.user_id, list(done.amr), done.acr, flow.ctx.clock(),
-                                   replacing=request.cookies.get(cookie_name()),
-                                   auth_time=done.auth_time)
-    pending.new_flow_cookie()
-    response = proceed(flow.ctx, flow.client, flow.authz, progress.signed_in(), flow.uid,
-                       session_token=token)
-    set_session_cookie(response, token)
-    return response
+    return after_factor(flow, attempt.result, attempt.device_token)
 
 
 def _minutes(seconds: int) -> str:

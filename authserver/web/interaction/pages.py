@@ -3,14 +3,26 @@ cross-site POST from elsewhere (an upstream IdP's return)."""
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Response, redirect, render_template, url_for
 
 from authserver.protocol.errors import InvalidRequestError, OAuth2Error
-from authserver.protocol.interaction import Step
+from authserver.protocol.interaction import FactorPolicy, Step
+from authserver.protocol.policies import SECOND_FACTOR_METHODS
 from authserver.services.sessions import ActiveSession
 from authserver.web.context import tenant
+from authserver.web.interaction.authenticators import factors
 from authserver.web.interaction.blueprint import bp
-from authserver.web.interaction.flow import Flow, finish_error, proceed, resume, step_for
+from authserver.web.interaction.flow import (
+    Flow,
+    finish_error,
+    offered_methods,
+    person,
+    proceed,
+    resume,
+    step_for,
+)
 from authserver.web.redirects import form_action_for
 from authserver.web.security import csrf_token, page_headers
 from authserver.web.sessions import current_session
@@ -39,6 +51,8 @@ def interaction(uid: str) -> Response:
         return finish_error(flow, error)
     if step is Step.ISSUE:
         return proceed(flow.ctx, flow.client, flow.authz, flow.progress, uid)
+    if step in (Step.FACTOR, Step.ENROL):
+        return render_factor_page(flow, step)
     return render_step(step, flow, active)
 
 
@@ -57,6 +71,21 @@ def resume_after_post(uid: str) -> Response:
     return response
 
 
+def _login_offered(method: str, policy: FactorPolicy) -> bool:
+    """Whether a passwordless way in is switched on for this tenant."""
+    switches = {"magic_link": policy.magic_links, "sms": policy.phone_sign_in,
+                "webauthn": "webauthn" in policy.methods}
+    return switches.get(method, False)
+
+
+def _page(template: str, flow: Flow, status: int, **context: Any) -> Response:
+    authz = flow.authz
+    html = render_template(template, uid=flow.uid, client=flow.client, tenant=tenant(),
+                           csrf_token=csrf_token(), **context)
+    return page_headers(Response(html, status=status, mimetype="text/html"),
+                        form_action=form_action_for(authz.redirect_uri))
+
+
 def render_step(step: Step, flow: Flow, active: ActiveSession | None,
                 identifier: str | None = None, error: str | None = None,
                 status: int = 200) -> Response:
@@ -64,10 +93,34 @@ def render_step(step: Step, flow: Flow, active: ActiveSession | None,
         raise InvalidRequestError("Unexpected interaction step.")
     authz = flow.authz
     scopes = [(s, SCOPE_WORDS.get(s, f"Use “{s}”")) for s in authz.scope.split()]
-    html = render_template(
-        TEMPLATES[step], uid=flow.uid, client=flow.client, tenant=tenant(), active=active,
-        scopes=scopes, identifier=identifier if identifier is not None else (
-            authz.login_hint or ""),
-        error=error, csrf_token=csrf_token())
-    return page_headers(Response(html, status=status, mimetype="text/html"),
-                        form_action=form_action_for(authz.redirect_uri))
+    policy = flow.ctx.factor_policy
+    login_partials = [f.login_template for f in factors().values()
+                      if f.login_template and _login_offered(f.method, policy)]
+    return _page(TEMPLATES[step], flow, status, active=active, scopes=scopes,
+                 identifier=identifier if identifier is not None else (
+                     authz.login_hint or ""),
+                 error=error, login_partials=login_partials)
+
+
+def render_factor_page(flow: Flow, step: Step, error: str | None = None,
+                       notice: str | None = None, status: int = 200,
+                       **context: Any) -> Response:
+    """The page asking for a further factor (FACTOR) or for setting one up (ENROL): the
+    partial of every method this person may use, or this tenant offers to set up."""
+    user_id = person(flow)
+    if user_id is None:
+        return redirect(url_for("authorize.interaction", tenant=tenant().slug, uid=flow.uid),
+                        303)
+    table = factors()
+    if step is Step.ENROL:
+        policy = flow.ctx.factor_policy
+        methods = [m for m in SECOND_FACTOR_METHODS if m in policy.methods]
+        partials = [table[m].enrol_template for m in methods
+                    if m in table and table[m].enrol_template]
+        template = "enrol.html"
+    else:
+        methods = offered_methods(flow.ctx.factor_policy, user_id)
+        partials = [table[m].template for m in methods if m in table and table[m].template]
+        template = "factor.html"
+    return _page(template, flow, status, partials=partials, methods=methods, error=error,
+                 notice=notice, person_id=user_id, identifier="", **context)
