@@ -137,7 +137,8 @@ def run_wrk(server: Server, connections: int, duration: float,
     pids, pg = server.pids(), postgres_pids()
     cpu_before, pg_before = cpu_seconds(pids), cpu_seconds(pg)
     wrk_before = resource.getrusage(resource.RUSAGE_CHILDREN)
-    out = subprocess.run(cmd, env={**os.environ, "BENCH_WRK_DIR": str(WRK_DIR), **env},
+    out = subprocess.run(cmd, env={**os.environ, "BENCH_WRK_DIR": str(WRK_DIR),
+                                   "BENCH_THREADS": str(connections), **env},
                          check=True, text=True, capture_output=True).stdout
     wrk_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     match = re.search(r"^BENCH (\{.*\})$", out, re.M)
@@ -181,9 +182,6 @@ def signin_point(args: argparse.Namespace, cfg: GunicornConfig, port: int,
                  env: dict[str, str], demo: dict[str, Any], label: str,
                  conns: list[int], commands: list[str]) -> list[Point]:
     parameters = POINTS[label]
-    point_env = {**env, "AUTHSERVER_ARGON2_MEMORY_KIB": str(parameters.memory_kib),
-                 "AUTHSERVER_ARGON2_TIME_COST": str(parameters.time_cost),
-                 "AUTHSERVER_ARGON2_PARALLELISM": str(parameters.parallelism)}
     web = next(c for c in demo["clients"] if c["client_id"] == "demo-web")
     redirect_uri = web["redirect_uris"][0]
     wrk_env = {"BENCH_AUTHORIZE": authorize_path(demo, redirect_uri),
@@ -192,7 +190,7 @@ def signin_point(args: argparse.Namespace, cfg: GunicornConfig, port: int,
     hash_cpu = hash_cpu_seconds(parameters)
     log(f"{label} ({parameters}): {1000 * hash_cpu:.1f} ms CPU per hash, ceiling "
         f"{(os.cpu_count() or 1) / hash_cpu:.1f}/s")
-    server = start_authserver(cfg, port, point_env, demo)
+    server = start_authserver(cfg, port, point_env(env, parameters), demo)
     points = []
     try:
         first_sign_in(demo, redirect_uri)
@@ -235,21 +233,78 @@ def profile(server: Server, connections: int, duration: float, env: dict[str, st
     log(f"profile summary: bench/results/signin-{label}-profile-summary.md")
 
 
-def totp_points(notes: list[str]) -> list[Point]:
-    """Password + TOTP sign-ins: waits for the TOTP enrolment service (issue 9, totp
-    helper). The plan, once it exists: enrol N demo users (one shared password hash, one
-    seed each, through that service), write one line per sign-in (identifier, password,
-    current TOTP code: each code is accepted once per user), and let signin.lua post the
-    code on the factor page it is shown after the password."""
+def point_env(env: dict[str, str], parameters: Argon2Parameters) -> dict[str, str]:
+    return {**env, "AUTHSERVER_ARGON2_MEMORY_KIB": str(parameters.memory_kib),
+            "AUTHSERVER_ARGON2_TIME_COST": str(parameters.time_cost),
+            "AUTHSERVER_ARGON2_PARALLELISM": str(parameters.parallelism)}
+
+
+def totp_users(env: dict[str, str], demo: dict[str, Any], count: int, chunks: int,
+               seconds: float) -> tuple[list[Path], int]:
+    """``chunks`` files of bench users (one per wrk run: a user signs in once), each line
+    the email and the user's TOTP codes from the current time step on."""
+    import pyotp
+
+    seeds = RESULTS / "totp-seeds.txt"
+    subprocess.run([sys.executable, str(ROOT / "bench" / "totp_users.py"), str(count),
+                    demo["user"]["password"], "demo-web", "openid", str(seeds)],
+                   env=env, cwd=ROOT, check=True)
+    base = int(time.time()) // 30
+    steps = int(seconds // 30) + 4
+    lines = []
+    for line in seeds.read_text().splitlines():
+        email, seed = line.split()
+        totp = pyotp.TOTP(seed)
+        codes = [totp.at((base + k) * 30) for k in range(steps)]
+        lines.append(" ".join([email, *codes]) + "\n")
+    files = []
+    size = len(lines) // chunks
+    for i in range(chunks):
+        path = RESULTS / f"totp-users-{i}.txt"
+        path.write_text("".join(lines[i * size:(i + 1) * size]))
+        files.append(path)
+    return files, base
+
+
+def totp_points(args: argparse.Namespace, cfg: GunicornConfig, port: int,
+                env: dict[str, str], demo: dict[str, Any], conns: list[int],
+                commands: list[str], notes: list[str]) -> list[Point]:
+    """Password + TOTP sign-ins at the default parameters: the demo tenant's second
+    factor set to optional (TOTP), bench users from bench/totp_users.py, and signin.lua
+    answering the further-factor page with the code for the current time step."""
     if not (ROOT / "authserver" / "services" / "totp_enrolment.py").exists():
         notes.append("password + TOTP: PENDING - authserver/services/totp_enrolment.py is "
-                     "not on this branch yet (the scenario's place is bench/signin.py "
-                     "totp_points)")
-        log(notes[-1])
+                     "not on this branch yet")
         return []
-    notes.append("password + TOTP: the enrolment service exists but this run does not "
-                 "drive it yet (bench/signin.py totp_points)")
-    return []
+    label = "default"
+    parameters = POINTS[label]
+    server_env = point_env(env, parameters)
+    policy = ["tenant", "update", "demo", "--mfa", "optional", "--mfa-methods", "totp"]
+    subprocess.run([str(Path(sys.executable).parent / "authserver"), *policy],
+                   env=server_env, cwd=ROOT, check=True, stdout=subprocess.DEVNULL)
+    runs = [min(3.0, args.duration)] + [args.duration] * len(conns)
+    files, base = totp_users(server_env, demo, args.totp_rate * int(sum(runs) + 1),
+                             len(runs), sum(runs) + 60)
+    web = next(c for c in demo["clients"] if c["client_id"] == "demo-web")
+    wrk_env = {"BENCH_AUTHORIZE": authorize_path(demo, web["redirect_uris"][0]),
+               "BENCH_REDIRECT": web["redirect_uris"][0],
+               "BENCH_IDENTIFIER": demo["user"]["email"],
+               "BENCH_PASSWORD": demo["user"]["password"], "BENCH_TOTP_BASE": str(base)}
+    hash_cpu = hash_cpu_seconds(parameters)
+    server = start_authserver(cfg, port, server_env, demo)
+    points = []
+    try:
+        run_wrk(server, max(conns), runs[0], {**wrk_env, "BENCH_USERS": str(files[0])})
+        for c, users in zip(conns, files[1:], strict=True):
+            points.append(measure(server, "password + TOTP", label, parameters, hash_cpu, c,
+                                  args.duration, {**wrk_env, "BENCH_USERS": str(users)}))
+            commands.append(f"wrk ... -t {c} -c {c} -d {args.duration:g}s -s "
+                            "bench/wrk/signin.lua   # + BENCH_USERS (bench/totp_users.py: "
+                            f"one user per sign-in), BENCH_TOTP_BASE; authserver "
+                            f"{shlex.join(policy)}")
+    finally:
+        server.stop()
+    return points
 
 
 def fmt_table(points: list[Point]) -> str:
@@ -315,6 +370,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--workers", type=int, default=os.cpu_count() or 2)
     p.add_argument("--threads", type=int, default=4)
     p.add_argument("--profile", default="", help="py-spy one worker at this point")
+    p.add_argument("--totp-rate", type=int, default=60,
+                   help="bench users made per second of password + TOTP measurement")
     p.add_argument("--no-docs", action="store_true")
     p.add_argument("--pg", default="postgresql://postgres@127.0.0.1:5432")
     p.add_argument("--admin-db", default="test")
@@ -345,7 +402,7 @@ def main(argv: list[str] | None = None) -> int:
         for label in args.points.split(","):
             points += signin_point(args, cfg, port, env, demo, label, conns, commands)
     if "signin-totp" in scenarios:
-        points += totp_points(notes)
+        points += totp_points(args, cfg, port, env, demo, conns, commands, notes)
     notes.append(f"load average before/after: {load_before} / {loadavg()} (other helpers' "
                  "tests share the 2 cores)")
     report = render(machine_info("-"), cfg, points, notes, commands, args.duration)

@@ -24,7 +24,7 @@ from authserver.services.master_key import load_master_key
 from authserver.services.oauth_store import TenantTokens
 from authserver.services.passwords import Argon2Parameters, Passwords
 from authserver.services.refresh_limits import RefreshLimits
-from authserver.services.senders import Senders
+from authserver.services.senders import Senders, build_senders
 from authserver.services.tenant_admin import ensure_tenant
 from authserver.services.tenants import DEFAULT_TENANT, TenantDirectory, TenantInfo
 from authserver.services.throttle import Throttle
@@ -80,9 +80,9 @@ def build_runtime(settings: Settings | None = None, *, database: Database | None
     """Build the runtime from ``settings`` (loaded from the environment when None).
 
     ``database`` (default: one opened on ``settings.database_url``), ``clock`` (default:
-    the wall clock), ``senders`` (default: none) and ``passwords`` (default: argon2id at
-    the ARGON2_* settings) are handed to every object that uses them, so a test runtime
-    is this same graph with its own database and clock.
+    the wall clock), ``senders`` (default: :func:`build_senders` of the settings) and
+    ``passwords`` (default: argon2id at the ARGON2_* settings) are handed to every object
+    that uses them, so a test runtime is this same graph with its own database and clock.
     """
     settings = settings or load_settings()
     master_key = load_master_key(settings)
@@ -101,7 +101,7 @@ def build_runtime(settings: Settings | None = None, *, database: Database | None
         throttle=Throttle(database, clock),
         passwords=passwords or Passwords(argon2_parameters(settings)),
         clock=clock,
-        senders=Senders() if senders is None else senders,
+        senders=build_senders(settings) if senders is None else senders,
     )
 
 

@@ -7,7 +7,8 @@ single line naming the setting and what is wrong, so the CLI can print it and ex
 
 This package imports only the standard library (layer rule in docs/architecture.md):
 ``model`` holds the :class:`Settings` record, ``parsers`` one parser per kind of value,
-``loader`` the TOML and environment sources and the checks across settings.
+``loader`` the TOML and environment sources and the checks across settings;
+``sender_values`` and ``sender_checks`` the same for the message senders' settings.
 """
 
 from authserver.settings.loader import CONFIG_ENV, load_settings
@@ -27,6 +28,8 @@ from authserver.settings.parsers import (
     parse_redis_url,
     parse_trusted_proxies,
 )
+from authserver.settings.sender_checks import check_sender_settings, email_sender, sms_sender
+from authserver.settings.sender_values import SmtpTarget, WebhookSecret
 
 __all__ = [
     "CONFIG_ENV",
@@ -35,6 +38,10 @@ __all__ = [
     "MAX_TRUSTED_PROXIES",
     "Settings",
     "SettingsError",
+    "SmtpTarget",
+    "WebhookSecret",
+    "check_sender_settings",
+    "email_sender",
     "load_settings",
     "parse_bind",
     "parse_database_url",
@@ -47,4 +54,5 @@ __all__ = [
     "parse_public_url",
     "parse_redis_url",
     "parse_trusted_proxies",
+    "sms_sender",
 ]

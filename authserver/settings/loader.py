@@ -26,11 +26,29 @@ from authserver.settings.parsers import (
     parse_redis_url,
     parse_trusted_proxies,
 )
+from authserver.settings.sender_checks import check_sender_settings
+from authserver.settings.sender_values import (
+    parse_email_address,
+    parse_email_sender,
+    parse_sms_sender,
+    parse_smtp_url,
+    parse_webhook_secret,
+    parse_webhook_url,
+)
 
 CONFIG_ENV = "AUTHSERVER_CONFIG"
 
 # Names read from the environment that are not settings (tests, tooling).
 _NOT_SETTINGS = frozenset({"CONFIG", "TEST_DATABASE_URL"})
+
+
+
+def _optional(parse: Callable[[object], Any]) -> Callable[[object], Any]:
+    """An empty value means "not set" (so ``AUTHSERVER_SMTP_URL=`` unsets a TOML value)."""
+    def parse_optional(raw: object) -> Any:
+        return None if str(raw).strip() == "" else parse(raw)
+    return parse_optional
+
 
 _PARSERS: dict[str, Callable[[object], Any]] = {
     "env": parse_env,
@@ -59,6 +77,12 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "argon2_memory_kib": parse_argon2_memory,
     "argon2_time_cost": parse_argon2_time_cost,
     "argon2_parallelism": parse_argon2_parallelism,
+    "email_sender": parse_email_sender,
+    "smtp_url": _optional(parse_smtp_url),
+    "email_from": _optional(parse_email_address),
+    "sms_sender": parse_sms_sender,
+    "sms_webhook_url": _optional(parse_webhook_url),
+    "sms_webhook_secret": _optional(parse_webhook_secret),
 }
 assert set(_PARSERS) == {f.name for f in dataclasses.fields(Settings)}
 
@@ -166,3 +190,4 @@ def _check_consistency(settings: Settings) -> None:
         if settings.jwks_uri_allow_private:
             # The SSRF guard of remote_jwks.py; lifting it is for a laptop, never a server.
             raise SettingsError("JWKS_URI_ALLOW_PRIVATE", "must not be set in production")
+    check_sender_settings(settings)

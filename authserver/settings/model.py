@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+
+from authserver.settings.sender_values import SmtpTarget, WebhookSecret
 
 ENV_PREFIX = "AUTHSERVER_"
 
@@ -27,7 +29,7 @@ class Settings:
     public_url: str = "http://127.0.0.1:8000"
     bind: str = "127.0.0.1:8000"  # where `authserver serve` listens; not PUBLIC_URL
     redis_url: str | None = None
-    master_key: bytes | None = None
+    master_key: bytes | None = field(default=None, repr=False)
     master_key_file: Path | None = None
     access_token_ttl: int = 600
     id_token_ttl: int = 600
@@ -52,6 +54,14 @@ class Settings:
     argon2_memory_kib: int = 19456
     argon2_time_cost: int = 2
     argon2_parallelism: int = 1
+    # Message senders (services/senders/). None = not chosen: console in development,
+    # smtp/webhook when only their URL is set, nothing in production.
+    email_sender: str | None = None
+    smtp_url: SmtpTarget | None = None  # its password is kept out of repr
+    email_from: str | None = None
+    sms_sender: str | None = None
+    sms_webhook_url: str | None = None
+    sms_webhook_secret: WebhookSecret | None = None  # its key is kept out of repr
 
     @property
     def is_production(self) -> bool:

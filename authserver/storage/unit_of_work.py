@@ -25,6 +25,8 @@ from authserver.storage.repositories import (
 from authserver.storage.repositories.base import Repository
 from authserver.storage.repositories.factor_enrolment import FactorEnrolmentRepository
 from authserver.storage.repositories.interactions import PendingInteractionRepository
+from authserver.storage.repositories.recovery_codes import RecoveryCodeRepository
+from authserver.storage.repositories.totp import TotpRepository
 
 
 class UnitOfWork:
@@ -54,6 +56,12 @@ class UnitOfWork:
 
     def interactions(self, tenant_id: int) -> PendingInteractionRepository:
         return PendingInteractionRepository(self.session, tenant_id)
+
+    def totp(self, tenant_id: int) -> TotpRepository:
+        return TotpRepository(self.session, tenant_id)
+
+    def recovery_codes(self, tenant_id: int) -> RecoveryCodeRepository:
+        return RecoveryCodeRepository(self.session, tenant_id)
 
     def factor_enrolment(self, tenant_id: int) -> FactorEnrolmentRepository:
         return FactorEnrolmentRepository(self.session, tenant_id)

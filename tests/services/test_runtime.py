@@ -7,6 +7,7 @@ import dataclasses
 
 from authserver.runtime import build_runtime
 from authserver.services.senders import Channel, OutgoingMessage, Senders
+from authserver.services.senders.console import ConsoleSender
 from authserver.settings import Settings
 from authserver.storage.database import Database
 from tests.conftest import Clock
@@ -47,10 +48,12 @@ def test_each_tenant_is_wired_once_on_the_runtime_clock(
         "a tenant whose settings changed gets new protocol objects"
 
 
-def test_senders_default_to_none_and_are_kept_as_given(
+def test_senders_default_to_the_configured_ones_and_are_kept_as_given(
     settings: Settings, database: Database
 ) -> None:
-    assert build_runtime(settings, database=database).senders.get(Channel.EMAIL) is None
+    configured = build_runtime(settings, database=database).senders
+    assert isinstance(configured.get(Channel.EMAIL), ConsoleSender), \
+        "development settings with no sender configured log messages to the console"
     sms = RecordingSender()
     rt = build_runtime(settings, database=database, senders=Senders({Channel.SMS: sms}))
     assert rt.senders.get(Channel.SMS) is sms

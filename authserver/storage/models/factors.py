@@ -36,6 +36,9 @@ class TotpCredential(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"))
     # The base32 seed sealed with the tenant's data key, bound to the user.
     secret_sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    # Re-enrolment of a confirmed credential: the new seed (sealed the same way) waits
+    # here, and the confirmed one keeps working, until a code from the new one is typed.
+    pending_secret_sealed: Mapped[bytes | None] = mapped_column(LargeBinary)
     # NULL until the person typed a code from the new seed (enrolment confirmed).
     confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     # The RFC 6238 time step of the last accepted code: a conditional UPDATE that only

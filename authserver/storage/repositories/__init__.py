@@ -13,9 +13,11 @@ from authserver.storage.repositories.base import Repository, TenantScoped
 from authserver.storage.repositories.clients import ClientRepository
 from authserver.storage.repositories.consent import ConsentRepository
 from authserver.storage.repositories.keys import SigningKeyRepository
+from authserver.storage.repositories.recovery_codes import RecoveryCodeRepository
 from authserver.storage.repositories.sessions import LoginSessionRepository
 from authserver.storage.repositories.tenants import TenantRepository
 from authserver.storage.repositories.throttle import ThrottleRepository
+from authserver.storage.repositories.totp import TotpRepository
 from authserver.storage.repositories.users import Ended, UserRepository
 
 # The name the base class had before the split; repositories written against it still work.
@@ -27,10 +29,12 @@ __all__ = [
     "ConsentRepository",
     "Ended",
     "LoginSessionRepository",
+    "RecoveryCodeRepository",
     "Repository",
     "SigningKeyRepository",
     "TenantRepository",
     "TenantScoped",
     "ThrottleRepository",
+    "TotpRepository",
     "UserRepository",
 ]

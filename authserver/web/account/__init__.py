@@ -12,6 +12,8 @@ from types import ModuleType
 from flask import Flask
 
 from authserver.web.account import home, sections
+from authserver.web.account import recovery as recovery_section
+from authserver.web.account import totp as totp_section
 from authserver.web.account.access import AccountView, signed_in_account
 from authserver.web.account.blueprint import bp
 from authserver.web.account.home import render_account
@@ -21,7 +23,7 @@ __all__ = ["SECTION_MODULES", "AccountSection", "AccountView", "bp", "register",
            "register_section", "render_account", "signed_in_account"]
 _ROUTES = (home,)
 # Each section module has register(app) (register_section) and its routes on ``bp``.
-SECTION_MODULES: tuple[ModuleType, ...] = ()
+SECTION_MODULES: tuple[ModuleType, ...] = (totp_section, recovery_section)
 
 
 def register(app: Flask) -> None:

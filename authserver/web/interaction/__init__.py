@@ -13,12 +13,14 @@ from types import ModuleType
 from flask import Flask
 
 from authserver.web.interaction import authenticators, consent, factors, login, pages
+from authserver.web.interaction import recovery as recovery_factor
+from authserver.web.interaction import totp as totp_factor
 from authserver.web.interaction.blueprint import bp
 
 __all__ = ["FACTOR_MODULES", "bp", "register"]
 _ROUTES = (consent, factors, login, pages)  # imported for their routes on ``bp``
 # Each factor module registers its Factor (authenticators.py) and adds its own routes.
-FACTOR_MODULES: tuple[ModuleType, ...] = ()
+FACTOR_MODULES: tuple[ModuleType, ...] = (totp_factor, recovery_factor)
 
 
 def register(app: Flask) -> None:

@@ -5,7 +5,7 @@
 // Environment: RP_ISSUER, RP_CLIENT_ID, RP_CLIENT_SECRET, RP_PORT; RP_LISTEN_FD, when set,
 // is a listening socket on RP_PORT inherited from the test (so the port is never free
 // for another process to take between choosing it and serving on it).
-// GET /login[?prompt=none]  starts an authorization code flow: fresh state, nonce and
+// GET /login[?prompt=none][&acr_values=2]  starts an authorization code flow: fresh state, nonce and
 //                           PKCE S256 verifier, then a 302 to the authorization endpoint.
 // GET /callback             openid-client checks the response (state, iss), exchanges the
 //                           code with client_secret_basic and the PKCE verifier, validates
@@ -62,6 +62,8 @@ async function login(req, res, url) {
   };
   const prompt = url.searchParams.get('prompt');
   if (prompt) params.prompt = prompt;
+  const acrValues = url.searchParams.get('acr_values');
+  if (acrValues) params.acr_values = acrValues;
   res.writeHead(302, { Location: client.authorizationUrl(params), 'Cache-Control': 'no-store' });
   res.end();
 }

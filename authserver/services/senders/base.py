@@ -1,10 +1,6 @@
-"""How messages (one-time codes, links) leave the server: the ``Sender`` interface.
+"""The sender interface: channels, the message, the one error, and the per-channel set.
 
-``Senders`` is the injection point: :func:`authserver.runtime.build_runtime` takes one and
-keeps it on the runtime, so the code that sends a sign-in code asks the runtime for the
-sender of a channel and tests hand in a recording one instead of patching. No sender is
-built in yet; until one is configured a channel has none, and the callers that need it
-must treat that as "this channel is not offered".
+A channel with no sender is "not offered"; callers check ``Senders.get`` for None.
 """
 
 from __future__ import annotations
