@@ -329,7 +329,7 @@ def render(info: dict[str, str], cfg: GunicornConfig, points: list[Point], notes
     today = dt.datetime.now(dt.UTC).strftime("%Y-%m-%d %H:%M UTC")
     cores = os.cpu_count() or 1
     verdicts = [
-        f"- {p.label} c={p.connections}: {100 * p.share:.0f} % of the argon2 ceiling "
+        f"- {p.scenario}, {p.label} c={p.connections}: {100 * p.share:.0f} % of the argon2 ceiling "
         f"(target >= {100 * TARGET:.0f} %: {'met' if p.share >= TARGET else 'NOT met'}; "
         f"{100 * p.hash_share:.0f} % on an otherwise idle machine, the hash's part of the "
         "sign-in's CPU); "
