@@ -26,7 +26,7 @@ from authserver.services.clients import (
     secret_digest_matches,
 )
 from authserver.services.errors import ServiceError
-from authserver.services.passwords import hash_password, verify_password
+from authserver.services.passwords import Passwords
 from authserver.services.tenants import create_tenant
 from authserver.settings import Settings
 from authserver.storage.models import Client, User
@@ -155,19 +155,19 @@ def _ensure_clients(clients_repo: ClientRepository, audit: AuditRepository,
 
 
 def _ensure_user(users: UserRepository, audit: AuditRepository, saved: object,
-                 actor: str, now: dt.datetime) -> tuple[User, str]:
+                 actor: str, now: dt.datetime, passwords: Passwords) -> tuple[User, str]:
     """The demo user and its password: the saved one while it still matches."""
     user = users.by_email(DEMO_EMAIL)
     if user is None:
         password = secrets.token_urlsafe(12)
         user = create_user(users, audit, NewUser(
             email=DEMO_EMAIL, password=password, username="demo", given_name="Dana",
-            family_name="Demo", email_verified=True), actor, now)
+            family_name="Demo", email_verified=True), actor, now, passwords)
         return user, password
-    if isinstance(saved, str) and verify_password(user.password_hash, saved):
+    if isinstance(saved, str) and passwords.verify(user.password_hash, saved):
         return user, saved
     password = secrets.token_urlsafe(12)
-    user.password_hash = hash_password(password)
+    user.password_hash = passwords.hash(password)
     user.password_changed_at = now
     audit.record(actor, "user.password_reset", user.sub)
     return user, password
@@ -192,7 +192,7 @@ def ensure_demo(rt: Runtime, actor: str) -> dict[str, Any]:
         out_clients = _ensure_clients(ClientRepository(session, tenant.id), audit,
                                       rt.settings, saved_secrets, actor)
         user, password = _ensure_user(UserRepository(session, tenant.id), audit,
-                                      saved.get("password"), actor, rt.clock())
+                                      saved.get("password"), actor, rt.clock(), rt.passwords)
         # Written before the commit: if writing fails, the database keeps the old values.
         _write_credentials(rt.settings, {
             "note": "authserver demo credentials, development only",

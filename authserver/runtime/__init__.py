@@ -22,6 +22,7 @@ from authserver.services.keyring import KeyRing
 from authserver.services.keys import KeyTiming
 from authserver.services.master_key import load_master_key
 from authserver.services.oauth_store import TenantTokens
+from authserver.services.passwords import Argon2Parameters, Passwords
 from authserver.services.refresh_limits import RefreshLimits
 from authserver.services.senders import Senders, build_senders
 from authserver.services.tenant_admin import ensure_tenant
@@ -45,6 +46,7 @@ class Runtime:
     tenants: TenantDirectory
     clients: ClientDirectoryCache
     throttle: Throttle
+    passwords: Passwords
     clock: Clock = utcnow
     senders: Senders = field(default_factory=Senders)
 
@@ -73,13 +75,14 @@ class Runtime:
 
 
 def build_runtime(settings: Settings | None = None, *, database: Database | None = None,
-                  clock: Clock | None = None, senders: Senders | None = None) -> Runtime:
+                  clock: Clock | None = None, senders: Senders | None = None,
+                  passwords: Passwords | None = None) -> Runtime:
     """Build the runtime from ``settings`` (loaded from the environment when None).
 
     ``database`` (default: one opened on ``settings.database_url``), ``clock`` (default:
-    the wall clock) and ``senders`` (default: :func:`build_senders` of the settings) are
-    handed to every object that uses them, so a test runtime is this same graph with its
-    own database and clock.
+    the wall clock), ``senders`` (default: :func:`build_senders` of the settings) and
+    ``passwords`` (default: argon2id at the ARGON2_* settings) are handed to every object
+    that uses them, so a test runtime is this same graph with its own database and clock.
     """
     settings = settings or load_settings()
     master_key = load_master_key(settings)
@@ -96,9 +99,15 @@ def build_runtime(settings: Settings | None = None, *, database: Database | None
         clients=ClientDirectoryCache(database, settings.client_cache_ttl,
                                      jwks_uri_allow_private=settings.jwks_uri_allow_private),
         throttle=Throttle(database, clock),
+        passwords=passwords or Passwords(argon2_parameters(settings)),
         clock=clock,
         senders=build_senders(settings) if senders is None else senders,
     )
+
+
+def argon2_parameters(settings: Settings) -> Argon2Parameters:
+    return Argon2Parameters(settings.argon2_memory_kib, settings.argon2_time_cost,
+                            settings.argon2_parallelism)
 
 
 def admin_context(runtime: Runtime, actor: str) -> AdminContext:
@@ -111,8 +120,8 @@ def admin_context(runtime: Runtime, actor: str) -> AdminContext:
         refresh_limits=RefreshLimits(settings.refresh_token_idle_ttl,
                                      settings.refresh_token_absolute_ttl),
         allow_private_jwks_uri=settings.jwks_uri_allow_private,
-        clients=runtime.clients, keyring=runtime.keyring, actor=actor,
-        tenants=runtime.tenants)
+        clients=runtime.clients, keyring=runtime.keyring, passwords=runtime.passwords,
+        actor=actor, tenants=runtime.tenants)
 
 
 def ensure_default_tenant(runtime: Runtime, actor: str) -> bool:

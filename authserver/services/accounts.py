@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from sqlalchemy.exc import IntegrityError
 
 from authserver.services.errors import Conflict, InvalidInput, NotFound
-from authserver.services.passwords import hash_password, password_problem
+from authserver.services.passwords import Passwords, password_problem
 from authserver.services.phone_numbers import normalise_phone
 from authserver.storage.models import User
 from authserver.storage.repositories import AuditRepository, UserRepository
@@ -52,7 +52,7 @@ def _clean_name(value: str | None, field_name: str) -> str | None:
 
 
 def create_user(repo: UserRepository, audit: AuditRepository, new: NewUser, actor: str,
-                now: dt.datetime) -> User:
+                now: dt.datetime, passwords: Passwords) -> User:
     email = normalise_email(new.email)
     username = _clean_username(new.username)
     if new.password is not None and (problem := password_problem(new.password)):
@@ -68,7 +68,7 @@ def create_user(repo: UserRepository, audit: AuditRepository, new: NewUser, acto
         sub=secrets.token_urlsafe(16), email=email, email_verified=new.email_verified,
         username=username, given_name=_clean_name(new.given_name, "given_name"),
         family_name=_clean_name(new.family_name, "family_name"),
-        password_hash=hash_password(new.password) if new.password is not None else None,
+        password_hash=passwords.hash(new.password) if new.password is not None else None,
         password_changed_at=now if new.password is not None else None,
         phone=phone, phone_verified=phone is not None and new.phone_verified,
     ))
@@ -259,10 +259,10 @@ def _flush_unique(repo: UserRepository) -> None:
 
 
 def set_password(repo: UserRepository, audit: AuditRepository, user: User, password: str,
-                 actor: str, now: dt.datetime) -> None:
+                 actor: str, now: dt.datetime, passwords: Passwords) -> None:
     if problem := password_problem(password):
         raise InvalidInput("password", problem)
-    user.password_hash = hash_password(password)
+    user.password_hash = passwords.hash(password)
     user.password_changed_at = now
     repo.flush()
     audit.record(actor, "user.password_set", user.sub)

@@ -17,6 +17,7 @@ from typing import Protocol
 from sqlalchemy.orm import Session
 
 from authserver.services.keys import KeyTiming
+from authserver.services.passwords import Passwords
 from authserver.services.refresh_limits import RefreshLimits
 from authserver.storage.database import Database
 
@@ -42,6 +43,8 @@ class AdminContext:
     allow_private_jwks_uri: bool
     clients: TenantCache
     keyring: TenantCache
+    # The runtime's hasher: users created or given a password get the ARGON2_* cost.
+    passwords: Passwords
     # Recorded as the actor of every audit record the operation writes.
     actor: str
     # The tenant directory: forgets tenants' settings (sign-in policy …) once changed.

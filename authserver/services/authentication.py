@@ -14,12 +14,7 @@ import enum
 from dataclasses import dataclass
 
 from authserver.services.known_devices import KnownDevices
-from authserver.services.passwords import (
-    MAX_LENGTH,
-    hash_password,
-    needs_rehash,
-    verify_password,
-)
+from authserver.services.passwords import MAX_LENGTH, Passwords
 from authserver.services.phone_numbers import looks_like_phone, parse_phone
 from authserver.services.throttle import LoginThrottle, SignInKey, Throttle
 from authserver.storage.database import Database
@@ -40,22 +35,27 @@ def _find_user(users: UserRepository, identifier: str) -> User | None:
     return users.by_identifier(identifier)
 
 
-def authenticate_password(database: Database, tenant_id: int, identifier: str,
-                          password: str) -> int | None:
-    """The user id when ``identifier`` (email, username or phone) and ``password`` match."""
+def authenticate_password(database: Database, passwords: Passwords, tenant_id: int,
+                          identifier: str, password: str) -> int | None:
+    """The user id when ``identifier`` (email, username or phone) and ``password`` match.
+
+    A hash made with other argon2 parameters than ``passwords``' is replaced by one made
+    with them, in the unit of work that records the sign-in (the only moment the
+    plaintext is at hand).
+    """
     if len(password) > MAX_LENGTH:
-        verify_password(None, password[:MAX_LENGTH])
+        passwords.verify(None, password[:MAX_LENGTH])
         return None
     with database.unit_of_work() as uow:
         user = _find_user(uow.users(tenant_id), identifier)
-        ok = verify_password(user.password_hash if user else None, password)
+        ok = passwords.verify(user.password_hash if user else None, password)
         audit = uow.audit(tenant_id)
         if not ok or user is None or user.disabled:
             audit.record("anonymous", "login.failed", None,
                          reason="disabled" if ok and user is not None else "bad_credentials")
             return None
-        if user.password_hash and needs_rehash(user.password_hash):
-            user.password_hash = hash_password(password)
+        if user.password_hash and passwords.needs_rehash(user.password_hash):
+            user.password_hash = passwords.hash(password)
         audit.record(f"user:{user.id}", "login.succeeded", user.sub, method="pwd")
         return user.id
 
@@ -82,6 +82,7 @@ class PasswordSignIn:
     throttle: Throttle
     devices: KnownDevices
     tenant_id: int
+    passwords: Passwords
 
     def attempt(self, identifier: str, password: str, source: str,
                 device_token: str | None, now: dt.datetime) -> SignInResult:
@@ -90,7 +91,8 @@ class PasswordSignIn:
         wait = limiter.retry_after()
         if wait is not None:
             return SignInResult(Outcome.THROTTLED, retry_after=wait)
-        user_id = authenticate_password(self.database, self.tenant_id, identifier, password)
+        user_id = authenticate_password(self.database, self.passwords, self.tenant_id,
+                                        identifier, password)
         if user_id is None:
             limiter.failed()
             return SignInResult(Outcome.REFUSED)

@@ -15,6 +15,13 @@ credentials (docs/security.md, "Throttling"):
   guessing spread over many addresses. A browser holding the account's known-device
   cookie is exempt from both and counted on its own (account, device) bucket instead,
   so the owner keeps signing in from their browser while an attacker is blocked.
+- Because every password check costs one argon2 hash, failed sign-ins without the
+  known-device cookie are also counted per source address alone, whatever identifiers
+  were typed (LOGIN_SOURCE), and a blocked address gets the 429 before any hash is
+  computed: one address cannot make the server hash more than a few dozen times a
+  minute by spraying made-up identifiers. Generous and short, because people behind one
+  NAT share it; successes never count, and a success never clears it (an attacker would
+  otherwise sign in to their own account to reset it).
 - Client authentication is never refused by the throttle: credentials are checked first
   and a correct one is always accepted (generated secrets carry 256 bits, a
   private_key_jwt key cannot be guessed, and a block in front of the check would hand a
@@ -62,6 +69,12 @@ LOGIN_PAIR = Policy(5, 15 * _MINUTE, _MINUTE, 60 * _MINUTE)
 # it takes guessing from several addresses; the cap is short because the owner signing
 # in from a new browser waits too.
 LOGIN_ACCOUNT = Policy(20, 15 * _MINUTE, _MINUTE, 15 * _MINUTE)
+# Per source address, all accounts and identifiers together, without the known-device
+# cookie: 30 failures a minute is far beyond an office's typos behind one NAT, and
+# bounds what one address costs us in argon2 work (docs/sign-in/passwords.md). The
+# block is short (1, 2, 4 … up to 10 minutes) because it also delays the office's
+# new browsers; known browsers are exempt.
+LOGIN_SOURCE = Policy(30, _MINUTE, _MINUTE, 10 * _MINUTE)
 # Per (account, known device): what a stolen device cookie is worth to a guesser.
 LOGIN_DEVICE = Policy(5, 15 * _MINUTE, _MINUTE, 60 * _MINUTE)
 # Failed client authentications per (client_id, source), and per source for client_ids
@@ -69,8 +82,8 @@ LOGIN_DEVICE = Policy(5, 15 * _MINUTE, _MINUTE, 60 * _MINUTE)
 CLIENT_PAIR = Policy(20, 5 * _MINUTE, _MINUTE, 30 * _MINUTE)
 CLIENT_UNKNOWN = Policy(20, 5 * _MINUTE, _MINUTE, 30 * _MINUTE)
 # ``db purge`` keeps buckets younger than this (a bucket is worthless past its window).
-LONGEST_WINDOW = max(p.window for p in (LOGIN_PAIR, LOGIN_ACCOUNT, LOGIN_DEVICE,
-                                        CLIENT_PAIR, CLIENT_UNKNOWN))
+LONGEST_WINDOW = max(p.window for p in (LOGIN_PAIR, LOGIN_ACCOUNT, LOGIN_SOURCE,
+                                        LOGIN_DEVICE, CLIENT_PAIR, CLIENT_UNKNOWN))
 
 
 def _digest(tenant_id: int, scope: str, key: str) -> str:
@@ -102,10 +115,25 @@ class Throttle:
         return max(1, int((until - now).total_seconds()))
 
     def longest_wait(self, tenant_id: int, keys: Sequence[tuple[str, str]]) -> int | None:
-        """The longest ``retry_after`` of several keys (None when none is blocked)."""
-        waits = [w for scope, key in keys
-                 if (w := self.retry_after(tenant_id, scope, key)) is not None]
-        return max(waits, default=None)
+        """The longest ``retry_after`` of several keys (None when none is blocked).
+
+        One statement for all the keys this process has no live block for: a sign-in
+        checks three buckets before every password, and each round trip is CPU the
+        argon2 hash does not get (docs/performance.md, "Sign-in").
+        """
+        now = self.clock()
+        digests = [_digest(tenant_id, scope, key) for scope, key in keys]
+        remembered = {d: u for d in digests if (u := self._blocked.get(d)) and u > now}
+        asked = [d for d in digests if d not in remembered]
+        until = max(remembered.values(), default=None)
+        if asked:
+            with self.database.unit_of_work() as uow:
+                stored = uow.throttle.latest_block(asked)
+            if stored is not None and (until is None or stored > until):
+                until = stored
+        if until is None or until <= now:
+            return None
+        return max(1, int((until - now).total_seconds()))
 
     def failure(self, tenant_id: int, scope: str, key: str, policy: Policy) -> int | None:
         """Count a failed attempt; returns the block in seconds if the key is now blocked."""
@@ -206,8 +234,10 @@ class LoginThrottle:
         account, device = self.key.account, self.key.device
         if device is not None:
             return [("login-device", f"{account}|{device}", LOGIN_DEVICE)]
+        # The pair first: succeeded() forgets that one only.
         return [("login-pair", f"{account}|{self.key.source}", LOGIN_PAIR),
-                ("login-account", account, LOGIN_ACCOUNT)]
+                ("login-account", account, LOGIN_ACCOUNT),
+                ("login-source", self.key.source, LOGIN_SOURCE)]
 
     def retry_after(self) -> int | None:
         return self.throttle.longest_wait(

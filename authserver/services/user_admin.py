@@ -43,7 +43,8 @@ def _find(session: Session, tenant_slug: str, email: str | None,
 def create_user(ctx: AdminContext, tenant_slug: str, new: NewUser) -> CreatedUser:
     with ctx.transaction() as session:
         tenant = get_tenant(session, tenant_slug)
-        user = accounts.create_user(*_repos(session, tenant), new, ctx.actor, ctx.clock())
+        user = accounts.create_user(*_repos(session, tenant), new, ctx.actor, ctx.clock(),
+                                    ctx.passwords)
         return CreatedUser(user.sub, user.email)
 
 
@@ -75,7 +76,7 @@ def set_password(ctx: AdminContext, tenant_slug: str, email: str | None, sub: st
     with ctx.transaction() as session:
         tenant, user = _find(session, tenant_slug, email, sub)
         accounts.set_password(*_repos(session, tenant), user, password, ctx.actor,
-                              ctx.clock())
+                              ctx.clock(), ctx.passwords)
         return user.email
 
 

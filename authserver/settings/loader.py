@@ -11,6 +11,9 @@ from typing import Any
 
 from authserver.settings.model import ENV_PREFIX, Settings, SettingsError
 from authserver.settings.parsers import (
+    parse_argon2_memory,
+    parse_argon2_parallelism,
+    parse_argon2_time_cost,
     parse_bind,
     parse_database_url,
     parse_duration,
@@ -71,6 +74,9 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "log_level": parse_log_level,
     "jwks_uri_allow_private": parse_flag,
     "trusted_proxies": parse_trusted_proxies,
+    "argon2_memory_kib": parse_argon2_memory,
+    "argon2_time_cost": parse_argon2_time_cost,
+    "argon2_parallelism": parse_argon2_parallelism,
     "email_sender": parse_email_sender,
     "smtp_url": _optional(parse_smtp_url),
     "email_from": _optional(parse_email_address),
@@ -139,7 +145,25 @@ def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
     return settings
 
 
+# OWASP Password Storage Cheat Sheet: argon2id configurations of equal defence, as
+# (minimum memory KiB, minimum passes), all with one lane. Production needs at least one.
+OWASP_ARGON2_MINIMUMS = ((47104, 1), (19456, 2), (12288, 3), (9216, 4), (7168, 5))
+
+
+def _check_argon2(settings: Settings) -> None:
+    memory, passes = settings.argon2_memory_kib, settings.argon2_time_cost
+    if memory < 8 * settings.argon2_parallelism:
+        # argon2 itself refuses less than 8 KiB per lane.
+        raise SettingsError("ARGON2_MEMORY_KIB", "must be at least 8 x ARGON2_PARALLELISM")
+    if settings.is_production and not any(
+            memory >= m and passes >= t for m, t in OWASP_ARGON2_MINIMUMS):
+        raise SettingsError(
+            "ARGON2_MEMORY_KIB", f"{memory} KiB with ARGON2_TIME_COST={passes} is below "
+            "OWASP's minimum for production (e.g. 19456 KiB with 2, or 47104 KiB with 1)")
+
+
 def _check_consistency(settings: Settings) -> None:
+    _check_argon2(settings)
     if settings.master_key is not None and settings.master_key_file is not None:
         raise SettingsError("MASTER_KEY", "set MASTER_KEY or MASTER_KEY_FILE, not both")
     if settings.refresh_token_idle_ttl > settings.refresh_token_absolute_ttl:

@@ -49,6 +49,11 @@ class Settings:
     # How many reverse proxies in front of authserver append to X-Forwarded-For; the
     # client's address (for throttling) is the entry that many hops from the right.
     trusted_proxies: int = 0
+    # argon2id cost of every password hash (docs/sign-in/passwords.md): OWASP's
+    # m=19 MiB, t=2, p=1, which measured the most defence per CPU-second here.
+    argon2_memory_kib: int = 19456
+    argon2_time_cost: int = 2
+    argon2_parallelism: int = 1
     # Message senders (services/senders/). None = not chosen: console in development,
     # smtp/webhook when only their URL is set, nothing in production.
     email_sender: str | None = None

@@ -145,3 +145,29 @@ def parse_trusted_proxies(raw: object) -> int:
         raise ValueError(f"must be a whole number of proxy hops from 0 to "
                          f"{MAX_TRUSTED_PROXIES}, got {raw!r}")
     return int(text)
+
+
+# Upper bounds catch typos (a value in bytes, not KiB), not choices: 4 GiB, 64 passes.
+MAX_ARGON2_MEMORY_KIB = 4 * 1024 * 1024
+MAX_ARGON2_TIME_COST = 64
+MAX_ARGON2_PARALLELISM = 64
+
+
+def _whole_number(raw: object, low: int, high: int, what: str) -> int:
+    text = str(raw).strip()
+    if isinstance(raw, bool) or not text.isdigit() or not low <= int(text) <= high:
+        raise ValueError(f"must be a whole number of {what} from {low} to {high}, got {raw!r}")
+    return int(text)
+
+
+def parse_argon2_memory(raw: object) -> int:
+    """argon2 memory in KiB (argon2's own minimum is 8 KiB per lane, checked later)."""
+    return _whole_number(raw, 8, MAX_ARGON2_MEMORY_KIB, "KiB")
+
+
+def parse_argon2_time_cost(raw: object) -> int:
+    return _whole_number(raw, 1, MAX_ARGON2_TIME_COST, "passes")
+
+
+def parse_argon2_parallelism(raw: object) -> int:
+    return _whole_number(raw, 1, MAX_ARGON2_PARALLELISM, "lanes")

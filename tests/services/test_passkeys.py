@@ -70,8 +70,9 @@ def world(runtime: Runtime, clock: Clock) -> World:
                                "Passkey Corp", "test", clock())
         users, audit = UserRepository(session, tenant.id), AuditRepository(session, tenant.id)
         ann = create_user(users, audit, NewUser("ann@example.com", None, given_name="Ann"),
-                          "test", clock())
-        bob = create_user(users, audit, NewUser("bob@example.com", None), "test", clock())
+                          "test", clock(), runtime.passwords)
+        bob = create_user(users, audit, NewUser("bob@example.com", None), "test", clock(),
+                          runtime.passwords)
         session.commit()
         ids = tenant.id, ann.id, bob.id
     return World(runtime, clock, ids[0], ids[1], ids[2],

@@ -48,7 +48,7 @@ def test_the_same_identifiers_can_exist_in_two_tenants(runtime: Runtime, two_ten
                             AuditRepository(session, tenant_id), SPEC, "t")
             create_user(UserRepository(session, tenant_id), AuditRepository(session, tenant_id),
                         NewUser(email="ann@example.com", password="correct horse"), "t",
-                        runtime.clock())
+                        runtime.clock(), runtime.passwords)
     with runtime.database.session() as session:
         acme_user = UserRepository(session, two_tenants[0]).by_email("ann@example.com")
         globex_user = UserRepository(session, two_tenants[1]).by_email("ann@example.com")

@@ -21,7 +21,7 @@ def _add_ann(runtime: Runtime, tenant_id: int) -> None:
     with runtime.database.unit_of_work() as uow:
         create_user(uow.users(tenant_id), uow.audit(tenant_id),
                     NewUser(email="ann@example.com", password="correct horse", username="ann"),
-                    "test", runtime.clock())
+                    "test", runtime.clock(), runtime.passwords)
 
 
 def test_what_a_unit_of_work_writes_is_committed_when_it_ends(runtime: Runtime,
@@ -38,7 +38,7 @@ def test_a_unit_of_work_that_raises_writes_nothing(runtime: Runtime, tenant_id: 
     with pytest.raises(RuntimeError), runtime.database.unit_of_work() as uow:
         create_user(uow.users(tenant_id), uow.audit(tenant_id),
                     NewUser(email="bob@example.com", password="correct horse"), "test",
-                    runtime.clock())
+                    runtime.clock(), runtime.passwords)
         uow.after_commit(lambda: ran.append("after commit"))
         raise RuntimeError("the operation failed half way")
     with runtime.database.unit_of_work() as uow:
@@ -58,7 +58,7 @@ def test_after_commit_callbacks_run_once_the_change_is_visible(runtime: Runtime,
     with runtime.database.unit_of_work() as uow:
         create_user(uow.users(tenant_id), uow.audit(tenant_id),
                     NewUser(email="cy@example.com", password="correct horse"), "test",
-                    runtime.clock())
+                    runtime.clock(), runtime.passwords)
         uow.after_commit(look)
         assert seen == []
     assert seen == [True]

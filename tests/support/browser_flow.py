@@ -150,8 +150,8 @@ def session_cookie(http: FlaskClient, name: str = "as-acme") -> str | None:
 
 def _user(session: Any, runtime: Runtime, tid: int, new: NewUser, password: str) -> Any:
     user = create_user(UserRepository(session, tid), AuditRepository(session, tid), new, "test",
-                       runtime.clock())
-    user.password_hash = password_hash(password)
+                       runtime.clock(), runtime.passwords)
+    user.password_hash = password_hash(password, runtime.passwords)
     user.password_changed_at = runtime.clock()
     return user
 

@@ -16,8 +16,9 @@ from flask.testing import FlaskClient
 from authserver.runtime import Runtime
 from authserver.services.accounts import NewUser, create_user
 from authserver.services.clients import ClientSpec, register_client
-from authserver.services.passwords import hash_password
+from authserver.services.passwords import Argon2Parameters, Passwords
 from authserver.services.tenants import create_tenant
+from authserver.settings import Settings
 from authserver.storage.repositories import AuditRepository, ClientRepository, UserRepository
 
 ISSUER_PATH = "/t/acme"
@@ -50,11 +51,19 @@ class World:
     user_email: str = "ann@example.com"
 
 
+def password_hash(password: str, passwords: Passwords | None = None) -> str:
+    """A real argon2id hash at ``passwords``' parameters (default: the settings' default),
+    computed once per test process: argon2 is slow on purpose and sign-in still verifies
+    it for real."""
+    settings = Settings()
+    parameters = passwords.parameters if passwords is not None else Argon2Parameters(
+        settings.argon2_memory_kib, settings.argon2_time_cost, settings.argon2_parallelism)
+    return _hash_once(parameters, password)
+
+
 @functools.cache
-def password_hash(password: str) -> str:
-    """A real argon2id hash, computed once per test process: argon2 is slow on purpose
-    (~0.1-0.7 s here) and sign-in still verifies it for real."""
-    return hash_password(password)
+def _hash_once(parameters: Argon2Parameters, password: str) -> str:
+    return Passwords(parameters).hash(password)
 
 
 def build_world(runtime: Runtime, first_party: bool = False) -> World:
@@ -76,8 +85,9 @@ def build_world(runtime: Runtime, first_party: bool = False) -> World:
             scopes=("stores:read", "stores:write")), "test")
         user = create_user(UserRepository(session, tenant.id), audit, NewUser(
             email="ann@example.com", password=None, username="ann", given_name="Ann",
-            family_name="Lee", email_verified=True), "test", runtime.clock())
-        user.password_hash = password_hash(PASSWORD)
+            family_name="Lee", email_verified=True), "test", runtime.clock(),
+            runtime.passwords)
+        user.password_hash = password_hash(PASSWORD, runtime.passwords)
         user.password_changed_at = runtime.clock()
         return World(runtime, "web", web.client_secret or "", "spa", "service",
                      service.client_secret or "", user.sub)

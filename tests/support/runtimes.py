@@ -9,17 +9,21 @@ from collections.abc import Callable
 from flask import Flask
 
 from authserver.runtime import Runtime, build_runtime
+from authserver.services.passwords import Passwords
 from authserver.services.senders import Senders
 from authserver.settings import Settings
 from authserver.storage.database import Database
 
 
 def make_runtime(settings: Settings, database: Database,
-                 clock: Callable[[], dt.datetime], senders: Senders | None = None) -> Runtime:
+                 clock: Callable[[], dt.datetime], senders: Senders | None = None,
+                 passwords: Passwords | None = None) -> Runtime:
     """A runtime on ``database`` and ``clock``, as the ``runtime`` fixture builds it;
     ``senders`` (e.g. :class:`tests.support.senders.RecordingSender` per channel) replaces
-    the configured ones."""
-    return build_runtime(settings, database=database, clock=clock, senders=senders)
+    the configured ones, ``passwords`` (e.g. :class:`tests.support.passwords.
+    CountingPasswords`) the hasher built from the settings."""
+    return build_runtime(settings, database=database, clock=clock, senders=senders,
+                         passwords=passwords)
 
 
 def make_app(runtime: Runtime) -> Flask:

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from authserver.storage.models import ThrottleBucket
 from authserver.storage.repositories.base import Repository
@@ -14,6 +15,11 @@ class ThrottleRepository(Repository):
     def blocked_until(self, key_digest: str) -> dt.datetime | None:
         return self.session.scalar(select(ThrottleBucket.blocked_until).where(
             ThrottleBucket.key_digest == key_digest))
+
+    def latest_block(self, key_digests: Sequence[str]) -> dt.datetime | None:
+        """The latest ``blocked_until`` among several buckets, in one statement."""
+        return self.session.scalar(select(func.max(ThrottleBucket.blocked_until)).where(
+            ThrottleBucket.key_digest.in_(key_digests)))
 
     def locked(self, key_digest: str) -> ThrottleBucket | None:
         """The bucket, locked until the transaction ends (None when there is none)."""

@@ -39,7 +39,7 @@ class Factor:
 def _password() -> Authenticator:
     rt = runtime()
     return PasswordAuthenticator(PasswordSignIn(rt.database, rt.throttle, known_devices(),
-                                                tenant().id))
+                                                tenant().id, rt.passwords))
 
 
 def register(app: Flask) -> None:
