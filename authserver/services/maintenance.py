@@ -7,15 +7,18 @@ from collections.abc import Callable
 from typing import Protocol
 
 from authserver.services.admin_context import AdminContext
+from authserver.services.authn.code_throttle import SECOND_FACTOR
 from authserver.services.key_lifecycle import purge_expired_keys
 from authserver.services.tenant_admin import ensure_tenant
 from authserver.services.tenants import DEFAULT_TENANT
+from authserver.services.throttle import LONGEST_WINDOW
 from authserver.storage import migrate
 from authserver.storage.repositories import TenantRepository
 from authserver.storage.repositories.webauthn import purge_expired_challenges
 
-# Throttle buckets idle this long hold nothing a limit still counts.
-THROTTLE_BUCKET_AGE = dt.timedelta(hours=1)
+# Throttle buckets idle this long hold nothing a limit still counts: at least an hour,
+# and never less than the longest window any limit counts over (sign-in, second factor).
+THROTTLE_BUCKET_AGE = max(dt.timedelta(hours=1), LONGEST_WINDOW, SECOND_FACTOR.window)
 
 
 class ExpiringStore(Protocol):
