@@ -31,7 +31,7 @@ ACR_VALUES = (ACR_SINGLE, ACR_MULTI)
 # value each one adds (a passkey adds "hwk" or "swk", see authn/webauthn).
 SECOND_FACTOR_METHODS = ("totp", "sms", "email", "webauthn")
 METHOD_AMR = {"totp": "otp", "sms": "sms", "email": "mail", "webauthn": "hwk",
-              "recovery": "otp"}
+              "recovery": "otp", "pwd": "pwd"}
 # Every account has one without setting it up (its email address): usable when a second
 # factor is needed, but not a sign that the person opted in to one ("optional" mode).
 IMPLICIT_METHODS = frozenset({"email"})
@@ -65,6 +65,14 @@ def with_mfa(amr: Iterable[str]) -> tuple[str, ...]:
     if is_multi_factor(values) and MFA not in values:
         return (*values, MFA)
     return values
+
+
+def completes(method: str, done: Collection[str]) -> bool:
+    """Whether ``method`` after the factors in ``done`` makes a multi-factor sign-in: a
+    code after an emailed link is a second possession factor, not a second kind, so after
+    a passwordless first factor the password (or a passkey, which verifies the user by
+    itself) is what helps."""
+    return method == "webauthn" or is_multi_factor({*done, METHOD_AMR.get(method, method)})
 
 
 def acr_for(amr: Collection[str]) -> str:

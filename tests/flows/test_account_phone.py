@@ -15,6 +15,7 @@ from tests.support.browser_flow import add_user, html_of
 from tests.support.oauth import ISSUER_PATH, build_world, csrf_of, sign_in
 from tests.support.runtimes import make_runtime
 from tests.support.senders import RecordingSender
+from tests.support.sign_in_policy import set_sign_in_policy
 
 NEW_PHONE = "+15557654321"
 
@@ -32,6 +33,7 @@ def runtime(settings, database, clock, sender):
 @pytest.fixture
 def account(http, runtime):
     build_world(runtime)
+    set_sign_in_policy(runtime, phone_sign_in=True)  # the phone section is offered
     first = http.get(f"{ISSUER_PATH}/account")
     assert sign_in(http, first.headers["Location"]).status_code == 303
     page = http.get(f"{ISSUER_PATH}/account")

@@ -15,6 +15,7 @@ from authserver.services.senders import Channel, Senders
 from authserver.storage.models import User
 from tests.support.browser_flow import html_of, page_after, redirected_to_client, submit
 from tests.support.oauth import (
+    PASSWORD,
     REDIRECT,
     Pkce,
     authorize_params,
@@ -191,3 +192,26 @@ def test_a_magic_link_with_a_made_up_token_is_a_plain_page(http, world):
     location, _ = login_page(http, Pkce())
     response = http.get(f"{urlsplit(location).path}/magic/{'x' * 43}")
     assert response.status_code == 410 and "expired or was already used" in html_of(response)
+
+
+def test_after_a_passwordless_way_in_the_second_factor_is_of_another_kind(
+        http, world, sender, runtime):
+    """An emailed link and an SMS code both prove possession: with a second factor
+    required, the person who came in by link is asked for the password (or a passkey),
+    not for another code, and the tokens then say pwd + mail = mfa."""
+    set_sign_in_policy(runtime, mfa="required", methods="sms,email")
+    pkce = Pkce()
+    ask_for_link(http, pkce)
+    arrived = http.get(link_path(sender))
+    assert arrived.status_code == 303, f"the link leads on, got {arrived.status_code}"
+    location = arrived.headers["Location"]
+    page = html_of(http.get(location))
+    assert 'action="' + location + '/factor/pwd"' in page, page[:800]
+    assert "/factor/sms" not in page and "/factor/email" not in page, \
+        "a second possession factor would not make the sign-in multi-factor"
+    wrong = post(http, location, "factor/pwd", page, password="not it")
+    assert wrong.status_code == 401, f"a wrong password is refused, got {wrong.status_code}"
+    right = post(http, location, "factor/pwd", html_of(http.get(location)), password=PASSWORD,
+                 identifier="someone-else@example.com")
+    claims = claims_after(http, right, pkce, world)
+    assert (claims["amr"], claims["acr"]) == (["mail", "pwd", "mfa"], "2"), claims

@@ -35,7 +35,10 @@ def codes_of(html: str) -> list[str]:
 
 @pytest.fixture
 def world(runtime: Runtime) -> World:
-    return build_world(runtime)
+    built = build_world(runtime)
+    # Second factors are set up on the account page only where the tenant asks for them.
+    set_sign_in_policy(runtime, mfa="optional")
+    return built
 
 
 @pytest.fixture

@@ -43,7 +43,10 @@ WRONG = "That code is not correct. Type the code your app shows now."
 
 @pytest.fixture
 def world(runtime: Runtime) -> World:
-    return build_world(runtime)
+    built = build_world(runtime)
+    # Second factors are set up on the account page only where the tenant asks for them.
+    set_sign_in_policy(runtime, mfa="optional")
+    return built
 
 
 @pytest.fixture

@@ -43,7 +43,10 @@ def _password() -> Authenticator:
 
 
 def register(app: Flask) -> None:
-    app.extensions[EXTENSION] = {"pwd": Factor("pwd", build=_password)}
+    # The password is also a further factor, after a passwordless first one (an emailed
+    # link and a code are both possession: a second kind of factor is what makes MFA).
+    app.extensions[EXTENSION] = {"pwd": Factor("pwd", build=_password,
+                                               template="interaction/factor_password.html")}
 
 
 def register_factor(app: Flask, factor: Factor) -> None:

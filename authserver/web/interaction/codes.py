@@ -27,7 +27,7 @@ from authserver.web.interaction.factors import (
     person,
     render_factor_page,
 )
-from authserver.web.interaction.flow import Flow, resume
+from authserver.web.interaction.flow import Flow, presented, resume
 from authserver.web.redirects import form_action_for
 from authserver.web.security import check_csrf, csrf_token, page_headers
 
@@ -83,7 +83,8 @@ def send_code(uid: str, method: str) -> Response:
         return flow
     user_id, channel = person(flow), CHANNELS.get(method)
     if (user_id is None or channel is None
-            or method not in offered_methods(flow.ctx.factor_policy, user_id)):
+            or method not in offered_methods(flow.ctx.factor_policy, user_id,
+                                             presented(flow))):
         return render_factor_page(flow, Step.FACTOR, error=NOT_OFFERED, status=400)
     sent = one_time_codes().send(user_id, channel, uid, flow.ctx.clock())
     if sent.outcome is Sent.SENT:

@@ -6,12 +6,14 @@ auth_time (a new session id at sign-in and at step-up) and the request resumes."
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 
 from flask import Response, redirect, request, url_for
 
 from authserver.protocol.interaction import AuthResult, Progress, Step, factor_step
 from authserver.protocol.policies import acr_for, with_mfa
 from authserver.services.authn import Attempt, Outcome, Submission
+from authserver.services.authn.enrolment import sign_in_name
 from authserver.web.client_address import source_address
 from authserver.web.context import runtime, tenant
 from authserver.web.interaction import pending
@@ -23,6 +25,7 @@ from authserver.web.interaction.flow import (
     expired,
     offered_methods,
     person,
+    presented,
     proceed,
     resume,
 )
@@ -103,12 +106,13 @@ def further_factor(uid: str, method: str) -> Response:
     if user_id is None:
         return redirect(url_for("authorize.interaction", tenant=tenant().slug, uid=uid), 303)
     found = factor(method)
-    offered = offered_methods(flow.ctx.factor_policy, user_id)
+    offered = offered_methods(flow.ctx.factor_policy, user_id, presented(flow))
     if found is None or found.build is None or method not in offered:
         return render_factor_page(flow, Step.FACTOR, error=NOT_OFFERED, status=400)
     rt = runtime()
+    fields = _fields_for(method, user_id)
     attempt = authenticator(method).authenticate(Submission(
-        request.form, source_address(request.environ, rt.settings.trusted_proxies),
+        fields, source_address(request.environ, rt.settings.trusted_proxies),
         device_cookie(), flow.ctx.clock(), user_id=user_id, attempt=uid))
     if attempt.outcome is Outcome.THROTTLED:
         return throttled_page(flow, Step.FACTOR, attempt)
@@ -116,3 +120,13 @@ def further_factor(uid: str, method: str) -> Response:
         return render_factor_page(flow, Step.FACTOR, error=attempt.error or WRONG_CODE,
                                   status=401)
     return after_factor(flow, attempt.result, attempt.device_token)
+
+
+def _fields_for(method: str, user_id: int) -> Mapping[str, str]:
+    """The form, and for the password the account it is checked against: the person
+    this page asks, never an identifier the browser chose."""
+    if method != "pwd":
+        return request.form
+    with runtime().database.unit_of_work() as uow:
+        name = sign_in_name(uow, tenant().id, user_id) or ""
+    return {**request.form.to_dict(), "identifier": name}

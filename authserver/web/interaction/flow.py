@@ -13,7 +13,7 @@ from authserver.protocol.code_minting import Authenticated, mint_code
 from authserver.protocol.context import TenantContext
 from authserver.protocol.errors import OAuth2Error
 from authserver.protocol.interaction import Progress, SignedIn, Step, next_step, signing_in
-from authserver.protocol.policies import SECOND_FACTOR_METHODS, FactorPolicy
+from authserver.protocol.policies import SECOND_FACTOR_METHODS, FactorPolicy, completes
 from authserver.protocol.ports import ClientRecord
 from authserver.services.authn.enrolment import (
     deliverable,
@@ -90,12 +90,24 @@ def person(flow: Flow) -> int | None:
     return who[0] if who else None
 
 
-def offered_methods(policy: FactorPolicy, user_id: int) -> list[str]:
-    """The further factors ``user_id`` may use here, in a stable order; recovery codes
-    stand in for any of them."""
-    usable = policy.usable(enrolled(user_id)) if policy.depends_on_enrolment else frozenset()
-    methods = [m for m in SECOND_FACTOR_METHODS if m in usable]
-    if usable and recovery_codes_left(user_id):
+def presented(flow: Flow) -> tuple[str, ...]:
+    """The factors the person has presented so far (empty before the first)."""
+    who = signing_in(flow.authz, signed_in(current_session()), flow.progress,
+                     flow.ctx.clock())
+    return who[1] if who else ()
+
+
+def offered_methods(policy: FactorPolicy, user_id: int,
+                    done: tuple[str, ...] = ()) -> list[str]:
+    """The further factors ``user_id`` may use here, in a stable order: the second
+    factors set up that complete what ``done`` started, recovery codes standing in for
+    them, and the password after a passwordless first factor."""
+    methods_set_up = enrolled(user_id) if policy.depends_on_enrolment else frozenset()
+    usable = policy.usable(methods_set_up)
+    methods = [m for m in SECOND_FACTOR_METHODS if m in usable and completes(m, done)]
+    if "pwd" in methods_set_up and "pwd" not in done and completes("pwd", done):
+        methods.insert(0, "pwd")
+    if usable and completes("recovery", done) and recovery_codes_left(user_id):
         methods.append("recovery")
     return methods
 

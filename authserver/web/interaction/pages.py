@@ -19,6 +19,7 @@ from authserver.web.interaction.flow import (
     finish_error,
     offered_methods,
     person,
+    presented,
     proceed,
     resume,
     step_for,
@@ -124,7 +125,7 @@ def render_factor_page(flow: Flow, step: Step, error: str | None = None,
                     if m in table and table[m].enrol_template]
         template = "enrol.html"
     else:
-        methods = offered_methods(flow.ctx.factor_policy, user_id)
+        methods = offered_methods(flow.ctx.factor_policy, user_id, presented(flow))
         partials = [table[m].template for m in methods if m in table and table[m].template]
         template = "factor.html"
     return _page(template, flow, status, partials=partials, methods=methods, error=error,

@@ -25,6 +25,7 @@ from authserver.protocol.interaction import (
 from authserver.protocol.policies import (
     SecondFactor,
     acr_for,
+    completes,
     is_multi_factor,
     requested_acr,
     with_mfa,
@@ -45,6 +46,16 @@ ESSENTIAL_MFA = {"id_token": {"acr": {"essential": True, "values": ["2"]}}}
 def test_multi_factor_means_two_categories_or_a_multi_factor_method(amr, multi):
     assert is_multi_factor(amr) is multi, f"{amr} should{'' if multi else ' not'} be MFA"
     assert acr_for(amr) == ("2" if multi else "1")
+
+
+@pytest.mark.parametrize("method, done, helps", [
+    ("totp", ("pwd",), True), ("sms", ("pwd",), True), ("email", ("pwd",), True),
+    ("totp", ("mail",), False), ("sms", ("mail",), False), ("email", ("sms",), False),
+    ("pwd", ("mail",), True), ("pwd", ("sms",), True), ("recovery", ("mail",), False),
+    ("webauthn", ("mail",), True),  # a passkey verifying the user is two factors itself
+])
+def test_a_further_factor_helps_only_if_it_is_of_another_kind(method, done, helps):
+    assert completes(method, done) is helps, f"{method} after {done}"
 
 
 def test_tokens_say_mfa_once_and_keep_the_order():
