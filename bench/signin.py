@@ -403,8 +403,8 @@ def main(argv: list[str] | None = None) -> int:
             points += signin_point(args, cfg, port, env, demo, label, conns, commands)
     if "signin-totp" in scenarios:
         points += totp_points(args, cfg, port, env, demo, conns, commands, notes)
-    notes.append(f"load average before/after: {load_before} / {loadavg()} (other helpers' "
-                 "tests share the 2 cores)")
+    notes.append(f"load average before/after: {load_before} / {loadavg()} (the benchmark "
+                 "itself keeps both cores busy; anything else running lowers achieved/ceiling)")
     report = render(machine_info("-"), cfg, points, notes, commands, args.duration)
     stamp = dt.datetime.now(dt.UTC).strftime("%Y%m%dT%H%M%SZ")
     (RESULTS / f"signin-{stamp}.json").write_text(json.dumps(
