@@ -82,18 +82,21 @@ def recovery_codes_left(user_id: int) -> bool:
         return has_recovery_codes(uow, tenant().id, user_id)
 
 
+def _signing_in(flow: Flow) -> tuple[int, tuple[str, ...]] | None:
+    return signing_in(flow.authz, signed_in(current_session()), flow.progress,
+                      flow.ctx.clock())
+
+
 def person(flow: Flow) -> int | None:
     """The user a further factor is asked of: part-way through signing in here, or the
     session stepping up; None when the first factor is still to come."""
-    who = signing_in(flow.authz, signed_in(current_session()), flow.progress,
-                     flow.ctx.clock())
+    who = _signing_in(flow)
     return who[0] if who else None
 
 
 def presented(flow: Flow) -> tuple[str, ...]:
     """The factors the person has presented so far (empty before the first)."""
-    who = signing_in(flow.authz, signed_in(current_session()), flow.progress,
-                     flow.ctx.clock())
+    who = _signing_in(flow)
     return who[1] if who else ()
 
 
