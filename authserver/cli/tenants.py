@@ -8,6 +8,7 @@ import click
 
 from authserver.cli.common import DURATION, admin, cli, echo_fields, emit, json_option, runtime
 from authserver.services import tenant_admin
+from authserver.services.session_limits import SessionLimitsChange
 from authserver.services.sign_in_policy import SignInPolicyChange
 from authserver.services.tenant_admin import TenantRecord
 
@@ -47,21 +48,30 @@ ON_OFF = click.Choice(["on", "off"])
               help="Second factors offered, comma-separated: totp,sms,email,webauthn.")
 @click.option("--magic-links", type=ON_OFF, help="Passwordless sign-in by emailed link.")
 @click.option("--phone-sign-in", type=ON_OFF, help="Sign-in by phone number and SMS code.")
+@click.option("--session-idle-ttl", type=DURATION, metavar="DURATION",
+              help="Sign-in sessions end this long after they were last used.")
+@click.option("--session-absolute-ttl", type=DURATION, metavar="DURATION",
+              help="Sign-in sessions end this long after they started.")
 @json_option
 def tenant_update(slug: str, name: str | None, refresh_token_idle_ttl: int | None,
                   refresh_token_absolute_ttl: int | None, mfa: str | None,
                   mfa_methods: str | None, magic_links: str | None,
-                  phone_sign_in: str | None, as_json: bool) -> None:
-    """Change a tenant's display name, refresh token limits or sign-in policy."""
+                  phone_sign_in: str | None, session_idle_ttl: int | None,
+                  session_absolute_ttl: int | None, as_json: bool) -> None:
+    """Change a tenant's display name, refresh token limits, sign-in policy or session
+    limits."""
     sign_in = SignInPolicyChange(mfa, mfa_methods, _switch(magic_links),
                                  _switch(phone_sign_in))
+    sessions = SessionLimitsChange(session_idle_ttl, session_absolute_ttl)
     if (name is None and refresh_token_idle_ttl is None
-            and refresh_token_absolute_ttl is None and sign_in.is_empty()):
+            and refresh_token_absolute_ttl is None and sign_in.is_empty()
+            and sessions.is_empty()):
         raise click.UsageError("nothing to update; give at least one of --name, "
                                "--refresh-token-idle-ttl, --refresh-token-absolute-ttl, "
-                               "--mfa, --mfa-methods, --magic-links, --phone-sign-in")
+                               "--mfa, --mfa-methods, --magic-links, --phone-sign-in, "
+                               "--session-idle-ttl, --session-absolute-ttl")
     view = _view(tenant_admin.update_tenant(admin(), slug, name, refresh_token_idle_ttl,
-                                            refresh_token_absolute_ttl, sign_in))
+                                            refresh_token_absolute_ttl, sign_in, sessions))
     emit(as_json, view, lambda: click.echo(f"updated tenant {slug}"))
 
 

@@ -25,6 +25,7 @@ from authserver.services.oauth_store import TenantTokens
 from authserver.services.passwords import Argon2Parameters, Passwords
 from authserver.services.refresh_limits import RefreshLimits
 from authserver.services.senders import Senders, build_senders
+from authserver.services.session_limits import SessionLimits
 from authserver.services.tenant_admin import ensure_tenant
 from authserver.services.tenants import DEFAULT_TENANT, TenantDirectory, TenantInfo
 from authserver.services.throttle import Throttle
@@ -72,6 +73,12 @@ class Runtime:
     def token_store(self, tenant_id: int) -> TenantTokens:
         """The tenant's token store, wired as its protocol context wires it."""
         return token_store(self, tenant_id)
+
+    def session_limits(self, tenant: TenantInfo) -> SessionLimits:
+        """The SESSION_* settings, with ``tenant``'s own limits where it has them."""
+        s = self.settings
+        return SessionLimits(s.session_idle_ttl, s.session_absolute_ttl).for_tenant(
+            tenant.session_idle_ttl, tenant.session_absolute_ttl)
 
 
 def build_runtime(settings: Settings | None = None, *, database: Database | None = None,
@@ -121,7 +128,8 @@ def admin_context(runtime: Runtime, actor: str) -> AdminContext:
                                      settings.refresh_token_absolute_ttl),
         allow_private_jwks_uri=settings.jwks_uri_allow_private,
         clients=runtime.clients, keyring=runtime.keyring, passwords=runtime.passwords,
-        actor=actor, tenants=runtime.tenants)
+        actor=actor, tenants=runtime.tenants,
+        session_limits=SessionLimits(settings.session_idle_ttl, settings.session_absolute_ttl))
 
 
 def ensure_default_tenant(runtime: Runtime, actor: str) -> bool:

@@ -12,6 +12,7 @@ from authserver.protocol.tokens import Lifetimes
 from authserver.services.client_directory import TenantClients
 from authserver.services.keyring import TenantKeys
 from authserver.services.oauth_store import TenantAssertionGuard, TenantTokens, TenantUsers
+from authserver.services.session_limits import SessionLimits
 from authserver.services.tenants import TenantInfo
 from authserver.services.throttle import TenantClientThrottle
 
@@ -49,7 +50,7 @@ class TenantWiring:
         rt = self.runtime
         s = rt.settings
         db = rt.database
-        tokens = token_store(rt, tenant.id)
+        tokens = token_store(rt, tenant.id, rt.session_limits(tenant))
         return TenantContext(
             issuer=rt.issuer(tenant.slug),
             clients=TenantClients(rt.clients, tenant.id),
@@ -70,9 +71,11 @@ class TenantWiring:
         )
 
 
-def token_store(rt: Runtime, tenant_id: int) -> TenantTokens:
-    """One tenant's token store: the one its protocol context uses, and `db purge` too."""
+def token_store(rt: Runtime, tenant_id: int,
+                limits: SessionLimits | None = None) -> TenantTokens:
+    """One tenant's token store: the one its protocol context uses (with the tenant's
+    session limits), and `db purge` too (which reads each tenant's own from its row)."""
     s = rt.settings
-    return TenantTokens(rt.database, tenant_id, dt.timedelta(seconds=s.session_idle_ttl),
-                        dt.timedelta(seconds=s.session_absolute_ttl),
+    limits = limits or SessionLimits(s.session_idle_ttl, s.session_absolute_ttl)
+    return TenantTokens(rt.database, tenant_id, limits.idle_delta, limits.absolute_delta,
                         dt.timedelta(seconds=s.access_token_ttl))

@@ -19,6 +19,7 @@ from sqlalchemy.orm import Session
 from authserver.services.keys import KeyTiming
 from authserver.services.passwords import Passwords
 from authserver.services.refresh_limits import RefreshLimits
+from authserver.services.session_limits import SessionLimits
 from authserver.storage.database import Database
 
 
@@ -49,6 +50,8 @@ class AdminContext:
     actor: str
     # The tenant directory: forgets tenants' settings (sign-in policy …) once changed.
     tenants: TenantCache | None = None
+    # The SESSION_* settings: a tenant's own session limits must fit with them.
+    session_limits: SessionLimits | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

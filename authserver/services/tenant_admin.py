@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from authserver.services import tenants
 from authserver.services.admin_context import AdminContext
 from authserver.services.errors import Conflict
+from authserver.services.session_limits import SessionLimitsChange
 from authserver.services.sign_in_policy import SignInPolicyChange, policy_view
 from authserver.storage.models import Tenant
 from authserver.storage.repositories import TenantRepository
@@ -24,11 +25,14 @@ class TenantRecord:
     refresh_token_absolute_ttl: int | None
     created_at: dt.datetime
     sign_in: dict[str, Any]
+    session_idle_ttl: int | None = None
+    session_absolute_ttl: int | None = None
 
     @classmethod
     def of(cls, row: Tenant) -> TenantRecord:
         return cls(row.slug, row.display_name, row.refresh_token_idle_ttl,
-                   row.refresh_token_absolute_ttl, row.created_at, policy_view(row))
+                   row.refresh_token_absolute_ttl, row.created_at, policy_view(row),
+                   row.session_idle_ttl, row.session_absolute_ttl)
 
     def view(self, issuer: str) -> dict[str, Any]:
         """What operators see of the tenant, with ``issuer`` its issuer URL."""
@@ -40,6 +44,8 @@ class TenantRecord:
             "jwks_uri": f"{issuer}/jwks",
             "refresh_token_idle_ttl": self.refresh_token_idle_ttl,
             "refresh_token_absolute_ttl": self.refresh_token_absolute_ttl,
+            "session_idle_ttl": self.session_idle_ttl,
+            "session_absolute_ttl": self.session_absolute_ttl,
             "sign_in": self.sign_in,
             "created_at": self.created_at.isoformat(),
         }
@@ -55,13 +61,15 @@ def create_tenant(ctx: AdminContext, slug: str, display_name: str | None) -> Ten
 
 def update_tenant(ctx: AdminContext, slug: str, display_name: str | None,
                   refresh_idle: int | None, refresh_absolute: int | None,
-                  sign_in: SignInPolicyChange | None = None) -> TenantRecord:
-    """Change the display name, refresh token limits or sign-in policy (None leaves a
-    setting as it is)."""
+                  sign_in: SignInPolicyChange | None = None,
+                  sessions: SessionLimitsChange | None = None) -> TenantRecord:
+    """Change the display name, refresh token limits, sign-in policy or session limits
+    (None leaves a setting as it is)."""
     with ctx.transaction() as session:
         row = tenants.update_tenant(session, slug, display_name, refresh_idle,
                                     refresh_absolute, ctx.actor,
-                                    global_limits=ctx.refresh_limits, sign_in=sign_in)
+                                    global_limits=ctx.refresh_limits, sign_in=sign_in,
+                                    sessions=sessions, global_sessions=ctx.session_limits)
         record = TenantRecord.of(row)
     if ctx.tenants is not None:
         ctx.tenants.invalidate()  # this process sees the change now; others within the TTL

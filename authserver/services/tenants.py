@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from authserver.protocol.policies import PASSWORD_ALONE, FactorPolicy
-from authserver.services import envelope
+from authserver.services import envelope, session_limits
 from authserver.services.errors import Conflict, InvalidInput, NotFound
 from authserver.services.keys import KeyManager, KeyTiming
 from authserver.services.refresh_limits import (
@@ -21,6 +21,7 @@ from authserver.services.refresh_limits import (
     global_absolute,
     inherited_absolute,
 )
+from authserver.services.session_limits import SessionLimits, SessionLimitsChange
 from authserver.services.sign_in_policy import SignInPolicyChange, apply_change, policy_of
 from authserver.storage.database import Database
 from authserver.storage.models import Tenant
@@ -44,6 +45,8 @@ class TenantInfo:
     refresh_token_idle_ttl: int | None = None
     refresh_token_absolute_ttl: int | None = None
     factor_policy: FactorPolicy = PASSWORD_ALONE
+    session_idle_ttl: int | None = None  # None: the SESSION_IDLE_TTL setting
+    session_absolute_ttl: int | None = None
 
 
 def validate_slug(slug: str) -> str:
@@ -89,7 +92,9 @@ def create_tenant(session: Session, master_key: bytes, timing: KeyTiming, slug: 
 def update_tenant(session: Session, slug: str, display_name: str | None,
                   refresh_idle: int | None, refresh_absolute: int | None, actor: str, *,
                   global_limits: RefreshLimits | None = None,
-                  sign_in: SignInPolicyChange | None = None) -> Tenant:
+                  sign_in: SignInPolicyChange | None = None,
+                  sessions: SessionLimitsChange | None = None,
+                  global_sessions: SessionLimits | None = None) -> Tenant:
     """Change a tenant. ``global_limits``: the REFRESH_TOKEN_* settings, so that an idle
     limit longer than the global absolute limit is refused (services read no settings)."""
     tenant = get_tenant(session, slug)
@@ -104,6 +109,8 @@ def update_tenant(session: Session, slug: str, display_name: str | None,
         tenant.refresh_token_absolute_ttl = refresh_absolute
     if sign_in is not None:
         apply_change(tenant, sign_in)
+    if sessions is not None:
+        session_limits.apply_change(tenant, sessions, global_sessions)
     idle, absolute = tenant.refresh_token_idle_ttl, tenant.refresh_token_absolute_ttl
     check_refresh_limits(RefreshLimits(idle, absolute), global_absolute(global_limits))
     _check_inheriting_clients(session, tenant, global_limits)
@@ -111,7 +118,8 @@ def update_tenant(session: Session, slug: str, display_name: str | None,
         actor, "tenant.updated", slug, display_name=tenant.display_name,
         refresh_token_idle_ttl=idle, refresh_token_absolute_ttl=absolute,
         mfa=tenant.mfa_mode, mfa_methods=tenant.mfa_methods, magic_links=tenant.magic_links,
-        phone_sign_in=tenant.phone_sign_in)
+        phone_sign_in=tenant.phone_sign_in, session_idle_ttl=tenant.session_idle_ttl,
+        session_absolute_ttl=tenant.session_absolute_ttl)
     return tenant
 
 
@@ -160,7 +168,8 @@ class TenantDirectory:
         with self.database.unit_of_work() as uow:
             row = uow.tenants.by_slug(slug)
             info = TenantInfo(row.id, row.slug, row.display_name, row.refresh_token_idle_ttl,
-                              row.refresh_token_absolute_ttl, policy_of(row)) if row else None
+                              row.refresh_token_absolute_ttl, policy_of(row),
+                              row.session_idle_ttl, row.session_absolute_ttl) if row else None
         with self._lock:
             if len(self._cache) > 10_000:  # unknown slugs must not grow memory without bound
                 self._cache.clear()

@@ -24,8 +24,8 @@ class SignedInUser(UserMixin):
 
 def sessions() -> SessionService:
     rt = runtime()
-    return SessionService(rt.database, tenant().id, rt.settings.session_idle_ttl,
-                          rt.settings.session_absolute_ttl)
+    limits = rt.session_limits(tenant())
+    return SessionService(rt.database, tenant().id, limits.idle, limits.absolute)
 
 
 def cookie_name() -> str:
@@ -43,7 +43,8 @@ def current_session() -> ActiveSession | None:
 
 def set_session_cookie(response: Response, token: str) -> None:
     settings = runtime().settings
-    response.set_cookie(cookie_name(), token, max_age=settings.session_absolute_ttl, path="/",
+    max_age = runtime().session_limits(tenant()).absolute
+    response.set_cookie(cookie_name(), token, max_age=max_age, path="/",
                         secure=settings.https, httponly=True, samesite="Lax")
     g.pop("signed_in", None)
 

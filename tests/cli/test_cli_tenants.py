@@ -16,7 +16,7 @@ def test_tenant_update_without_an_option_is_a_usage_error(cli: Cli, acme: None) 
     refused(cli("tenant", "update", "acme"),
             "nothing to update; give at least one of --name, --refresh-token-idle-ttl, "
             "--refresh-token-absolute-ttl, --mfa, --mfa-methods, --magic-links, "
-            "--phone-sign-in", status=2)
+            "--phone-sign-in, --session-idle-ttl, --session-absolute-ttl", status=2)
 
 
 def test_a_tenant_idle_limit_above_the_global_absolute_limit_is_refused(cli: Cli,
@@ -95,3 +95,18 @@ def test_tenant_update_refuses_unknown_second_factors(cli: Cli, acme: None, args
 def test_tenant_update_refuses_an_unknown_mode(cli: Cli, acme: None) -> None:
     refused(cli("tenant", "update", "acme", "--mfa", "sometimes"), "'sometimes' is not one "
             "of 'off', 'optional', 'required'", status=2)
+
+
+def test_tenant_update_sets_session_limits_that_fit_together(cli: Cli, acme: None) -> None:
+    view = ok_json(cli("tenant", "update", "acme", "--session-idle-ttl", "10m",
+                       "--session-absolute-ttl", "1h", "--json"))
+    assert (view["session_idle_ttl"], view["session_absolute_ttl"]) == (600, 3600), view
+    refused(cli("tenant", "update", "acme", "--session-idle-ttl", "2h"),
+            "session_idle_ttl: 2h must not exceed the absolute limit, which is 1h "
+            "(session_absolute_ttl)")
+
+
+def test_a_tenant_idle_limit_must_fit_the_global_absolute_limit(cli: Cli, acme: None) -> None:
+    refused(cli("tenant", "update", "acme", "--session-idle-ttl", "13h"),
+            "session_idle_ttl: 13h must not exceed the absolute limit, which is 12h "
+            "(AUTHSERVER_SESSION_ABSOLUTE_TTL)")

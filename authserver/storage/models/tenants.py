@@ -22,6 +22,9 @@ class Tenant(Base):
     # Per-tenant refresh token limits; NULL means the global setting.
     refresh_token_idle_ttl: Mapped[int | None] = mapped_column(Integer)
     refresh_token_absolute_ttl: Mapped[int | None] = mapped_column(Integer)
+    # Per-tenant sign-in session limits; NULL means the SESSION_* settings.
+    session_idle_ttl: Mapped[int | None] = mapped_column(Integer)
+    session_absolute_ttl: Mapped[int | None] = mapped_column(Integer)
     # Sign-in policy (protocol/policies.py): second factor off | optional | required, the
     # second-factor methods offered (comma-separated), and the passwordless switches.
     mfa_mode: Mapped[str] = mapped_column(String(16), default="off")

@@ -19,6 +19,7 @@ from authserver.storage.models import (
     PendingInteraction,
     RefreshToken,
     RevokedToken,
+    Tenant,
     UsedAssertion,
 )
 
@@ -48,6 +49,11 @@ class TokenPurge:
             RefreshToken.grant_id.in_(dead))).rowcount
         counts["grants"] = self.session.execute(delete(Grant).where(
             Grant.tenant_id == self.tenant_id, Grant.absolute_expires_at < cutoff)).rowcount
+        # A tenant's own absolute limit, when it has one, is what its sessions live by.
+        own = self.session.scalar(select(Tenant.session_absolute_ttl).where(
+            Tenant.id == self.tenant_id))
+        if own:
+            session_absolute = dt.timedelta(seconds=own)
         counts["login_sessions"] = self.session.execute(delete(LoginSession).where(
             LoginSession.tenant_id == self.tenant_id,
             LoginSession.created_at < now - session_absolute)).rowcount
