@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from flask import current_app, g
+from flask import current_app, g, request
 
 from authserver.runtime import Runtime
 from authserver.services.tenants import TenantInfo
+from authserver.web.client_address import source_address
 
 
 def runtime() -> Runtime:
@@ -16,3 +17,8 @@ def runtime() -> Runtime:
 def tenant() -> TenantInfo:
     info: TenantInfo = g.tenant
     return info
+
+
+def request_source() -> str:
+    """The address this request comes from, as throttling counts it (TRUSTED_PROXIES)."""
+    return source_address(request.environ, runtime().settings.trusted_proxies)

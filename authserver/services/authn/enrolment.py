@@ -7,7 +7,7 @@ from authserver.services.senders import Channel, Senders
 from authserver.storage.unit_of_work import UnitOfWork
 
 # Methods that need a message to reach the person; without a sender they are not offered.
-_CHANNEL = {"email": Channel.EMAIL, "sms": Channel.SMS}
+METHOD_CHANNEL = {"email": Channel.EMAIL, "sms": Channel.SMS}
 
 
 def enrolled_methods(uow: UnitOfWork, tenant_id: int, user_id: int) -> frozenset[str]:
@@ -30,4 +30,5 @@ def has_recovery_codes(uow: UnitOfWork, tenant_id: int, user_id: int) -> bool:
 def deliverable(methods: frozenset[str], senders: Senders) -> frozenset[str]:
     """``methods`` without those whose channel has no sender on this server (so a tenant
     requiring a second factor never leaves someone with only an undeliverable one)."""
-    return frozenset(m for m in methods if m not in _CHANNEL or senders.get(_CHANNEL[m]))
+    return frozenset(m for m in methods
+                     if m not in METHOD_CHANNEL or senders.get(METHOD_CHANNEL[m]))

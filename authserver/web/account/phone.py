@@ -17,8 +17,7 @@ from authserver.web.account.access import AccountView, signed_in_account
 from authserver.web.account.blueprint import bp
 from authserver.web.account.home import render_account
 from authserver.web.account.sections import AccountSection, register_section
-from authserver.web.client_address import source_address
-from authserver.web.context import runtime, tenant
+from authserver.web.context import request_source, runtime, tenant
 from authserver.web.security import check_csrf
 
 SEND_FAILED = "We could not send the code. Try again in a few minutes."
@@ -82,7 +81,7 @@ def confirm_phone() -> Response:
     rt = runtime()
     outcome = _verification().confirm(
         view.user_id, view.session.sid, request.form.get("code", "")[:20],
-        source_address(request.environ, rt.settings.trusted_proxies), rt.clock())
+        request_source(), rt.clock())
     if outcome is Checked.ACCEPTED:
         return render_account(view, notice="Your phone number is verified.")
     if outcome is Checked.THROTTLED:

@@ -13,12 +13,12 @@ from flask import Flask, Response, render_template, request
 from authserver.protocol.interaction import AuthResult, Step
 from authserver.services.authn import Authenticator
 from authserver.services.authn.code_factor import CodeAuthenticator
+from authserver.services.authn.enrolment import METHOD_CHANNEL, deliverable
 from authserver.services.authn.one_time_codes import Checked, OneTimeCodes, Sent
 from authserver.services.authn.phone import PhoneSignIn
 from authserver.services.phone_numbers import parse_phone
 from authserver.services.senders import Channel
-from authserver.web.client_address import source_address
-from authserver.web.context import runtime, tenant
+from authserver.web.context import request_source, runtime, tenant
 from authserver.web.interaction.authenticators import Factor, register_factor
 from authserver.web.interaction.blueprint import bp
 from authserver.web.interaction.factors import (
@@ -28,10 +28,12 @@ from authserver.web.interaction.factors import (
     render_factor_page,
 )
 from authserver.web.interaction.flow import Flow, presented, resume
+from authserver.web.interaction.pages import notice_page
+from authserver.web.interaction.waits import seconds_or_minutes, with_retry_after
 from authserver.web.redirects import form_action_for
 from authserver.web.security import check_csrf, csrf_token, page_headers
 
-CHANNELS = {"sms": Channel.SMS, "email": Channel.EMAIL}
+CHANNELS = METHOD_CHANNEL
 SEND_FAILED = ("We could not send the code. Try again in a few minutes or use another "
                "method.")
 NOT_OFFERED = "Codes cannot be sent this way for your account. Use another method."
@@ -51,8 +53,7 @@ def _authenticator(channel: Channel) -> Authenticator:
 def channel_offered(method: str) -> bool:
     """For the partials: whether this server has a sender for ``method``'s channel (a
     channel without one is not offered: no button that can only fail)."""
-    channel = CHANNELS.get(method)
-    return channel is not None and runtime().senders.get(channel) is not None
+    return method in CHANNELS and bool(deliverable(frozenset({method}), runtime().senders))
 
 
 def register(app: Flask) -> None:
@@ -62,17 +63,6 @@ def register(app: Flask) -> None:
                                 login_template="interaction/login_phone.html"))
     register_factor(app, Factor("email", build=lambda: _authenticator(Channel.EMAIL),
                                 template="interaction/factor_email.html"))
-
-
-def _source() -> str:
-    return source_address(request.environ, runtime().settings.trusted_proxies)
-
-
-def _minutes_or_seconds(seconds: int) -> str:
-    if seconds < 60:
-        return "1 second" if seconds == 1 else f"{seconds} seconds"
-    minutes = -(-seconds // 60)
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 @bp.post("/interaction/<uid>/factor/<method>/send")
@@ -92,11 +82,9 @@ def send_code(uid: str, method: str) -> Response:
                                   f"{sent.masked}.")
     if sent.outcome is Sent.THROTTLED:
         wait = sent.retry_after or 1
-        page = render_factor_page(flow, Step.FACTOR, status=429, error=(
-            f"A code was sent a moment ago. Wait {_minutes_or_seconds(wait)} before "
-            "asking for another."))
-        page.headers["Retry-After"] = str(wait)
-        return page
+        return with_retry_after(render_factor_page(flow, Step.FACTOR, status=429, error=(
+            f"A code was sent a moment ago. Wait {seconds_or_minutes(wait)} before "
+            "asking for another.")), wait)
     if sent.outcome is Sent.FAILED:
         return render_factor_page(flow, Step.FACTOR, error=SEND_FAILED, status=503)
     return render_factor_page(flow, Step.FACTOR, error=NOT_OFFERED, status=400)
@@ -111,9 +99,9 @@ def _phone_flow(uid: str) -> Flow | Response:
     if isinstance(flow, Response):
         return flow
     if not flow.ctx.factor_policy.phone_sign_in:
-        return _notice(
-            flow, "Not available", "Signing in with a phone number is not offered here.",
-            404)
+        return notice_page("Not available",
+                           "Signing in with a phone number is not offered here.", 404,
+                           flow.uid)
     return flow
 
 
@@ -129,13 +117,6 @@ def _code_page(flow: Flow, phone: str, error: str | None = None,
                            csrf_token=csrf_token())
     return page_headers(Response(html, status=status, mimetype="text/html"),
                         form_action=form_action_for(flow.authz.redirect_uri))
-
-
-def _notice(flow: Flow | None, heading: str, message: str, status: int) -> Response:
-    html = render_template("interaction/code_notice.html", heading=heading,
-                           message=message, alert=status >= 400, tenant=tenant(),
-                           uid=flow.uid if flow else None)
-    return page_headers(Response(html, status=status, mimetype="text/html"))
 
 
 @bp.post("/interaction/<uid>/phone")
@@ -155,13 +136,13 @@ def phone_code(uid: str) -> Response:
         return flow
     phone, now = _typed_phone(), flow.ctx.clock()
     code = request.form.get("code", "")[:20]
-    result, user_id = PhoneSignIn(one_time_codes()).check(phone, uid, code, _source(), now)
+    result, user_id = PhoneSignIn(one_time_codes()).check(phone, uid, code,
+                                                          request_source(), now)
     if user_id is not None:
         return after_factor(flow, AuthResult(user_id, ("sms",), "1", now))
     if result.outcome is Checked.THROTTLED:
         wait = result.retry_after or 1
-        page = _code_page(flow, phone, f"Too many attempts. Try again in "
-                                       f"{_minutes_or_seconds(wait)}.", 429)
-        page.headers["Retry-After"] = str(wait)
-        return page
+        return with_retry_after(_code_page(
+            flow, phone, f"Too many attempts. Try again in {seconds_or_minutes(wait)}.",
+            429), wait)
     return _code_page(flow, phone, PHONE_REFUSED, 401)

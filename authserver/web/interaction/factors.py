@@ -14,22 +14,22 @@ from authserver.protocol.interaction import AuthResult, Progress, Step, factor_s
 from authserver.protocol.policies import acr_for, with_mfa
 from authserver.services.authn import Attempt, Outcome, Submission
 from authserver.services.authn.enrolment import sign_in_name
-from authserver.web.client_address import source_address
-from authserver.web.context import runtime, tenant
+from authserver.web.context import request_source, runtime, tenant
 from authserver.web.interaction import pending
 from authserver.web.interaction.authenticators import authenticator, factor
 from authserver.web.interaction.blueprint import bp
 from authserver.web.interaction.flow import (
     Flow,
-    enrolled,
     expired,
     offered_methods,
     person,
     presented,
     proceed,
     resume,
+    set_up_under,
 )
 from authserver.web.interaction.pages import render_factor_page
+from authserver.web.interaction.waits import too_many_attempts, with_retry_after
 from authserver.web.known_device import device_cookie, set_device_cookie
 from authserver.web.security import check_csrf
 from authserver.web.sessions import cookie_name, current_session, sessions, set_session_cookie
@@ -59,9 +59,9 @@ def after_factor(flow: Flow, result: AuthResult, device_token: str | None = None
     progress = _so_far(flow).after_factor(result)
     done = progress.authenticated
     assert done is not None  # after_factor always records a result
-    methods = enrolled(done.user_id) if flow.ctx.factor_policy.depends_on_enrolment \
-        else frozenset()
-    if factor_step(flow.authz, flow.ctx.factor_policy, methods, done.amr) is not None:
+    policy = flow.ctx.factor_policy
+    if factor_step(flow.authz, policy, set_up_under(policy, done.user_id),
+                   done.amr) is not None:
         if not pending.save(flow.uid, progress):
             return expired()
         response = redirect(url_for("authorize.interaction", tenant=tenant().slug,
@@ -88,12 +88,8 @@ def _start_session(flow: Flow, progress: Progress, done: AuthResult) -> Response
 def throttled_page(flow: Flow, step: Step, attempt: Attempt) -> Response:
     """The same page whatever was typed: wait this long."""
     wait = attempt.retry_after or 1
-    minutes = -(-wait // 60)
-    page = render_factor_page(
-        flow, step, error=f"Too many attempts. Try again in "
-        f"{'1 minute' if minutes == 1 else f'{minutes} minutes'}.", status=429)
-    page.headers["Retry-After"] = str(wait)
-    return page
+    return with_retry_after(render_factor_page(flow, step, error=too_many_attempts(wait),
+                                               status=429), wait)
 
 
 @bp.post("/interaction/<uid>/factor/<method>")
@@ -109,11 +105,9 @@ def further_factor(uid: str, method: str) -> Response:
     offered = offered_methods(flow.ctx.factor_policy, user_id, presented(flow))
     if found is None or found.build is None or method not in offered:
         return render_factor_page(flow, Step.FACTOR, error=NOT_OFFERED, status=400)
-    rt = runtime()
-    fields = _fields_for(method, user_id)
     attempt = authenticator(method).authenticate(Submission(
-        fields, source_address(request.environ, rt.settings.trusted_proxies),
-        device_cookie(), flow.ctx.clock(), user_id=user_id, attempt=uid))
+        _fields_for(method, user_id), request_source(), device_cookie(), flow.ctx.clock(),
+        user_id=user_id, attempt=uid))
     if attempt.outcome is Outcome.THROTTLED:
         return throttled_page(flow, Step.FACTOR, attempt)
     if attempt.result is None or attempt.result.user_id != user_id:

@@ -71,7 +71,8 @@ def step_for(flow: Flow, active: ActiveSession | None) -> Step:
 
 
 def enrolled(user_id: int) -> frozenset[str]:
-    """The second factors ``user_id`` has set up (services/authn/enrolment.py)."""
+    """The ways of signing in ``user_id`` has set up that this server can serve
+    (services/authn/enrolment.py)."""
     with runtime().database.unit_of_work() as uow:
         methods = enrolled_methods(uow, tenant().id, user_id)
     return deliverable(methods, runtime().senders)
@@ -100,12 +101,17 @@ def presented(flow: Flow) -> tuple[str, ...]:
     return who[1] if who else ()
 
 
+def set_up_under(policy: FactorPolicy, user_id: int) -> frozenset[str]:
+    """What ``user_id`` has set up, looked up only when ``policy`` makes it matter."""
+    return enrolled(user_id) if policy.depends_on_enrolment else frozenset()
+
+
 def offered_methods(policy: FactorPolicy, user_id: int,
                     done: tuple[str, ...] = ()) -> list[str]:
     """The further factors ``user_id`` may use here, in a stable order: the second
     factors set up that complete what ``done`` started, recovery codes standing in for
     them, and the password after a passwordless first factor."""
-    methods_set_up = enrolled(user_id) if policy.depends_on_enrolment else frozenset()
+    methods_set_up = set_up_under(policy, user_id)
     usable = policy.usable(methods_set_up)
     methods = [m for m in SECOND_FACTOR_METHODS if m in usable and completes(m, done)]
     if "pwd" in methods_set_up and "pwd" not in done and completes("pwd", done):

@@ -8,13 +8,13 @@ from flask import Response, request
 from authserver.protocol.errors import AccessDeniedError
 from authserver.protocol.interaction import Step
 from authserver.services.authn import Outcome, Submission
-from authserver.web.client_address import source_address
-from authserver.web.context import runtime
+from authserver.web.context import request_source
 from authserver.web.interaction.authenticators import authenticator
 from authserver.web.interaction.blueprint import bp
 from authserver.web.interaction.factors import after_factor
 from authserver.web.interaction.flow import finish_error, proceed, resume
 from authserver.web.interaction.pages import render_step
+from authserver.web.interaction.waits import too_many_attempts, with_retry_after
 from authserver.web.known_device import device_cookie
 from authserver.web.security import check_csrf
 
@@ -28,27 +28,17 @@ def login(uid: str) -> Response:
     if request.form.get("action") == "cancel":
         return finish_error(flow, AccessDeniedError("The user cancelled sign-in."))
     identifier = request.form.get("identifier", "")
-    rt = runtime()
     attempt = authenticator("pwd").authenticate(Submission(
-        request.form, source_address(request.environ, rt.settings.trusted_proxies),
-        device_cookie(), flow.ctx.clock()))
+        request.form, request_source(), device_cookie(), flow.ctx.clock()))
     if attempt.outcome is Outcome.THROTTLED:
         # The same page whether or not the account exists and whatever the password.
         wait = attempt.retry_after or 1
-        page = render_step(Step.LOGIN, flow, None, identifier=identifier,
-                           error=f"Too many attempts. Try again in {_minutes(wait)}.",
-                           status=429)
-        page.headers["Retry-After"] = str(wait)
-        return page
+        return with_retry_after(render_step(Step.LOGIN, flow, None, identifier=identifier,
+                                            error=too_many_attempts(wait), status=429), wait)
     if attempt.result is None:
         return render_step(Step.LOGIN, flow, None, identifier=identifier,
                            error="The email address or password is not correct.", status=401)
     return after_factor(flow, attempt.result, attempt.device_token)
-
-
-def _minutes(seconds: int) -> str:
-    minutes = -(-seconds // 60)
-    return "1 minute" if minutes == 1 else f"{minutes} minutes"
 
 
 @bp.post("/interaction/<uid>/account")

@@ -14,13 +14,14 @@ from flask import Flask, Response, render_template, request
 
 from authserver.protocol.interaction import AuthResult
 from authserver.services.authn.magic_link import LinkUse, MagicLinks
-from authserver.web.client_address import source_address
-from authserver.web.context import runtime, tenant
+from authserver.web.context import request_source, runtime, tenant
 from authserver.web.interaction import pending
 from authserver.web.interaction.authenticators import Factor, register_factor
 from authserver.web.interaction.blueprint import bp
 from authserver.web.interaction.factors import after_factor
-from authserver.web.interaction.flow import Flow, resume
+from authserver.web.interaction.flow import resume
+from authserver.web.interaction.pages import notice_page
+from authserver.web.interaction.waits import with_retry_after
 from authserver.web.security import check_csrf, page_headers
 
 MAX_TYPED = 320
@@ -40,18 +41,6 @@ def register(app: Flask) -> None:
                                 login_template="interaction/login_magic_link.html"))
 
 
-def _page(template: str, status: int = 200, flow: Flow | None = None,
-          **context: object) -> Response:
-    html = render_template(template, tenant=tenant(), uid=flow.uid if flow else None,
-                           **context)
-    return page_headers(Response(html, status=status, mimetype="text/html"))
-
-
-def _notice(heading: str, message: str, status: int) -> Response:
-    return _page("interaction/code_notice.html", status, heading=heading, message=message,
-                 alert=status >= 400)
-
-
 @bp.post("/interaction/<uid>/magic-link")
 def magic_link(uid: str) -> Response:
     check_csrf()
@@ -59,8 +48,8 @@ def magic_link(uid: str) -> Response:
     if isinstance(flow, Response):
         return flow
     if not flow.ctx.factor_policy.magic_links:
-        return _notice("Not available", "Sign-in links are not offered here.", 404)
-    handle = pending._handle()  # the browser the link must come back to
+        return notice_page("Not available", "Sign-in links are not offered here.", 404)
+    handle = pending.browser_handle()  # the browser the link must come back to
     issuer = flow.ctx.issuer
 
     def link_for(token: str) -> str:
@@ -68,25 +57,22 @@ def magic_link(uid: str) -> Response:
 
     typed = request.form.get("identifier", "")[:MAX_TYPED]
     magic_links().request(typed, uid, handle or "", link_for, flow.ctx.clock())
-    return _page("interaction/magic_link_sent.html", flow=flow)
+    html = render_template("interaction/magic_link_sent.html", tenant=tenant(), uid=uid)
+    return page_headers(Response(html, mimetype="text/html"))
 
 
 @bp.get("/interaction/<uid>/magic/<token>")
 def follow_magic_link(uid: str, token: str) -> Response:
-    rt = runtime()
-    now = rt.clock()
-    used = magic_links().use(token, uid, pending._handle(),
-                             source_address(request.environ, rt.settings.trusted_proxies),
-                             now)
+    now = runtime().clock()
+    used = magic_links().use(token, uid, pending.browser_handle(), request_source(), now)
     if used.outcome is LinkUse.OTHER_BROWSER:
-        return _notice("Open the link in the other browser", OTHER_BROWSER, 409)
+        return notice_page("Open the link in the other browser", OTHER_BROWSER, 409)
     if used.outcome is LinkUse.THROTTLED:
-        page = _notice("Too many attempts", "Too many sign-in links were tried from here. "
-                       "Wait a few minutes and open your link again.", 429)
-        page.headers["Retry-After"] = str(used.retry_after or 1)
-        return page
+        return with_retry_after(notice_page(
+            "Too many attempts", "Too many sign-in links were tried from here. Wait a few "
+            "minutes and open your link again.", 429), used.retry_after)
     if used.user_id is None:
-        return _notice("This link no longer works", GONE, 410)
+        return notice_page("This link no longer works", GONE, 410)
     flow = resume(uid)
     if isinstance(flow, Response):
         return flow

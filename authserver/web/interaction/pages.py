@@ -130,3 +130,11 @@ def render_factor_page(flow: Flow, step: Step, error: str | None = None,
         template = "factor.html"
     return _page(template, flow, status, partials=partials, methods=methods, error=error,
                  notice=notice, person_id=user_id, identifier="", **context)
+
+
+def notice_page(heading: str, message: str, status: int, uid: str | None = None) -> Response:
+    """A plain page saying what happened (a link used, a way in not offered …); with
+    ``uid``, a way back to that sign-in."""
+    html = render_template("interaction/code_notice.html", heading=heading,
+                           message=message, alert=status >= 400, tenant=tenant(), uid=uid)
+    return page_headers(Response(html, status=status, mimetype="text/html"))

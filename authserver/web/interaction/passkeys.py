@@ -18,13 +18,13 @@ from flask import Flask, Response, request
 
 from authserver.protocol.interaction import Step
 from authserver.services.authn import Authenticator, Outcome, Submission
-from authserver.web.client_address import source_address
-from authserver.web.context import runtime
+from authserver.web.context import request_source
 from authserver.web.interaction.authenticators import Factor, register_factor
 from authserver.web.interaction.blueprint import bp
 from authserver.web.interaction.factors import NOT_OFFERED, after_factor, person
 from authserver.web.interaction.flow import EXPIRED, Flow, resume
 from authserver.web.interaction.pages import render_step
+from authserver.web.interaction.waits import too_many_attempts, with_retry_after
 from authserver.web.known_device import device_cookie
 from authserver.web.passkey_json import csrf_refused, json_answer, json_error, passkey_sign_in
 from authserver.web.security import check_csrf
@@ -74,14 +74,12 @@ def passkey_sign_in_route(uid: str) -> Response:
     if not _offered(flow):
         return render_step(Step.LOGIN, flow, None, error=NOT_OFFERED, status=400)
     attempt = passkey_sign_in().authenticate(Submission(
-        request.form, source_address(request.environ, runtime().settings.trusted_proxies),
-        device_cookie(), flow.ctx.clock(), user_id=None, attempt=uid))
+        request.form, request_source(), device_cookie(), flow.ctx.clock(), user_id=None,
+        attempt=uid))
     if attempt.outcome is Outcome.THROTTLED:
         wait = attempt.retry_after or 1
-        page = render_step(Step.LOGIN, flow, None, status=429,
-                           error=f"Too many attempts. Try again in {-(-wait // 60)} min.")
-        page.headers["Retry-After"] = str(wait)
-        return page
+        return with_retry_after(render_step(Step.LOGIN, flow, None, status=429,
+                                            error=too_many_attempts(wait)), wait)
     if attempt.result is None:
         return render_step(Step.LOGIN, flow, None, error=attempt.error, status=401)
     return after_factor(flow, attempt.result)

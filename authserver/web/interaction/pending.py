@@ -22,13 +22,14 @@ def _store() -> PendingInteractions:
     return PendingInteractions(runtime().database, tenant().id)
 
 
-def _handle() -> str | None:
+def browser_handle() -> str | None:
+    """This browser's binding handle, from its flow cookie (None before it has one)."""
     value = session.get(HANDLE_KEY)
     return value if isinstance(value, str) and value else None
 
 
 def _handle_or_new() -> str:
-    handle = _handle()
+    handle = browser_handle()
     if handle is None:
         handle = session[HANDLE_KEY] = new_browser_handle()
     return handle
@@ -39,23 +40,23 @@ def begin(authz: AuthorizationRequest, progress: Progress) -> str:
 
 
 def find(uid: str) -> Pending | None:
-    return _store().find(uid, _handle(), runtime().clock())
+    return _store().find(uid, browser_handle(), runtime().clock())
 
 
 def save(uid: str, progress: Progress) -> bool:
-    handle = _handle()
+    handle = browser_handle()
     return handle is not None and _store().save(uid, handle, progress, runtime().clock())
 
 
 def finish(uid: str) -> bool:
-    handle = _handle()
+    handle = browser_handle()
     return handle is not None and _store().finish(uid, handle, runtime().clock())
 
 
 def new_flow_cookie() -> None:
     """Nothing from before sign-in carries over (session fixation): a new flow cookie, a
     new CSRF token, and a new binding handle that this browser's open requests move to."""
-    old = _handle()
+    old = browser_handle()
     session.clear()
     new = _handle_or_new()
     if old is not None:
