@@ -16,6 +16,8 @@ from email.headerregistry import Address
 from email.utils import parseaddr
 from urllib.parse import parse_qsl, unquote, urlsplit
 
+from authserver.settings.parsers import parse_flag
+
 EMAIL_SENDERS = ("console", "smtp")
 SMS_SENDERS = ("console", "webhook")
 SMTP_DEFAULT_TIMEOUT = 10.0
@@ -93,11 +95,10 @@ def _smtp_timeout(text: str | None) -> float:
 def _flag(text: str | None) -> bool:
     if text is None:
         return False
-    if text.lower() in ("1", "true", "yes", "on"):
-        return True
-    if text.lower() in ("0", "false", "no", "off"):
-        return False
-    raise ValueError(f"starttls must be 1 or 0, got {text!r}")
+    try:
+        return parse_flag(text)
+    except ValueError:
+        raise ValueError(f"starttls must be 1 or 0, got {text!r}") from None
 
 
 def parse_smtp_url(raw: object) -> SmtpTarget:

@@ -15,6 +15,7 @@ from authserver.services.sessions import ActiveSession
 from authserver.web.context import runtime, tenant
 from authserver.web.interaction import pending
 from authserver.web.interaction.account_client import ACCOUNT_CLIENT_ID, account_url
+from authserver.web.security import check_csrf
 from authserver.web.sessions import current_session
 
 # Adding or removing a way of signing in needs a sign-in this recent (OWASP ASVS 5.0
@@ -41,3 +42,10 @@ def signed_in_account(fresh: bool = False) -> AccountView | Response:
         response_mode="query", code_challenge=None, nonce=None, max_age=max_age)
     uid = pending.begin(authz, Progress())
     return redirect(url_for("authorize.interaction", tenant=tenant().slug, uid=uid), 303)
+
+
+def changing_account() -> AccountView | Response:
+    """For a form that changes how the person signs in: its CSRF token, and a recent
+    sign-in (else the redirect that signs them in again and comes back)."""
+    check_csrf()
+    return signed_in_account(fresh=True)

@@ -15,7 +15,7 @@ from flask import Flask, Response, redirect, request, url_for
 
 from authserver.services.errors import InvalidInput, NotFound
 from authserver.services.passkeys import RegistrationRefused
-from authserver.web.account.access import AccountView, signed_in_account
+from authserver.web.account.access import AccountView, changing_account, signed_in_account
 from authserver.web.account.blueprint import bp
 from authserver.web.account.home import render_account
 from authserver.web.account.sections import AccountSection, register_section
@@ -53,8 +53,7 @@ def passkey_options() -> Response:
 
 @bp.post("/passkeys")
 def passkey_register() -> Response:
-    check_csrf()
-    view = signed_in_account(fresh=True)
+    view = changing_account()
     if isinstance(view, Response):
         return view
     try:
@@ -85,8 +84,7 @@ def passkey_rename(passkey_id: int) -> Response:
 
 @bp.post("/passkeys/<int:passkey_id>/delete")
 def passkey_delete(passkey_id: int) -> Response:
-    check_csrf()
-    view = signed_in_account(fresh=True)
+    view = changing_account()
     if isinstance(view, Response):
         return view
     try:

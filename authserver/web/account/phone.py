@@ -13,12 +13,11 @@ from authserver.services.authn.one_time_codes import Checked, OneTimeCodes, Sent
 from authserver.services.phone_numbers import parse_phone
 from authserver.services.phone_verification import PhoneVerification
 from authserver.services.senders import Channel
-from authserver.web.account.access import AccountView, signed_in_account
+from authserver.web.account.access import AccountView, changing_account
 from authserver.web.account.blueprint import bp
 from authserver.web.account.home import render_account
 from authserver.web.account.sections import AccountSection, register_section
 from authserver.web.context import request_source, runtime, tenant
-from authserver.web.security import check_csrf
 
 SEND_FAILED = "We could not send the code. Try again in a few minutes."
 
@@ -45,14 +44,9 @@ def register(app: Flask) -> None:
         offered=lambda policy: policy.offers("sms") or policy.phone_sign_in))
 
 
-def _fresh_view() -> AccountView | Response:
-    check_csrf()
-    return signed_in_account(fresh=True)
-
-
 @bp.post("/phone")
 def add_phone() -> Response:
-    view = _fresh_view()
+    view = changing_account()
     if isinstance(view, Response):
         return view
     phone = parse_phone(request.form.get("phone", "")[:64])
@@ -75,7 +69,7 @@ def add_phone() -> Response:
 
 @bp.post("/phone/confirm")
 def confirm_phone() -> Response:
-    view = _fresh_view()
+    view = changing_account()
     if isinstance(view, Response):
         return view
     rt = runtime()
@@ -92,7 +86,7 @@ def confirm_phone() -> Response:
 
 @bp.post("/phone/remove")
 def remove_phone() -> Response:
-    view = _fresh_view()
+    view = changing_account()
     if isinstance(view, Response):
         return view
     _verification().remove(view.user_id)

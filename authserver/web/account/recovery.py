@@ -10,12 +10,11 @@ from typing import Any
 from flask import Flask, Response
 
 from authserver.services import recovery_codes
-from authserver.web.account.access import AccountView, signed_in_account
+from authserver.web.account.access import AccountView, changing_account
 from authserver.web.account.blueprint import bp
 from authserver.web.account.home import render_account
 from authserver.web.account.sections import AccountSection, register_section
 from authserver.web.context import runtime, tenant
-from authserver.web.security import check_csrf
 
 GENERATED = ("Here are your new recovery codes. Save them now: they are shown only this "
              "once, and any codes you had before no longer work.")
@@ -34,8 +33,7 @@ def register(app: Flask) -> None:
 
 @bp.post("/recovery-codes")
 def recovery_generate() -> Response:
-    check_csrf()
-    view = signed_in_account(fresh=True)
+    view = changing_account()
     if isinstance(view, Response):
         return view
     with runtime().database.unit_of_work() as uow:

@@ -10,13 +10,12 @@ from typing import Any
 from flask import Flask, Response, request
 
 from authserver.services.totp_enrolment import Confirmed
-from authserver.web.account.access import AccountView, signed_in_account
+from authserver.web.account.access import AccountView, changing_account
 from authserver.web.account.blueprint import bp
 from authserver.web.account.home import render_account
 from authserver.web.account.sections import AccountSection, register_section
 from authserver.web.context import runtime
 from authserver.web.interaction.totp import START_AGAIN, WRONG_CODE, shown, totp_enrolment
-from authserver.web.security import check_csrf
 
 SET_UP = "Your authenticator app is set up. You will be asked for a code when you sign in."
 REMOVED = "Your authenticator app was removed."
@@ -38,8 +37,7 @@ def _actor(view: AccountView) -> str:
 
 @bp.post("/totp/begin")
 def totp_begin() -> Response:
-    check_csrf()
-    view = signed_in_account(fresh=True)
+    view = changing_account()
     if isinstance(view, Response):
         return view
     setup = totp_enrolment().begin(view.user_id, _actor(view), runtime().clock())
@@ -48,8 +46,7 @@ def totp_begin() -> Response:
 
 @bp.post("/totp/confirm")
 def totp_confirm() -> Response:
-    check_csrf()
-    view = signed_in_account(fresh=True)
+    view = changing_account()
     if isinstance(view, Response):
         return view
     service = totp_enrolment()
@@ -70,8 +67,7 @@ def totp_confirm() -> Response:
 
 @bp.post("/totp/remove")
 def totp_remove() -> Response:
-    check_csrf()
-    view = signed_in_account(fresh=True)
+    view = changing_account()
     if isinstance(view, Response):
         return view
     totp_enrolment().remove(view.user_id, _actor(view))
