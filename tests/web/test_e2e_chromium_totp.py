@@ -29,6 +29,7 @@ import pytest
 from tests.conftest import MASTER_KEY
 from tests.support.databases import fresh_database_url
 from tests.support.server import loopback_listener, port_of, start_server
+from tests.support.tokens import unverified_parts
 from tests.web.conftest import EMAIL, PASSWORD, RP_DIR, _cli, _ensure_rp_installed, _wait_ready
 
 TENANT = "e2e-totp"  # second factor optional: asked of those who set one up
@@ -164,14 +165,26 @@ def ada(totp_stack: TotpStack, page: Any) -> App:
     return app
 
 
-def rp_claims(page: Any, stack: TotpStack) -> dict[str, Any]:
-    """Past consent (first time only) to the RP's callback; the ID token's claims."""
+def rp_result(page: Any, stack: TotpStack) -> dict[str, Any]:
+    """Past consent (first time only) to the RP's callback; what the RP received."""
     if "/interaction/" in page.url and page.locator("button[value=approve]").count():
         page.locator("button[value=approve]").click()
     page.wait_for_url(f"{stack.rp_base}/callback?*")
     result = json.loads(page.locator("#result").inner_text())
     assert "error" not in result, f"RP rejected the response: {result}\n{stack.logs()}"
-    return result["claims"]
+    return result
+
+
+def rp_claims(page: Any, stack: TotpStack) -> dict[str, Any]:
+    """The ID token's claims, as the RP verified them."""
+    claims: dict[str, Any] = rp_result(page, stack)["claims"]
+    return claims
+
+
+def access_token_claims(token: str) -> dict[str, Any]:
+    """The access token's payload (the RP checked nothing of it; the test reads it)."""
+    _, claims = unverified_parts(token)
+    return claims
 
 
 def to_second_step(page: Any, stack: TotpStack) -> None:
@@ -185,8 +198,10 @@ def test_password_and_authenticator_code_through_the_rp_give_mfa(
     to_second_step(fresh, totp_stack)
     fresh.get_by_label("Code from your authenticator app").fill(ada.next_code())
     fresh.get_by_role("button", name="Continue").click()
-    claims = rp_claims(fresh, totp_stack)
+    result = rp_result(fresh, totp_stack)
+    claims, access = result["claims"], access_token_claims(result["access_token"])
     assert claims["amr"] == ["pwd", "otp", "mfa"] and claims["acr"] == "2", claims
+    assert access["amr"] == ["pwd", "otp", "mfa"] and access["acr"] == "2", access
 
 
 def test_a_replayed_code_is_refused(totp_stack: TotpStack, ada: App, fresh: Any) -> None:
