@@ -100,6 +100,13 @@ class PasswordSignIn:
         return SignInResult(Outcome.SIGNED_IN, user_id=user_id, device_token=self.devices.issue(
             self.tenant_id, user_id, now, device_id=key.device))
 
+    def sign_in_name(self, user_id: int) -> str:
+        """What the password of ``user_id`` is checked under (their email address): the
+        password as a further factor names the person the page asks, never a typed name."""
+        with self.database.unit_of_work() as uow:
+            user = uow.users(self.tenant_id).by_id(user_id)
+            return user.email if user is not None else ""
+
     def _key(self, identifier: str, source: str, device_token: str | None,
              now: dt.datetime) -> SignInKey:
         # The account, not the identifier typed, so email and user name share one bucket;

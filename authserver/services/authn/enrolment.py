@@ -16,12 +16,6 @@ def enrolled_methods(uow: UnitOfWork, tenant_id: int, user_id: int) -> frozenset
     return uow.factor_enrolment(tenant_id).methods(user_id)
 
 
-def sign_in_name(uow: UnitOfWork, tenant_id: int, user_id: int) -> str | None:
-    """What the password check looks the person up by (their email address)."""
-    user = uow.users(tenant_id).by_id(user_id)
-    return user.email if user is not None else None
-
-
 def has_recovery_codes(uow: UnitOfWork, tenant_id: int, user_id: int) -> bool:
     """Whether ``user_id`` still holds an unused recovery code."""
     return uow.factor_enrolment(tenant_id).has_recovery_codes(user_id)

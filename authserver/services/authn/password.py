@@ -22,9 +22,11 @@ class PasswordAuthenticator:
 
     def authenticate(self, submission: Submission) -> Attempt:
         fields = submission.fields
-        checked = self.sign_in.attempt(
-            fields.get("identifier", ""), fields.get("password", ""), submission.source,
-            submission.device_token, submission.now)
+        identifier = (fields.get("identifier", "") if submission.user_id is None
+                      else self.sign_in.sign_in_name(submission.user_id))
+        checked = self.sign_in.attempt(identifier, fields.get("password", ""),
+                                       submission.source, submission.device_token,
+                                       submission.now)
         if checked.outcome is not Outcome.SIGNED_IN or checked.user_id is None:
             refused = Outcome.THROTTLED if checked.outcome is Outcome.THROTTLED \
                 else Outcome.REFUSED

@@ -6,15 +6,13 @@ auth_time (a new session id at sign-in and at step-up) and the request resumes."
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
 
 from flask import Response, redirect, request, url_for
 
 from authserver.protocol.interaction import AuthResult, Progress, Step, factor_step
 from authserver.protocol.policies import acr_for, with_mfa
 from authserver.services.authn import Attempt, Outcome, Submission
-from authserver.services.authn.enrolment import sign_in_name
-from authserver.web.context import request_source, runtime, tenant
+from authserver.web.context import request_source, tenant
 from authserver.web.interaction import pending
 from authserver.web.interaction.authenticators import authenticator, factor
 from authserver.web.interaction.blueprint import bp
@@ -106,7 +104,7 @@ def further_factor(uid: str, method: str) -> Response:
     if found is None or found.build is None or method not in offered:
         return render_factor_page(flow, Step.FACTOR, error=NOT_OFFERED, status=400)
     attempt = authenticator(method).authenticate(Submission(
-        _fields_for(method, user_id), request_source(), device_cookie(), flow.ctx.clock(),
+        request.form, request_source(), device_cookie(), flow.ctx.clock(),
         user_id=user_id, attempt=uid))
     if attempt.outcome is Outcome.THROTTLED:
         return throttled_page(flow, Step.FACTOR, attempt)
@@ -114,13 +112,3 @@ def further_factor(uid: str, method: str) -> Response:
         return render_factor_page(flow, Step.FACTOR, error=attempt.error or WRONG_CODE,
                                   status=401)
     return after_factor(flow, attempt.result, attempt.device_token)
-
-
-def _fields_for(method: str, user_id: int) -> Mapping[str, str]:
-    """The form, and for the password the account it is checked against: the person
-    this page asks, never an identifier the browser chose."""
-    if method != "pwd":
-        return request.form
-    with runtime().database.unit_of_work() as uow:
-        name = sign_in_name(uow, tenant().id, user_id) or ""
-    return {**request.form.to_dict(), "identifier": name}
