@@ -102,6 +102,36 @@ def _wait_ready(process: subprocess.Popen[bytes], log: Path, timeout: float = 30
     raise AssertionError(f"relying party not ready within {timeout}s:\n{log.read_text()}")
 
 
+def start_rp(node: str, listener: Any, issuer: str, client: dict[str, Any],
+             log: Path) -> subprocess.Popen[bytes]:
+    """The relying party (tests/web/rp/) for ``client`` of ``issuer``, on the port
+    ``listener`` holds (it is in the redirect URI), ready to be driven."""
+    env = {**os.environ, "RP_ISSUER": issuer, "RP_CLIENT_ID": client["client_id"],
+           "RP_CLIENT_SECRET": client["client_secret"], "RP_PORT": str(port_of(listener)),
+           "RP_LISTEN_FD": str(listener.fileno())}
+    with log.open("w") as out:
+        rp = subprocess.Popen([node, str(RP_DIR / "rp.mjs")], cwd=RP_DIR, env=env,
+                              stdout=out, stderr=subprocess.STDOUT,
+                              pass_fds=(listener.fileno(),))
+    listener.close()  # the relying party holds it now
+    try:
+        _wait_ready(rp, log)
+    except BaseException:
+        stop_processes(rp=rp)
+        raise
+    return rp
+
+
+def stop_processes(rp: subprocess.Popen[bytes] | None = None,
+                   server: subprocess.Popen[bytes] | None = None) -> None:
+    """SIGTERM for the RP; SIGINT for gunicorn (its quick shutdown: SIGTERM waits for
+    the graceful timeout)."""
+    for process, stop in ((rp, signal.SIGTERM), (server, signal.SIGINT)):
+        if process is not None and process.poll() is None:
+            process.send_signal(stop)
+            process.wait(timeout=30)
+
+
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     node = _ensure_rp_installed()
@@ -127,25 +157,12 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         issuer = f"{base}/t/{TENANT}"
         rp = None
         try:
-            rp_env = {**os.environ, "RP_ISSUER": issuer, "RP_CLIENT_ID": client["client_id"],
-                      "RP_CLIENT_SECRET": client["client_secret"],
-                      "RP_PORT": str(port_of(rp_listener)),
-                      "RP_LISTEN_FD": str(rp_listener.fileno())}
-            with rp_log.open("w") as rlog:
-                rp = subprocess.Popen([node, str(RP_DIR / "rp.mjs")], cwd=RP_DIR, env=rp_env,
-                                      stdout=rlog, stderr=subprocess.STDOUT,
-                                      pass_fds=(rp_listener.fileno(),))
-            rp_listener.close()  # the relying party holds it now
-            _wait_ready(rp, rp_log)
+            rp = start_rp(node, rp_listener, issuer, client, rp_log)
             yield Stack(issuer=issuer, client_id=client["client_id"],
                         client_secret=client["client_secret"], user=user,
                         rp_base=rp_base, server_log=server_log, rp_log=rp_log)
         finally:
-            # SIGINT: gunicorn's quick shutdown (SIGTERM waits for its graceful timeout).
-            for process, stop in ((rp, signal.SIGTERM), (server, signal.SIGINT)):
-                if process is not None and process.poll() is None:
-                    process.send_signal(stop)
-                    process.wait(timeout=30)
+            stop_processes(rp=rp, server=server)
 
 
 @pytest.fixture(scope="module")

@@ -19,8 +19,6 @@ from __future__ import annotations
 import json
 import os
 import re
-import signal
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,10 +35,10 @@ from tests.support.webhook_receiver import WebhookReceiver, make_secret
 from tests.web.conftest import (
     CHROMIUM,
     CHROMIUM_ARGS,
-    RP_DIR,
     _cli,
     _ensure_rp_installed,
-    _wait_ready,
+    start_rp,
+    stop_processes,
 )
 
 TENANT = "codes"
@@ -107,22 +105,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
             server, base = start_server(
                 {**os.environ, **settings, **_peer_settings(sink, receiver)}, server_log)
             issuer = f"{base}/t/{TENANT}"
-            rp_env = {**os.environ, "RP_ISSUER": issuer, "RP_CLIENT_ID": client["client_id"],
-                      "RP_CLIENT_SECRET": client["client_secret"],
-                      "RP_PORT": str(port_of(rp_listener)),
-                      "RP_LISTEN_FD": str(rp_listener.fileno())}
-            with rp_log.open("w") as rlog:
-                rp = subprocess.Popen([node, str(RP_DIR / "rp.mjs")], cwd=RP_DIR, env=rp_env,
-                                      stdout=rlog, stderr=subprocess.STDOUT,
-                                      pass_fds=(rp_listener.fileno(),))
-            rp_listener.close()
-            _wait_ready(rp, rp_log)
+            rp = start_rp(node, rp_listener, issuer, client, rp_log)
             yield Stack(issuer, rp_base, database_url, sink, receiver, server_log)
     finally:
-        for process, stop in ((rp, signal.SIGTERM), (server, signal.SIGINT)):
-            if process is not None and process.poll() is None:
-                process.send_signal(stop)
-                process.wait(timeout=30)
+        stop_processes(rp=rp, server=server)
         receiver.stop()
         sink.stop()
 

@@ -16,8 +16,6 @@ import datetime as dt
 import json
 import os
 import re
-import signal
-import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -30,7 +28,14 @@ from tests.conftest import MASTER_KEY
 from tests.support.databases import fresh_database_url
 from tests.support.server import loopback_listener, port_of, start_server
 from tests.support.tokens import unverified_parts
-from tests.web.conftest import EMAIL, PASSWORD, RP_DIR, _cli, _ensure_rp_installed, _wait_ready
+from tests.web.conftest import (
+    EMAIL,
+    PASSWORD,
+    _cli,
+    _ensure_rp_installed,
+    start_rp,
+    stop_processes,
+)
 
 TENANT = "e2e-totp"  # second factor optional: asked of those who set one up
 ENFORCING = "e2e-enrol"  # second factor required, authenticator apps only
@@ -103,23 +108,10 @@ def totp_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[TotpStack]:
         server, base = start_server({**os.environ, **env}, server_log)
         rp = None
         try:
-            rp_env = {**os.environ, "RP_ISSUER": f"{base}/t/{TENANT}",
-                      "RP_CLIENT_ID": client["client_id"],
-                      "RP_CLIENT_SECRET": client["client_secret"],
-                      "RP_PORT": str(port_of(rp_listener)),
-                      "RP_LISTEN_FD": str(rp_listener.fileno())}
-            with rp_log.open("w") as out:
-                rp = subprocess.Popen([node, str(RP_DIR / "rp.mjs")], cwd=RP_DIR, env=rp_env,
-                                      stdout=out, stderr=subprocess.STDOUT,
-                                      pass_fds=(rp_listener.fileno(),))
-            rp_listener.close()
-            _wait_ready(rp, rp_log)
+            rp = start_rp(node, rp_listener, f"{base}/t/{TENANT}", client, rp_log)
             yield TotpStack(base, rp_base, server_log, rp_log)
         finally:
-            for process, stop in ((rp, signal.SIGTERM), (server, signal.SIGINT)):
-                if process is not None and process.poll() is None:
-                    process.send_signal(stop)
-                    process.wait(timeout=30)
+            stop_processes(rp=rp, server=server)
             assert "Traceback" not in server_log.read_text(errors="replace"), \
                 server_log.read_text(errors="replace")[-3000:]
 
