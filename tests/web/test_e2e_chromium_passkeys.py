@@ -16,7 +16,6 @@ import hashlib
 import json
 import os
 import secrets
-import signal
 import threading
 import urllib.parse
 import urllib.request
@@ -30,7 +29,7 @@ import pytest
 from tests.conftest import MASTER_KEY
 from tests.support.databases import fresh_database_url
 from tests.support.server import start_server
-from tests.web.conftest import _cli
+from tests.web.conftest import _cli, stop_processes
 
 TENANT = "pk"
 EMAIL = "grace@example.test"
@@ -83,8 +82,7 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
             yield Server(base, f"{base}/t/{TENANT}", client["client_id"],
                          client["client_secret"], redirect_uri)
         finally:
-            process.send_signal(signal.SIGINT)
-            process.wait(timeout=30)
+            stop_processes(server=process)
             callback.shutdown()
             callback.server_close()
         assert "Traceback" not in log.read_text(errors="replace"), log.read_text()[-3000:]
