@@ -4,11 +4,14 @@ the LOGIN page, and following it (services/authn/magic_link.py has the rules).
 Asking answers with the same "Check your inbox" page whether or not the address has an
 account. Following the link completes the first factor (amr ``mail``) only in the
 browser that asked; elsewhere the person is told to open it there, and the link stays
-usable. The link carries the token in its path: every page sends Referrer-Policy
-no-referrer, so it never leaks to another site.
+usable. The link carries the token in its query string: every page sends
+Referrer-Policy no-referrer, so it never leaks to another site, and the access log
+records paths only, so it never reaches a log.
 """
 
 from __future__ import annotations
+
+from urllib.parse import urlencode
 
 from flask import Flask, Response, render_template, request
 
@@ -53,7 +56,9 @@ def magic_link(uid: str) -> Response:
     issuer = flow.ctx.issuer
 
     def link_for(token: str) -> str:
-        return f"{issuer}/interaction/{uid}/magic/{token}"
+        # In the query string, not the path: the access log records paths only
+        # (serve.py's %(U)s), so the token never reaches a log line.
+        return f"{issuer}/interaction/{uid}/magic?{urlencode({'token': token})}"
 
     typed = request.form.get("identifier", "")[:MAX_TYPED]
     magic_links().request(typed, uid, handle or "", link_for, flow.ctx.clock())
@@ -61,8 +66,9 @@ def magic_link(uid: str) -> Response:
     return page_headers(Response(html, mimetype="text/html"))
 
 
-@bp.get("/interaction/<uid>/magic/<token>")
-def follow_magic_link(uid: str, token: str) -> Response:
+@bp.get("/interaction/<uid>/magic")
+def follow_magic_link(uid: str) -> Response:
+    token = request.args.get("token", "")
     now = runtime().clock()
     used = magic_links().use(token, uid, pending.browser_handle(), request_source(), now)
     if used.outcome is LinkUse.OTHER_BROWSER:
