@@ -8,6 +8,7 @@ import click
 
 from authserver.cli.common import DURATION, admin, cli, echo_fields, emit, json_option, runtime
 from authserver.services import tenant_admin
+from authserver.services.account_policy import AccountPolicyChange
 from authserver.services.session_limits import SessionLimitsChange
 from authserver.services.sign_in_policy import SignInPolicyChange
 from authserver.services.tenant_admin import TenantRecord
@@ -35,6 +36,21 @@ def tenant_create(slug: str, name: str | None, as_json: bool) -> None:
 ON_OFF = click.Choice(["on", "off"])
 
 
+class _DurationOrOff(click.ParamType):
+    """A duration, or ``off`` (stored as 0: the setting is cleared)."""
+
+    name = "duration"
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> int:
+        if isinstance(value, str) and value.strip().lower() in ("off", "never"):
+            return 0
+        return int(DURATION.convert(value, param, ctx))
+
+
+DURATION_OR_OFF = _DurationOrOff()
+
+
 @tenant.command("update")
 @click.argument("slug")
 @click.option("--name", help="New display name.")
@@ -52,26 +68,53 @@ ON_OFF = click.Choice(["on", "off"])
               help="Sign-in sessions end this long after they were last used.")
 @click.option("--session-absolute-ttl", type=DURATION, metavar="DURATION",
               help="Sign-in sessions end this long after they started.")
+@click.option("--signup", type=ON_OFF, help="Let people create their own accounts.")
+@click.option("--signup-domains", metavar="LIST",
+              help="Only emails in these domains may sign up (comma-separated; \"\": any).")
+@click.option("--default-role", metavar="NAME",
+              help="The role new self-signed-up users get (\"\": none).")
+@click.option("--password-min-length", type=click.IntRange(min=1), metavar="N",
+              help="Shortest password accepted (default 12, at least 8).")
+@click.option("--password-max-length", type=click.IntRange(min=1), metavar="N",
+              help="Longest password accepted (default 128; 128-1024; never truncated).")
+@click.option("--password-min-score", type=click.IntRange(0, 4), metavar="0-4",
+              help="Strength (zxcvbn score) a new password must reach (default 2).")
+@click.option("--password-history", type=click.IntRange(min=0), metavar="N",
+              help="How many earlier passwords cannot be reused (0: none).")
+@click.option("--password-history-period", type=DURATION_OR_OFF, metavar="DURATION",
+              help="Nor any password used within this period (off: no period).")
+@click.option("--password-max-age", type=DURATION_OR_OFF, metavar="DURATION",
+              help="Passwords must be changed this long after they were set (off: never).")
+@click.option("--single-session", type=ON_OFF,
+              help="A new sign-in ends the user's other sessions.")
 @json_option
 def tenant_update(slug: str, name: str | None, refresh_token_idle_ttl: int | None,
                   refresh_token_absolute_ttl: int | None, mfa: str | None,
                   mfa_methods: str | None, magic_links: str | None,
                   phone_sign_in: str | None, session_idle_ttl: int | None,
-                  session_absolute_ttl: int | None, as_json: bool) -> None:
-    """Change a tenant's display name, refresh token limits, sign-in policy or session
-    limits."""
+                  session_absolute_ttl: int | None, signup: str | None,
+                  signup_domains: str | None, default_role: str | None,
+                  password_min_length: int | None, password_max_length: int | None,
+                  password_min_score: int | None, password_history: int | None,
+                  password_history_period: int | None, password_max_age: int | None,
+                  single_session: str | None, as_json: bool) -> None:
+    """Change a tenant's display name, refresh token limits, sign-in policy, session
+    limits or account policy (sign-up, passwords, single session)."""
     sign_in = SignInPolicyChange(mfa, mfa_methods, _switch(magic_links),
                                  _switch(phone_sign_in))
     sessions = SessionLimitsChange(session_idle_ttl, session_absolute_ttl)
+    accounts = AccountPolicyChange(
+        _switch(signup), signup_domains, default_role, password_min_length,
+        password_max_length, password_min_score, password_history, password_history_period,
+        password_max_age, _switch(single_session))
     if (name is None and refresh_token_idle_ttl is None
             and refresh_token_absolute_ttl is None and sign_in.is_empty()
-            and sessions.is_empty()):
-        raise click.UsageError("nothing to update; give at least one of --name, "
-                               "--refresh-token-idle-ttl, --refresh-token-absolute-ttl, "
-                               "--mfa, --mfa-methods, --magic-links, --phone-sign-in, "
-                               "--session-idle-ttl, --session-absolute-ttl")
+            and sessions.is_empty() and accounts.is_empty()):
+        raise click.UsageError("nothing to update; give at least one option "
+                               "(authserver tenant update --help lists them)")
     view = _view(tenant_admin.update_tenant(admin(), slug, name, refresh_token_idle_ttl,
-                                            refresh_token_absolute_ttl, sign_in, sessions))
+                                            refresh_token_absolute_ttl, sign_in, sessions,
+                                            accounts))
     emit(as_json, view, lambda: click.echo(f"updated tenant {slug}"))
 
 

@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.exc import IntegrityError
 
 from authserver.services import tenants
+from authserver.services.account_policy import AccountPolicyChange, account_policy_view
 from authserver.services.admin_context import AdminContext
 from authserver.services.errors import Conflict
 from authserver.services.session_limits import SessionLimitsChange
@@ -27,12 +28,14 @@ class TenantRecord:
     sign_in: dict[str, Any]
     session_idle_ttl: int | None = None
     session_absolute_ttl: int | None = None
+    accounts: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, row: Tenant) -> TenantRecord:
         return cls(row.slug, row.display_name, row.refresh_token_idle_ttl,
                    row.refresh_token_absolute_ttl, row.created_at, policy_view(row),
-                   row.session_idle_ttl, row.session_absolute_ttl)
+                   row.session_idle_ttl, row.session_absolute_ttl,
+                   account_policy_view(row))
 
     def view(self, issuer: str) -> dict[str, Any]:
         """What operators see of the tenant, with ``issuer`` its issuer URL."""
@@ -47,6 +50,7 @@ class TenantRecord:
             "session_idle_ttl": self.session_idle_ttl,
             "session_absolute_ttl": self.session_absolute_ttl,
             "sign_in": self.sign_in,
+            **(self.accounts or {}),
             "created_at": self.created_at.isoformat(),
         }
 
@@ -62,14 +66,16 @@ def create_tenant(ctx: AdminContext, slug: str, display_name: str | None) -> Ten
 def update_tenant(ctx: AdminContext, slug: str, display_name: str | None,
                   refresh_idle: int | None, refresh_absolute: int | None,
                   sign_in: SignInPolicyChange | None = None,
-                  sessions: SessionLimitsChange | None = None) -> TenantRecord:
-    """Change the display name, refresh token limits, sign-in policy or session limits
-    (None leaves a setting as it is)."""
+                  sessions: SessionLimitsChange | None = None,
+                  accounts: AccountPolicyChange | None = None) -> TenantRecord:
+    """Change the display name, refresh token limits, sign-in policy, session limits or
+    account policy (None leaves a setting as it is)."""
     with ctx.transaction() as session:
         row = tenants.update_tenant(session, slug, display_name, refresh_idle,
                                     refresh_absolute, ctx.actor,
                                     global_limits=ctx.refresh_limits, sign_in=sign_in,
-                                    sessions=sessions, global_sessions=ctx.session_limits)
+                                    sessions=sessions, global_sessions=ctx.session_limits,
+                                    accounts=accounts)
         record = TenantRecord.of(row)
     if ctx.tenants is not None:
         ctx.tenants.invalidate()  # this process sees the change now; others within the TTL

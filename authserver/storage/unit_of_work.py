@@ -22,6 +22,7 @@ from authserver.storage.repositories import (
     ThrottleRepository,
     UserRepository,
 )
+from authserver.storage.repositories.account_tokens import AccountTokenRepository
 from authserver.storage.repositories.base import Repository
 from authserver.storage.repositories.factor_enrolment import FactorEnrolmentRepository
 from authserver.storage.repositories.interactions import PendingInteractionRepository
@@ -82,6 +83,9 @@ class UnitOfWork:
 
     def factor_enrolment(self, tenant_id: int) -> FactorEnrolmentRepository:
         return FactorEnrolmentRepository(self.session, tenant_id)
+
+    def account_tokens(self, tenant_id: int) -> AccountTokenRepository:
+        return AccountTokenRepository(self.session, tenant_id)
 
     def audit(self, tenant_id: int | None) -> AuditRepository:
         return AuditRepository(self.session, tenant_id)

@@ -13,6 +13,7 @@ def register(app: Flask, runtime: Runtime) -> None:
         discovery,
         errors,
         health,
+        i18n,
         interaction,
         jwks,
         landing,
@@ -26,6 +27,7 @@ def register(app: Flask, runtime: Runtime) -> None:
 
     app.extensions["authserver"] = runtime
     errors.register(app)
+    i18n.register(app)
     from authserver.web.security import refuse_nul_bytes
 
     app.before_request(refuse_nul_bytes)

@@ -14,9 +14,8 @@ def acme(cli: Cli) -> None:
 
 def test_tenant_update_without_an_option_is_a_usage_error(cli: Cli, acme: None) -> None:
     refused(cli("tenant", "update", "acme"),
-            "nothing to update; give at least one of --name, --refresh-token-idle-ttl, "
-            "--refresh-token-absolute-ttl, --mfa, --mfa-methods, --magic-links, "
-            "--phone-sign-in, --session-idle-ttl, --session-absolute-ttl", status=2)
+            "nothing to update; give at least one option (authserver tenant update --help "
+            "lists them)", status=2)
 
 
 def test_a_tenant_idle_limit_above_the_global_absolute_limit_is_refused(cli: Cli,

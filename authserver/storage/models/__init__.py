@@ -10,6 +10,7 @@ ever seeing each other's rows. Secrets appear only as digests or ciphertexts.
 
 from __future__ import annotations
 
+from authserver.storage.models.account_tokens import AccountToken, PasswordHistoryEntry
 from authserver.storage.models.audit import AuditEvent
 from authserver.storage.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from authserver.storage.models.clients import Client
@@ -23,6 +24,7 @@ from authserver.storage.models.factors import (
 )
 from authserver.storage.models.interactions import PendingInteraction
 from authserver.storage.models.keys import SigningKey
+from authserver.storage.models.outbox import OutboxMessage
 from authserver.storage.models.sessions import LoginSession
 from authserver.storage.models.tenants import Tenant
 from authserver.storage.models.throttle import ThrottleBucket
@@ -39,6 +41,7 @@ from authserver.storage.models.webauthn_challenges import WebAuthnChallenge
 
 __all__ = [
     "NAMING_CONVENTION",
+    "AccountToken",
     "AuditEvent",
     "AuthorizationCode",
     "Base",
@@ -49,6 +52,8 @@ __all__ = [
     "LoginSession",
     "MagicLink",
     "OneTimeCode",
+    "OutboxMessage",
+    "PasswordHistoryEntry",
     "PendingInteraction",
     "RecoveryCode",
     "RefreshToken",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String, Text, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from authserver.storage.models.base import Base, UTCDateTime, utcnow
@@ -44,5 +44,13 @@ class Client(Base):
     # redirect URI's port (RFC 8252 §7.3, RFC 9700 §2.1).
     application_type: Mapped[str] = mapped_column(String(16), default="web",
                                                   server_default="web")
+    # OIDC Back-Channel Logout 1.0: where logout tokens are POSTed, and whether they
+    # must carry ``sid``.
+    backchannel_logout_uri: Mapped[str | None] = mapped_column(Text)
+    backchannel_logout_session_required: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false())
+    # Granted by an operator: the sign-up API tells this client the precise reason for a
+    # refusal (which would otherwise say whether an account exists).
+    explicit_errors: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, Integer, LargeBinary, String
+from sqlalchemy import JSON, Boolean, Integer, LargeBinary, String, Text, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from authserver.storage.models.base import Base, UTCDateTime, utcnow
@@ -31,4 +31,29 @@ class Tenant(Base):
     mfa_methods: Mapped[str] = mapped_column(String(100), default="totp,sms,email,webauthn")
     magic_links: Mapped[bool] = mapped_column(Boolean, default=False)
     phone_sign_in: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Self sign-up (services/account_policy.py): off by default; when on, only emails in
+    # these domains may sign up (an empty list: any domain). New users get default_role.
+    signup_enabled: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                 server_default=false())
+    signup_domains: Mapped[list[str]] = mapped_column(JSON, default=list,
+                                                      server_default="[]")
+    default_role: Mapped[str | None] = mapped_column(String(100))
+    # Password policy: lengths in characters (never truncated), the zxcvbn score a new
+    # password must reach, how many earlier passwords (and for how long, seconds) cannot
+    # be reused, and how long a password stays valid (NULL: forever).
+    password_min_length: Mapped[int] = mapped_column(Integer, default=12, server_default="12")
+    password_max_length: Mapped[int] = mapped_column(Integer, default=128,
+                                                     server_default="128")
+    password_min_score: Mapped[int] = mapped_column(Integer, default=2, server_default="2")
+    password_history: Mapped[int] = mapped_column(Integer, default=0, server_default=false())
+    password_history_period: Mapped[int | None] = mapped_column(Integer)
+    password_max_age: Mapped[int | None] = mapped_column(Integer)
+    # A new sign-in ends the user's other sessions (users.single_session overrides).
+    single_session: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Branding of the hosted pages: a logo by URL or uploaded (bytes and media type) and
+    # the primary colour as #rrggbb.
+    brand_logo_url: Mapped[str | None] = mapped_column(Text)
+    brand_logo: Mapped[bytes | None] = mapped_column(LargeBinary)
+    brand_logo_type: Mapped[str | None] = mapped_column(String(32))
+    brand_color: Mapped[str | None] = mapped_column(String(7))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

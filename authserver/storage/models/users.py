@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, ForeignKey, Integer, String, UniqueConstraint, false
 from sqlalchemy.orm import Mapped, mapped_column
 
 from authserver.storage.models.base import Base, UTCDateTime, utcnow
@@ -34,5 +34,18 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(255))
     password_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     disabled: Mapped[bool] = mapped_column(Boolean, default=False)
+    # Set by an operator (or an expired password): change it at the next sign-in, before
+    # any code is issued.
+    password_change_required: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                           server_default=false())
+    # Signed up by themselves: no token until the emailed verification link was followed.
+    verification_required: Mapped[bool] = mapped_column(Boolean, default=False,
+                                                        server_default=false())
+    # The tenant's default role at sign-up (a plain attribute until roles exist).
+    role: Mapped[str | None] = mapped_column(String(100))
+    # Per-user "single active session": NULL follows the tenant's setting.
+    single_session: Mapped[bool | None] = mapped_column(Boolean)
+    # BCP 47 tag of the language the person last used, for mail sent without a request.
+    locale: Mapped[str | None] = mapped_column(String(35))
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

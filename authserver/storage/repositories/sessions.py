@@ -33,3 +33,16 @@ class LoginSessionRepository(TenantScoped):
         return int(self.session.execute(update(LoginSession).where(
             LoginSession.tenant_id == self.tenant_id, LoginSession.user_id == user_id,
             LoginSession.ended_at.is_(None)).values(ended_at=now)).rowcount)
+
+    def open_sessions(self, *, user_id: int | None = None, sids: list[str] | None = None,
+                      except_sid: str | None = None) -> list[LoginSession]:
+        """Sessions not yet ended, of ``user_id`` and/or with one of ``sids``."""
+        query = select(LoginSession).where(LoginSession.tenant_id == self.tenant_id,
+                                           LoginSession.ended_at.is_(None))
+        if user_id is not None:
+            query = query.where(LoginSession.user_id == user_id)
+        if sids is not None:
+            query = query.where(LoginSession.sid.in_(sids))
+        if except_sid is not None:
+            query = query.where(LoginSession.sid != except_sid)
+        return list(self.session.scalars(query.order_by(LoginSession.id)).all())

@@ -13,7 +13,7 @@ from authserver.protocol.interaction import AuthResult, Progress, Step, factor_s
 from authserver.protocol.policies import acr_for, with_mfa
 from authserver.services.authn import Attempt, Outcome, Submission
 from authserver.web.context import request_source, tenant
-from authserver.web.interaction import pending
+from authserver.web.interaction import gates, pending
 from authserver.web.interaction.authenticators import authenticator, factor
 from authserver.web.interaction.blueprint import bp
 from authserver.web.interaction.flow import (
@@ -32,7 +32,7 @@ from authserver.web.known_device import device_cookie, set_device_cookie
 from authserver.web.security import check_csrf
 from authserver.web.sessions import cookie_name, current_session, sessions, set_session_cookie
 
-__all__ = ["after_factor", "offered_methods", "person", "render_factor_page",
+__all__ = ["after_factor", "finish_sign_in", "offered_methods", "person", "render_factor_page",
            "throttled_page"]
 NOT_OFFERED = "That way of signing in is not available here."
 WRONG_CODE = "That is not the right code. Check it and try again."
@@ -65,10 +65,21 @@ def after_factor(flow: Flow, result: AuthResult, device_token: str | None = None
         response = redirect(url_for("authorize.interaction", tenant=tenant().slug,
                                     uid=flow.uid), 303)
     else:
-        response = _start_session(flow, progress, done)
+        response = finish_sign_in(flow, progress, done)
     if device_token:
         set_device_cookie(response, device_token)
     return response
+
+
+def finish_sign_in(flow: Flow, progress: Progress, done: AuthResult) -> Response:
+    """Every factor is done: the first gate's page (gates.py) if one stops the sign-in,
+    else a new session and the request resumed."""
+    stop = gates.first_stop(flow, progress, done)
+    if stop is not None:
+        if not pending.save(flow.uid, progress):
+            return expired()
+        return stop
+    return _start_session(flow, progress, done)
 
 
 def _start_session(flow: Flow, progress: Progress, done: AuthResult) -> Response:
