@@ -19,6 +19,7 @@ def register(app: Flask, runtime: Runtime) -> None:
         landing,
         logout,
         sessions,
+        signup,
         tenancy,
         token,
         userinfo,
@@ -39,6 +40,7 @@ def register(app: Flask, runtime: Runtime) -> None:
         app.register_blueprint(blueprint)
     interaction.register(app)
     account.register(app)
+    signup.register(app)
     from authserver.web.token_endpoint import TokenEndpoint
 
     app.wsgi_app = TokenEndpoint(app.wsgi_app, runtime)  # type: ignore[method-assign]

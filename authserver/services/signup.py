@@ -1,0 +1,185 @@
+"""Self sign-up with email verification (issue 10 item 1).
+
+A tenant whose operator turned sign-up on (``tenant update --signup on``) lets people
+create their own account. The account starts with ``verification_required``: it cannot
+finish a sign-in (web/signup.py's gate) until its owner opens the link mailed to the
+address, which proves they receive mail there.
+
+Enumeration: the answer is the same whether the address is new, already has an account
+or was rate limited. A new address gets the verification link; an address that already
+has an account gets a mail telling its owner someone tried to sign up with it; both are
+queued through the Notifier in the unit of work that makes the change, so the answer
+neither waits for nor depends on delivery. Requests are limited per source address and
+per destination address (services/throttle.py), and a limited request answers the same.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from authserver.services import account_tokens
+from authserver.services.account_tokens import Purpose
+from authserver.services.accounts import NewUser, create_user, normalise_email, set_password
+from authserver.services.error_codes import ErrorCode, define
+from authserver.services.errors import Conflict, InvalidInput
+from authserver.services.notifications import Notifier
+from authserver.services.passwords import Passwords, password_problem
+from authserver.services.senders import Channel, OutgoingMessage
+from authserver.services.tenants import TenantInfo
+from authserver.services.throttle import Policy, Throttle
+from authserver.storage.database import Database
+
+SIGNUP_OFF = define("AUTH-2001", "signup_disabled",
+                    "Sign-up is not available here. Ask the people who run this service "
+                    "for an account.", 403)
+INVALID_EMAIL = define("AUTH-2002", "invalid_email", "Enter a valid email address.")
+INVALID_PASSWORD = define("AUTH-2003", "invalid_password",
+                          "Choose a different password.")
+INVALID_NAME = define("AUTH-2004", "invalid_name",
+                      "Names must not be empty and at most 200 characters long.")
+DOMAIN_REFUSED = define("AUTH-2005", "domain_not_allowed",
+                        "Addresses in this domain cannot sign up here.", 403)
+EMAIL_TAKEN = define("AUTH-2006", "email_taken",
+                     "An account with this address already exists.", 409)
+MALFORMED = define("AUTH-2007", "malformed_request",
+                   "The request is not a JSON object with the expected fields.")
+LINK_GONE = define("AUTH-2008", "verification_link_invalid",
+                   "This verification link does not work any more: it was already used, "
+                   "has expired or was mistyped. Sign in to get a new one.")
+NOT_VERIFIED = define("AUTH-2009", "email_not_verified",
+                      "Verify your email address before you sign in: open the link we "
+                      "sent you.", 403)
+
+_MINUTE = dt.timedelta(minutes=1)
+# Per source address: a household or office signs up a few people, not dozens an hour.
+SIGNUP_SOURCE = Policy(10, 60 * _MINUTE, 5 * _MINUTE, 60 * _MINUTE)
+# Per destination address: nobody can flood one inbox with sign-up mail.
+SIGNUP_EMAIL = Policy(3, 60 * _MINUTE, 15 * _MINUTE, 24 * 60 * _MINUTE)
+
+
+class Outcome(enum.Enum):
+    """What happened; callers answer every one of these the same to the public."""
+
+    CREATED = "created"
+    EMAIL_TAKEN = "email_taken"
+    THROTTLED = "throttled"
+
+
+class SignupRefused(Exception):
+    """Sign-up is off, the domain is not allowed, or the input is malformed: said
+    openly (none of these depends on whether an account exists)."""
+
+    def __init__(self, code: ErrorCode, detail: str = "") -> None:
+        super().__init__(detail or code.message)
+        self.code = code
+
+
+@dataclass(frozen=True, slots=True)
+class SignupRequest:
+    email: str
+    password: str
+    given_name: str | None = None
+    family_name: str | None = None
+
+
+def verification_text(service: str, link: str) -> str:
+    return (f"Welcome to {service}. Confirm your email address by opening this link:\n\n"
+            f"{link}\n\nIt works once, within 24 hours. If you did not sign up, ignore "
+            "this message: no account is usable without it.")
+
+
+def already_text(service: str, sign_in: str) -> str:
+    return (f"Someone tried to sign up to {service} with your address, which already has "
+            "an account. If it was you, sign in instead (you can reset your password "
+            f"if you forgot it): {sign_in}\n\nIf it was not you, ignore this message; "
+            "nothing changed.")
+
+
+def _clean(request: SignupRequest) -> tuple[str, SignupRequest]:
+    try:
+        email = normalise_email(request.email)
+    except InvalidInput:
+        raise SignupRefused(INVALID_EMAIL) from None
+    for value in (request.given_name, request.family_name):
+        if value is not None and (not value.strip() or len(value) > 200):
+            raise SignupRefused(INVALID_NAME)
+    return email, request
+
+
+def sign_up(database: Database, notifier: Notifier, throttle: Throttle, passwords: Passwords,
+            tenant: TenantInfo, request: SignupRequest, source: str, now: dt.datetime,
+            verify_link: Callable[[str], str], sign_in_link: str) -> Outcome:
+    """Create an unverified account and mail its link, or mail the owner of the existing
+    account; raises :class:`SignupRefused` for what may be said openly."""
+    policy = tenant.accounts.signup
+    if not policy.enabled:
+        raise SignupRefused(SIGNUP_OFF)
+    email, request = _clean(request)
+    if problem := password_problem(request.password):
+        raise SignupRefused(INVALID_PASSWORD, problem)
+    if not policy.allows(email):
+        raise SignupRefused(DOMAIN_REFUSED)
+    keys = [("signup-source", source), ("signup-email", email)]
+    if throttle.longest_wait(tenant.id, keys):
+        return Outcome.THROTTLED
+    throttle.failure(tenant.id, "signup-source", source, SIGNUP_SOURCE)
+    throttle.failure(tenant.id, "signup-email", email, SIGNUP_EMAIL)
+    with database.unit_of_work() as uow:
+        users, audit = uow.users(tenant.id), uow.audit(tenant.id)
+        if users.by_email(email) is not None:
+            notifier.queue(uow, tenant.id, Channel.EMAIL, OutgoingMessage(
+                email, already_text(tenant.display_name, sign_in_link), "signup_existing"))
+            audit.record("anonymous", "signup.existing_email", None)
+            return Outcome.EMAIL_TAKEN
+        try:
+            user = create_user(users, audit, NewUser(
+                email=email, password=None, given_name=request.given_name,
+                family_name=request.family_name, email_verified=False), "self-signup",
+                now, passwords)
+        except InvalidInput as exc:
+            raise SignupRefused(INVALID_NAME, str(exc)) from None
+        except Conflict:
+            return Outcome.EMAIL_TAKEN  # a concurrent sign-up won; nothing is created
+        user.verification_required = True
+        user.role = policy.default_role
+        # Raising leaves the block: the unit of work rolls back, nothing is created.
+        try:
+            set_password(users, audit, user, request.password, f"user:{user.id}", now,
+                         passwords)
+        except InvalidInput as exc:
+            raise SignupRefused(INVALID_PASSWORD, str(exc)) from None
+        token = account_tokens.issue(uow, tenant.id, user.id, Purpose.VERIFY_EMAIL, now)
+        notifier.queue(uow, tenant.id, Channel.EMAIL, OutgoingMessage(
+            email, verification_text(tenant.display_name, verify_link(token)),
+            "verify_email"))
+        audit.record(f"user:{user.id}", "signup.created", user.sub)
+    return Outcome.CREATED
+
+
+def verify_email(database: Database, tenant: TenantInfo, token: str,
+                 now: dt.datetime) -> bool:
+    """Spend a verification link: the address is verified and the account may sign in.
+    False when the link is unknown, expired or used."""
+    with database.unit_of_work() as uow:
+        holder = account_tokens.spend(uow, tenant.id, Purpose.VERIFY_EMAIL, token, now)
+        if holder is None:
+            return False
+        user = uow.users(tenant.id).by_id(holder.user_id)
+        if user is None:
+            return False
+        user.email_verified = True
+        user.verification_required = False
+        uow.audit(tenant.id).record(f"user:{user.id}", "user.email_verified", user.sub)
+    return True
+
+
+def explicit_errors(database: Database, tenant_id: int, client_id: str | None) -> bool:
+    """Whether the client named in a sign-up API call may be told precise reasons."""
+    if not client_id or len(client_id) > 255:
+        return False
+    with database.unit_of_work() as uow:
+        client = uow.clients(tenant_id).get(client_id)
+        return bool(client is not None and client.explicit_errors)

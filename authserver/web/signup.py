@@ -1,0 +1,122 @@
+"""Self sign-up pages and API (issue 10 item 1): ``{issuer}/signup`` (form),
+``{issuer}/signup/verify`` (the mailed link), ``POST {issuer}/api/v1/signup`` (JSON), and
+the sign-in gate that stops an account whose address is not verified yet.
+
+Every accepted request answers the same whether an account was created, the address
+already had one or the request was rate limited (services/signup.py). Only a client
+registered with ``explicit_errors`` gets the precise reason from the API.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Flask, Response, abort, jsonify, render_template, request
+
+from authserver.protocol.interaction.progress import AuthResult, Progress
+from authserver.services import signup as service
+from authserver.services.error_codes import ErrorCode
+from authserver.services.notifications import Notifier
+from authserver.web.context import request_source, runtime, tenant
+from authserver.web.interaction.flow import Flow
+from authserver.web.interaction.gates import register_gate
+from authserver.web.security import check_csrf, csrf_token, page_headers
+from authserver.web.tenancy import TENANT_PREFIX
+
+bp = Blueprint("signup", __name__, url_prefix=TENANT_PREFIX)
+SENT = {"status": "verification_sent"}
+_FIELDS = ("email", "password", "given_name", "family_name", "client_id")
+
+
+def _page(template: str, status: int = 200, **context: Any) -> Response:
+    html = render_template(template, tenant=tenant(), **context)
+    return page_headers(Response(html, status=status, mimetype="text/html"))
+
+
+def _issuer() -> str:
+    return runtime().tenant_context(tenant()).issuer
+
+
+def _submit(fields: service.SignupRequest) -> service.Outcome:
+    rt = runtime()
+    issuer = _issuer()
+    return service.sign_up(
+        rt.database, Notifier(rt.database, rt.senders), rt.throttle, rt.passwords, tenant(),
+        fields, request_source(), rt.clock(),
+        lambda token: f"{issuer}/signup/verify?token={token}", f"{issuer}/account")
+
+
+@bp.route("/signup", methods=["GET", "POST"])
+def signup_page() -> Response:
+    if not tenant().accounts.signup.enabled:
+        return _page("signup_message.html", 403, title=service.SIGNUP_OFF.message,
+                     code=service.SIGNUP_OFF.code)
+    if request.method == "GET":
+        return _page("signup.html", csrf_token=csrf_token(), error=None, values={})
+    check_csrf()
+    form = request.form
+    fields = service.SignupRequest(
+        form.get("email", ""), form.get("password", ""),
+        form.get("given_name", "").strip() or None, form.get("family_name", "").strip() or None)
+    try:
+        _submit(fields)
+    except service.SignupRefused as refused:
+        values = {"email": fields.email, "given_name": fields.given_name or "",
+                  "family_name": fields.family_name or ""}
+        return _page("signup.html", refused.code.status, csrf_token=csrf_token(),
+                     error=refused.code, values=values)
+    return _page("signup_sent.html")
+
+
+@bp.get("/signup/verify")
+def verify() -> Response:
+    token = request.args.get("token", "")
+    if not service.verify_email(runtime().database, tenant(), token, runtime().clock()):
+        return _page("signup_message.html", 400, title=service.LINK_GONE.message,
+                     code=service.LINK_GONE.code)
+    return _page("signup_verified.html")
+
+
+def _api_error(code: ErrorCode) -> Response:
+    response = jsonify({"error": code.name, "error_code": code.code})
+    response.status_code = code.status
+    return response
+
+
+@bp.post("/api/v1/signup")
+def api_signup() -> Response:
+    if not tenant().accounts.signup.enabled:
+        abort(404)
+    body = request.get_json(silent=True) if request.is_json else None
+    if (not isinstance(body, dict)
+            or any(not isinstance(body.get(k), str) for k in ("email", "password"))
+            or any(body.get(k) is not None and not isinstance(body.get(k), str)
+                   for k in _FIELDS)):
+        return _api_error(service.MALFORMED)
+    explicit = service.explicit_errors(runtime().database, tenant().id, body.get("client_id"))
+    fields = service.SignupRequest(body["email"], body["password"], body.get("given_name"),
+                                   body.get("family_name"))
+    try:
+        outcome = _submit(fields)
+    except service.SignupRefused as refused:
+        return _api_error(refused.code)
+    if explicit and outcome is service.Outcome.EMAIL_TAKEN:
+        return _api_error(service.EMAIL_TAKEN)
+    response = jsonify(SENT)
+    response.status_code = 202
+    return response
+
+
+def _verification_gate(flow: Flow, progress: Progress, done: AuthResult) -> Response | None:
+    with runtime().database.unit_of_work() as uow:
+        user = uow.users(tenant().id).by_id(done.user_id)
+        blocked = user is not None and user.verification_required
+    if not blocked:
+        return None
+    return _page("signup_message.html", 403, title=service.NOT_VERIFIED.message,
+                 code=service.NOT_VERIFIED.code)
+
+
+def register(app: Flask) -> None:
+    register_gate("email_verification", _verification_gate)
+    app.register_blueprint(bp)
