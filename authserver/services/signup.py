@@ -130,6 +130,9 @@ def sign_up(database: Database, notifier: Notifier, throttle: Throttle, password
     with database.unit_of_work() as uow:
         users, audit = uow.users(tenant.id), uow.audit(tenant.id)
         if users.by_email(email) is not None:
+            # The new-account path hashes the password; so does this one, or the answer's
+            # timing would say the address is taken.
+            passwords.hash(request.password)
             notifier.queue(uow, tenant.id, Channel.EMAIL, OutgoingMessage(
                 email, already_text(tenant.display_name, sign_in_link), "signup_existing"))
             audit.record("anonymous", "signup.existing_email", None)
