@@ -18,6 +18,7 @@ def register(app: Flask, runtime: Runtime) -> None:
         jwks,
         landing,
         logout,
+        reset,
         sessions,
         signup,
         tenancy,
@@ -36,7 +37,8 @@ def register(app: Flask, runtime: Runtime) -> None:
     app.register_blueprint(landing.bp)
     tenancy.register(app)
     sessions.register(app)
-    for blueprint in (jwks.bp, discovery.bp, token.bp, authorize.bp, userinfo.bp, logout.bp):
+    for blueprint in (jwks.bp, discovery.bp, token.bp, authorize.bp, userinfo.bp, logout.bp,
+                      reset.bp):
         app.register_blueprint(blueprint)
     interaction.register(app)
     account.register(app)

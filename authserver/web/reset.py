@@ -1,0 +1,98 @@
+"""Password reset pages at ``{issuer}/reset`` (services/password_reset.py has the rules).
+
+Asking answers with the same "Check your inbox" page (status, body, cookies) whether or
+not the address has an account. The mailed link carries its token in the query string:
+every page sends Referrer-Policy no-referrer and the access log records paths only, so
+the token reaches neither another site nor a log line.
+"""
+
+from __future__ import annotations
+
+from urllib.parse import urlencode
+
+from flask import Blueprint, Response, render_template, request
+from flask_babel import gettext
+
+from authserver.services import account_tokens
+from authserver.services.account_tokens import Purpose
+from authserver.services.errors import InvalidInput
+from authserver.services.notifications import Notifier
+from authserver.services.password_reset import (
+    LINK_GONE,
+    PASSWORD_REFUSED,
+    PasswordReset,
+    ResetOutcome,
+)
+from authserver.web.context import request_source, runtime, tenant
+from authserver.web.security import check_csrf, csrf_token, page_headers
+from authserver.web.tenancy import TENANT_PREFIX
+
+bp = Blueprint("reset", __name__, url_prefix=TENANT_PREFIX)
+MAX_TYPED = 320
+MAX_PASSWORD = 1024  # far above any policy's max_length; the policy gives the message
+
+
+def _resets() -> PasswordReset:
+    rt, t = runtime(), tenant()
+    return PasswordReset(rt.database, rt.throttle, Notifier(rt.database, rt.senders),
+                         rt.passwords, t.id, t.display_name)
+
+
+def _page(template: str, status: int = 200, **context: object) -> Response:
+    html = render_template(template, tenant=tenant(), csrf_token=csrf_token(), **context)
+    return page_headers(Response(html, status=status, mimetype="text/html"))
+
+
+def _gone() -> Response:
+    html = render_template("reset/notice.html", tenant=tenant(), alert=True, again=True,
+                           heading=gettext("This link no longer works"),
+                           message=gettext(LINK_GONE.message), code=LINK_GONE.code)
+    return page_headers(Response(html, status=LINK_GONE.status, mimetype="text/html"))
+
+
+@bp.get("/reset")
+def reset_page() -> Response:
+    token = request.args.get("token")
+    if token is None:
+        return _page("reset/request.html")
+    if not _resets().link_works(token, runtime().clock()):
+        return _gone()
+    return _page("reset/new_password.html", token=token)
+
+
+@bp.post("/reset")
+def request_link() -> Response:
+    check_csrf()
+    issuer = runtime().tenant_context(tenant()).issuer
+
+    def link_for(token: str) -> str:
+        return f"{issuer}/reset?{urlencode({'token': token})}"
+
+    typed = request.form.get("email", "")[:MAX_TYPED]
+    _resets().request(typed, request_source(), link_for, runtime().clock())
+    minutes = int(account_tokens.LIFETIMES[Purpose.PASSWORD_RESET].total_seconds() // 60)
+    html = render_template("reset/sent.html", tenant=tenant(), minutes=minutes)
+    return page_headers(Response(html, mimetype="text/html"))
+
+
+@bp.post("/reset/password")
+def set_new_password() -> Response:
+    check_csrf()
+    token = request.form.get("token", "")
+    password = request.form.get("password", "")
+    if len(password) > MAX_PASSWORD:
+        return _page("reset/new_password.html", PASSWORD_REFUSED.status, token=token,
+                     problem=gettext(PASSWORD_REFUSED.message), code=PASSWORD_REFUSED.code)
+    try:
+        outcome = _resets().complete(token, password, runtime().clock())
+    except InvalidInput as refused:
+        return _page("reset/new_password.html", PASSWORD_REFUSED.status, token=token,
+                     problem=refused.problem, code=PASSWORD_REFUSED.code)
+    if outcome is ResetOutcome.GONE:
+        return _gone()
+    html = render_template("reset/notice.html", tenant=tenant(), alert=False, again=False,
+                           heading=gettext("Your password was changed"),
+                           message=gettext("Sign in with your new password. Every device "
+                                           "that was signed in to your account has been "
+                                           "signed out."))
+    return page_headers(Response(html, mimetype="text/html"))

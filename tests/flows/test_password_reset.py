@@ -1,0 +1,119 @@
+"""Password reset by an emailed link (issue 10 item 3), through the WSGI app: the mail
+carries a link that works once and for 30 minutes, an unknown address gets the very same
+answer, and a reset ends the account's sessions and their refresh tokens."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import time
+
+import pytest
+
+from authserver.services.senders import Channel, Senders
+from tests.support.browser_flow import html_of
+from tests.support.oauth import build_world, csrf_of
+from tests.support.runtimes import make_runtime
+from tests.support.senders import RecordingSender
+from tests.support.tokens import audit_events, expect_error, refresh, user_tokens
+
+EMAIL = "ann@example.com"
+NEW_PASSWORD = "a brand new long passphrase 42"
+
+
+@pytest.fixture
+def sender() -> RecordingSender:
+    return RecordingSender()
+
+
+@pytest.fixture
+def runtime(settings, database, clock, sender):
+    return make_runtime(settings, database, clock, senders=Senders({Channel.EMAIL: sender}))
+
+
+@pytest.fixture
+def world(runtime):
+    return build_world(runtime)
+
+
+def mails(sender: RecordingSender, count: int, timeout: float = 5.0) -> list:
+    deadline = time.monotonic() + timeout
+    while len(sender.sent) < count and time.monotonic() < deadline:
+        time.sleep(0.02)
+    return list(sender.sent)
+
+
+def ask(http, email: str):
+    page = http.get("/t/acme/reset")
+    assert page.status_code == 200, f"the reset form must show: {page.status_code}"
+    return http.post("/t/acme/reset", data={"csrf_token": csrf_of(html_of(page)),
+                                             "email": email})
+
+
+def link_path(sender: RecordingSender) -> str:
+    found = re.search(r"https?://[^/\s]+(/t/acme/reset\?token=[\w\-]+)",
+                      mails(sender, 1)[0].text)
+    assert found, f"the mail must carry a reset link: {sender.sent}"
+    return found.group(1)
+
+
+def set_password(http, path: str, password: str = NEW_PASSWORD):
+    page = http.get(path)
+    assert page.status_code == 200, f"a fresh link must show the form: {page.status_code}"
+    token = re.search(r'name="token" value="([^"]+)"', html_of(page)).group(1)
+    return http.post("/t/acme/reset/password", data={
+        "csrf_token": csrf_of(html_of(page)), "token": token, "password": password})
+
+
+def test_the_mailed_link_sets_a_new_password_once(http, world, sender, runtime):
+    assert ask(http, EMAIL).status_code == 200
+    path = link_path(sender)
+    assert mails(sender, 1)[0].to == EMAIL
+    done = set_password(http, path)
+    assert done.status_code == 200 and "Your password was changed" in html_of(done), \
+        f"the reset must succeed: {done.status_code} {html_of(done)[:300]}"
+    changed = mails(sender, 2)
+    assert len(changed) == 2 and "was just changed" in changed[1].text, \
+        f"a 'your password was changed' mail must follow: {changed}"
+    assert len(audit_events(runtime, "user.password_reset")) == 1
+    again = http.get(path)
+    assert again.status_code == 410 and "AUTH-3501" in html_of(again), \
+        "a spent link must say it no longer works"
+
+
+def test_the_link_expires_after_30_minutes(http, world, sender, clock):
+    ask(http, EMAIL)
+    path = link_path(sender)
+    clock.now += dt.timedelta(minutes=30, seconds=1)
+    assert http.get(path).status_code == 410, "a 31-minute-old link must not work"
+
+
+def test_an_unknown_address_gets_a_byte_identical_answer(http, world, sender):
+    def normalised(response):
+        return (response.status_code, html_of(response),
+                sorted(c.split("=")[0] for c in response.headers.getlist("Set-Cookie")))
+
+    known = normalised(ask(http, EMAIL))
+    unknown = normalised(ask(http, "nobody@example.com"))
+    assert known == unknown, "the answer must not say whether the address has an account"
+    assert [m.to for m in mails(sender, 1)] == [EMAIL], "nothing may go to an unknown address"
+    time.sleep(0.2)
+    assert len(sender.sent) == 1
+
+
+def test_a_reset_ends_sessions_and_their_refresh_tokens(http, world, sender, runtime):
+    tokens = user_tokens(http, world)
+    ask(http, EMAIL)
+    assert set_password(http, link_path(sender)).status_code == 200
+    expect_error(refresh(http, tokens.refresh_token, world.web_id, world.web_secret), 400,
+                 "invalid_grant", "a session-bound refresh token issued before the reset")
+
+
+def test_a_refused_password_changes_nothing_and_the_link_still_works(http, world, sender):
+    ask(http, EMAIL)
+    path = link_path(sender)
+    refused = set_password(http, path, password="x")
+    assert refused.status_code == 400 and "AUTH-3502" in html_of(refused), \
+        f"a too-short password must be refused on the form: {refused.status_code}"
+    assert set_password(http, path).status_code == 200, \
+        "the link must still work after a refused password"
