@@ -93,7 +93,9 @@ def api_signup() -> Response:
             or any(body.get(k) is not None and not isinstance(body.get(k), str)
                    for k in _FIELDS)):
         return _api_error(service.MALFORMED)
-    explicit = service.explicit_errors(runtime().database, tenant().id, body.get("client_id"))
+    basic = request.authorization
+    explicit = basic is not None and basic.type == "basic" and service.explicit_errors(
+        runtime().database, tenant().id, basic.username, basic.password)
     fields = service.SignupRequest(body["email"], body["password"], body.get("given_name"),
                                    body.get("family_name"))
     try:

@@ -190,3 +190,27 @@ def test_a_domain_not_allowed_is_refused(http, runtime, world, sender):
 def test_a_made_up_verification_link_is_a_plain_page(http, world):
     response = http.get("/t/acme/signup/verify?token=made-up")
     assert response.status_code == 400 and "AUTH-2008" in html_of(response)
+
+
+def _grant_explicit_errors(runtime, client_id: str) -> None:
+    from authserver.storage.models import Client
+    with runtime.database.unit_of_work() as uow:
+        row = uow.session.query(Client).filter_by(client_id=client_id).one()
+        row.explicit_errors = True
+    runtime.clients.invalidate()
+
+
+def test_only_a_client_that_proves_its_explicit_errors_grant_hears_email_taken(
+        http, runtime, world):
+    _grant_explicit_errors(runtime, "web")
+    body = {"email": EXISTING, "password": PASSWORD_NEW, "client_id": "web"}
+    named = http.post("/t/acme/api/v1/signup", json=body)
+    assert (named.status_code, named.get_json()) == (202, {"status": "verification_sent"}), (
+        "naming a client with explicit_errors, without its secret, must not reveal that the "
+        "address has an account")
+    wrong = http.post("/t/acme/api/v1/signup", json=body, auth=("web", "not-the-secret"))
+    assert wrong.status_code == 202, "a wrong secret must get the public answer"
+    proved = http.post("/t/acme/api/v1/signup", json=body, auth=("web", world.web_secret))
+    assert (proved.status_code, proved.get_json()) == (
+        409, {"error": "email_taken", "error_code": "AUTH-2006"}), (
+        "the client that authenticated with its secret is told the precise reason")
