@@ -129,6 +129,11 @@ class PasswordReset:
             actor = f"user:{user.id}"
             audit = uow.audit(self.tenant_id)
             set_password(users, audit, user, password, actor, now, self.passwords)
+            # The link came by mail: the address is proven, and the new password is the
+            # one the person just chose, so nothing else stands before their next sign-in.
+            user.email_verified = True
+            user.verification_required = False
+            user.password_change_required = False
             ended = end_sessions(uow, self.tenant_id, now, EndReason.PASSWORD_RESET,
                                  actor=actor, user_id=user.id)
             audit.record(actor, "user.password_reset", user.sub, sessions_ended=len(ended))

@@ -117,3 +117,19 @@ def test_a_refused_password_changes_nothing_and_the_link_still_works(http, world
         f"a too-short password must be refused on the form: {refused.status_code}"
     assert set_password(http, path).status_code == 200, \
         "the link must still work after a refused password"
+
+
+def test_a_reset_proves_the_address_and_clears_a_required_change(http, world, sender,
+                                                                  runtime):
+    from authserver.storage.models import User
+    with runtime.database.unit_of_work() as uow:
+        row = uow.session.query(User).filter_by(email=EMAIL).one()
+        row.email_verified, row.verification_required = False, True
+        row.password_change_required = True
+    ask(http, EMAIL)
+    assert set_password(http, link_path(sender)).status_code == 200
+    with runtime.database.unit_of_work() as uow:
+        row = uow.session.query(User).filter_by(email=EMAIL).one()
+        state = (row.email_verified, row.verification_required, row.password_change_required)
+    assert state == (True, False, False), (
+        f"following the mailed link proves the address and sets a fresh password: {state}")
