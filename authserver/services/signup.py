@@ -130,10 +130,22 @@ def sign_up(database: Database, notifier: Notifier, throttle: Throttle, password
     throttle.failure(tenant.id, "signup-email", email, SIGNUP_EMAIL)
     with database.unit_of_work() as uow:
         users, audit = uow.users(tenant.id), uow.audit(tenant.id)
-        if users.by_email(email) is not None:
+        existing = users.by_email(email)
+        if existing is not None:
             # The new-account path hashes the password; so does this one, or the answer's
             # timing would say the address is taken.
             passwords.hash(request.password)
+            if existing.verification_required and not existing.disabled:
+                # Signed up before and never verified (the mail was lost or expired):
+                # a fresh link, not a notice that leaves the account stuck. The password
+                # typed now is not applied: whoever owns the inbox chose the first one.
+                token = account_tokens.issue(uow, tenant.id, existing.id,
+                                             Purpose.VERIFY_EMAIL, now)
+                notifier.queue(uow, tenant.id, Channel.EMAIL, OutgoingMessage(
+                    email, verification_text(tenant.display_name, verify_link(token)),
+                    "verify_email"))
+                audit.record("anonymous", "signup.verification_resent", existing.sub)
+                return Outcome.EMAIL_TAKEN
             notifier.queue(uow, tenant.id, Channel.EMAIL, OutgoingMessage(
                 email, already_text(tenant.display_name, sign_in_link), "signup_existing"))
             audit.record("anonymous", "signup.existing_email", None)

@@ -214,3 +214,21 @@ def test_only_a_client_that_proves_its_explicit_errors_grant_hears_email_taken(
     assert (proved.status_code, proved.get_json()) == (
         409, {"error": "email_taken", "error_code": "AUTH-2006"}), (
         "the client that authenticated with its secret is told the precise reason")
+
+
+def test_signing_up_again_before_verifying_mails_a_fresh_link(http, runtime, world, sender):
+    first, _ = signup_form(http, email=NEW, password=PASSWORD_NEW)
+    assert first.status_code == 200
+    [original] = mail_to(sender, NEW)
+    second, _ = signup_form(http, email=NEW, password="a different passphrase 77")
+    assert second.status_code == 200 and "Check your inbox" in html_of(second)
+    mails = mail_to(sender, NEW, count=2)
+    assert "/signup/verify?token=" in mails[1].text, (
+        f"an unverified account must get a new verification link, not a notice: "
+        f"{mails[1].text!r}")
+    old = re.search(r"https?://\S+/signup/verify\?token=\S+", original.text)
+    assert old is not None
+    parts = urlsplit(old.group(0))
+    assert http.get(f"{parts.path}?{parts.query}").status_code == 400, \
+        "only the newest verification link works"
+    assert user_row(runtime, NEW) == (False, True)
