@@ -36,13 +36,6 @@ def world(runtime):
     return build_world(runtime)
 
 
-def mails(sender: RecordingSender, count: int, timeout: float = 5.0) -> list:
-    deadline = time.monotonic() + timeout
-    while len(sender.sent) < count and time.monotonic() < deadline:
-        time.sleep(0.02)
-    return list(sender.sent)
-
-
 def ask(http, email: str):
     page = http.get("/t/acme/reset")
     assert page.status_code == 200, f"the reset form must show: {page.status_code}"
@@ -52,7 +45,7 @@ def ask(http, email: str):
 
 def link_path(sender: RecordingSender) -> str:
     found = re.search(r"https?://[^/\s]+(/t/acme/reset\?token=[\w\-]+)",
-                      mails(sender, 1)[0].text)
+                      sender.wait_for(1)[0].text)
     assert found, f"the mail must carry a reset link: {sender.sent}"
     return found.group(1)
 
@@ -68,11 +61,11 @@ def set_password(http, path: str, password: str = NEW_PASSWORD):
 def test_the_mailed_link_sets_a_new_password_once(http, world, sender, runtime):
     assert ask(http, EMAIL).status_code == 200
     path = link_path(sender)
-    assert mails(sender, 1)[0].to == EMAIL
+    assert sender.wait_for(1)[0].to == EMAIL
     done = set_password(http, path)
     assert done.status_code == 200 and "Your password was changed" in html_of(done), \
         f"the reset must succeed: {done.status_code} {html_of(done)[:300]}"
-    changed = mails(sender, 2)
+    changed = sender.wait_for(2)
     assert len(changed) == 2 and "was just changed" in changed[1].text, \
         f"a 'your password was changed' mail must follow: {changed}"
     assert len(audit_events(runtime, "user.password_reset")) == 1
@@ -96,7 +89,7 @@ def test_an_unknown_address_gets_a_byte_identical_answer(http, world, sender):
     known = normalised(ask(http, EMAIL))
     unknown = normalised(ask(http, "nobody@example.com"))
     assert known == unknown, "the answer must not say whether the address has an account"
-    assert [m.to for m in mails(sender, 1)] == [EMAIL], "nothing may go to an unknown address"
+    assert [m.to for m in sender.wait_for(1)] == [EMAIL], "nothing may go to an unknown address"
     time.sleep(0.2)
     assert len(sender.sent) == 1
 

@@ -4,7 +4,6 @@ the hosted page, the JSON API, the mailed link and the gate before verification.
 from __future__ import annotations
 
 import re
-import time
 from urllib.parse import urlsplit
 
 import pytest
@@ -55,17 +54,6 @@ def world(runtime):
     return built
 
 
-def mail_to(sender: RecordingSender, to: str, count: int = 1, timeout: float = 5.0):
-    """The messages sent to ``to`` once ``count`` arrived (delivery runs on a thread)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        found = [m for m in list(sender.sent) if m.to == to]
-        if len(found) >= count:
-            return found
-        time.sleep(0.02)
-    raise AssertionError(f"expected {count} message(s) to {to}; sent: {sender.sent}")
-
-
 def signup_form(http, **fields: str):
     page = http.get("/t/acme/signup")
     assert page.status_code == 200, f"the sign-up page answered {page.status_code}"
@@ -93,7 +81,7 @@ def test_sign_up_verify_and_sign_in(http, runtime, world, sender):
     assert response.status_code == 200, f"sign-up answered {response.status_code}"
     assert "Check your inbox" in html_of(response)
     assert user_row(runtime, NEW) == (False, True), "a new account must await verification"
-    [mail] = mail_to(sender, NEW)
+    [mail] = sender.wait_for(1, to=NEW)
     link = re.search(r"https?://\S+/signup/verify\?token=\S+", mail.text)
     assert link, f"the verification mail carries no link: {mail.text!r}"
 
@@ -133,7 +121,7 @@ def test_an_existing_address_gets_a_notice_and_the_same_answer(app, runtime, wor
     taken, html_taken = signup_form(app.test_client(), email=EXISTING, password=PASSWORD_NEW)
     assert normalised(new, html_new) == normalised(taken, html_taken), \
         "the answer must not tell whether the address has an account"
-    [notice] = mail_to(sender, EXISTING)
+    [notice] = sender.wait_for(1, to=EXISTING)
     assert "tried to sign up" in notice.text and "token=" not in notice.text
     with runtime.database.session() as session:
         assert len(session.scalars(select(User).where(User.email == EXISTING)).all()) == 1
@@ -147,7 +135,7 @@ def test_the_api_answers_the_same_for_new_and_taken_addresses(http, runtime, wor
     for response in (new, taken):
         assert (response.status_code, response.get_json()) == (
             202, {"status": "verification_sent"})
-    assert mail_to(sender, NEW) and mail_to(sender, EXISTING)
+    assert sender.wait_for(1, to=NEW) and sender.wait_for(1, to=EXISTING)
     assert user_row(runtime, NEW) == (False, True)
 
 
@@ -219,10 +207,10 @@ def test_only_a_client_that_proves_its_explicit_errors_grant_hears_email_taken(
 def test_signing_up_again_before_verifying_mails_a_fresh_link(http, runtime, world, sender):
     first, _ = signup_form(http, email=NEW, password=PASSWORD_NEW)
     assert first.status_code == 200
-    [original] = mail_to(sender, NEW)
+    [original] = sender.wait_for(1, to=NEW)
     second, _ = signup_form(http, email=NEW, password="a different passphrase 77")
     assert second.status_code == 200 and "Check your inbox" in html_of(second)
-    mails = mail_to(sender, NEW, count=2)
+    mails = sender.wait_for(2, to=NEW)
     assert "/signup/verify?token=" in mails[1].text, (
         f"an unverified account must get a new verification link, not a notice: "
         f"{mails[1].text!r}")

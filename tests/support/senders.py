@@ -4,6 +4,7 @@ would have received (the real senders are tested against real SMTP and HTTP peer
 from __future__ import annotations
 
 import threading
+import time
 from dataclasses import dataclass, field
 
 from authserver.services.senders import OutgoingMessage, SendFailed
@@ -29,3 +30,18 @@ class RecordingSender:
                 if message.to == destination:
                     return message
         raise AssertionError(f"nothing was sent to {destination}; sent: {self.sent}")
+
+    def wait_for(self, count: int, to: str | None = None,
+                 timeout: float = 5.0) -> list[OutgoingMessage]:
+        """The messages (to ``to``, when given) once at least ``count`` arrived: mail
+        queued through the Notifier is sent on another thread after the commit."""
+        deadline = time.monotonic() + timeout
+        while True:
+            with self._lock:
+                found = [m for m in self.sent if to is None or m.to == to]
+            if len(found) >= count or time.monotonic() >= deadline:
+                break
+            time.sleep(0.02)
+        assert len(found) >= count, (
+            f"expected {count} message(s){f' to {to}' if to else ''}; sent: {self.sent}")
+        return found
