@@ -9,11 +9,18 @@ from dataclasses import dataclass
 
 from sqlalchemy.exc import IntegrityError
 
+from authserver.services.account_policy import PasswordRules
 from authserver.services.errors import Conflict, InvalidInput, NotFound
+from authserver.services.password_policy import (
+    PasswordRefused,
+    password_problems,
+    set_password_under_rules,
+)
 from authserver.services.passwords import Passwords, password_problem
 from authserver.services.phone_numbers import normalise_phone
 from authserver.storage.models import User
 from authserver.storage.repositories import AuditRepository, UserRepository
+from authserver.storage.repositories.password_history import PasswordHistoryRepository
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]+$")
 _USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,150}$")
@@ -52,11 +59,17 @@ def _clean_name(value: str | None, field_name: str) -> str | None:
 
 
 def create_user(repo: UserRepository, audit: AuditRepository, new: NewUser, actor: str,
-                now: dt.datetime, passwords: Passwords) -> User:
+                now: dt.datetime, passwords: Passwords,
+                rules: PasswordRules | None = None) -> User:
+    """Create the user; a first password is checked against ``rules`` (the tenant's)
+    when given, else only against the bare limits of services/passwords.py."""
     email = normalise_email(new.email)
     username = _clean_username(new.username)
     if new.password is not None and (problem := password_problem(new.password)):
         raise InvalidInput("password", problem)
+    if new.password is not None and rules is not None \
+            and (problems := password_problems(new.password, rules)):
+        raise PasswordRefused(problems)
     if repo.by_email(email) is not None:
         raise Conflict(f"a user with email {email} already exists in this tenant")
     if username is not None and repo.by_username(username) is not None:
@@ -259,10 +272,11 @@ def _flush_unique(repo: UserRepository) -> None:
 
 
 def set_password(repo: UserRepository, audit: AuditRepository, user: User, password: str,
-                 actor: str, now: dt.datetime, passwords: Passwords) -> None:
+                 actor: str, now: dt.datetime, passwords: Passwords,
+                 rules: PasswordRules) -> None:
+    """Set ``user``'s password under the tenant's rules (length, strength, history);
+    raises PasswordRefused (an InvalidInput) with the reasons when they refuse it."""
     if problem := password_problem(password):
         raise InvalidInput("password", problem)
-    user.password_hash = passwords.hash(password)
-    user.password_changed_at = now
-    repo.flush()
-    audit.record(actor, "user.password_set", user.sub)
+    set_password_under_rules(repo, audit, PasswordHistoryRepository(repo.session, repo.tenant_id),
+                             user, password, rules, actor, now, passwords)

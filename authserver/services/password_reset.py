@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from authserver.services import account_tokens
 from authserver.services.account_tokens import Purpose
+from authserver.services.account_policy import PasswordRules, account_policy_of
 from authserver.services.accounts import normalise_email, set_password
 from authserver.services.error_codes import define
 from authserver.services.errors import InvalidInput
@@ -128,12 +129,15 @@ class PasswordReset:
                 return ResetOutcome.GONE
             actor = f"user:{user.id}"
             audit = uow.audit(self.tenant_id)
-            set_password(users, audit, user, password, actor, now, self.passwords)
+            tenant = uow.tenants.get(self.tenant_id)
+            rules = account_policy_of(tenant).passwords if tenant else PasswordRules()
+            # Under the tenant's rules, history included: a reset link is no way round
+            # "cannot reuse". It clears password_change_required.
+            set_password(users, audit, user, password, actor, now, self.passwords, rules)
             # The link came by mail: the address is proven, and the new password is the
             # one the person just chose, so nothing else stands before their next sign-in.
             user.email_verified = True
             user.verification_required = False
-            user.password_change_required = False
             ended = end_sessions(uow, self.tenant_id, now, EndReason.PASSWORD_RESET,
                                  actor=actor, user_id=user.id)
             audit.record(actor, "user.password_reset", user.sub, sessions_ended=len(ended))

@@ -27,6 +27,7 @@ from authserver.services.clients import secret_digest_matches
 from authserver.services.error_codes import ErrorCode, define
 from authserver.services.errors import Conflict, InvalidInput
 from authserver.services.notifications import Notifier
+from authserver.services.password_policy import password_problems
 from authserver.services.passwords import Passwords, password_problem
 from authserver.services.senders import Channel, OutgoingMessage
 from authserver.services.tenants import TenantInfo
@@ -121,6 +122,10 @@ def sign_up(database: Database, notifier: Notifier, throttle: Throttle, password
     email, request = _clean(request)
     if problem := password_problem(request.password):
         raise SignupRefused(INVALID_PASSWORD, problem)
+    # The tenant's rules, before any account exists or any mail is queued: the answer
+    # is the same whether or not the address is taken.
+    if problems := password_problems(request.password, tenant.accounts.passwords):
+        raise SignupRefused(INVALID_PASSWORD, " ".join(p.code for p in problems))
     if not policy.allows(email):
         raise SignupRefused(DOMAIN_REFUSED)
     keys = [("signup-source", source), ("signup-email", email)]
@@ -164,7 +169,7 @@ def sign_up(database: Database, notifier: Notifier, throttle: Throttle, password
         # Raising leaves the block: the unit of work rolls back, nothing is created.
         try:
             set_password(users, audit, user, request.password, f"user:{user.id}", now,
-                         passwords)
+                         passwords, tenant.accounts.passwords)
         except InvalidInput as exc:
             raise SignupRefused(INVALID_PASSWORD, str(exc)) from None
         token = account_tokens.issue(uow, tenant.id, user.id, Purpose.VERIFY_EMAIL, now)

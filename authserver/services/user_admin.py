@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from authserver.services import accounts
+from authserver.services.account_policy import account_policy_of
 from authserver.services.accounts import NewUser, UserChanges
 from authserver.services.admin_context import AdminContext
 from authserver.services.tenants import get_tenant
@@ -44,7 +45,7 @@ def create_user(ctx: AdminContext, tenant_slug: str, new: NewUser) -> CreatedUse
     with ctx.transaction() as session:
         tenant = get_tenant(session, tenant_slug)
         user = accounts.create_user(*_repos(session, tenant), new, ctx.actor, ctx.clock(),
-                                    ctx.passwords)
+                                    ctx.passwords, account_policy_of(tenant).passwords)
         return CreatedUser(user.sub, user.email)
 
 
@@ -76,7 +77,7 @@ def set_password(ctx: AdminContext, tenant_slug: str, email: str | None, sub: st
     with ctx.transaction() as session:
         tenant, user = _find(session, tenant_slug, email, sub)
         accounts.set_password(*_repos(session, tenant), user, password, ctx.actor,
-                              ctx.clock(), ctx.passwords)
+                              ctx.clock(), ctx.passwords, account_policy_of(tenant).passwords)
         return user.email
 
 

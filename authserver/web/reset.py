@@ -17,6 +17,7 @@ from authserver.services import account_tokens
 from authserver.services.account_tokens import Purpose
 from authserver.services.errors import InvalidInput
 from authserver.services.notifications import Notifier
+from authserver.services.password_policy import PasswordRefused
 from authserver.services.password_reset import (
     LINK_GONE,
     PASSWORD_REFUSED,
@@ -24,6 +25,7 @@ from authserver.services.password_reset import (
     ResetOutcome,
 )
 from authserver.web.context import request_source, runtime, tenant
+from authserver.web.password_pages import problem_lines
 from authserver.web.security import check_csrf, csrf_token, page_headers
 from authserver.web.tenancy import TENANT_PREFIX
 
@@ -85,6 +87,10 @@ def set_new_password() -> Response:
                      problem=gettext(PASSWORD_REFUSED.message), code=PASSWORD_REFUSED.code)
     try:
         outcome = _resets().complete(token, password, runtime().clock())
+    except PasswordRefused as refused:
+        return _page("reset/new_password.html", PASSWORD_REFUSED.status, token=token,
+                     problem=gettext(PASSWORD_REFUSED.message), code=PASSWORD_REFUSED.code,
+                     problems=problem_lines(refused.codes))
     except InvalidInput as refused:
         return _page("reset/new_password.html", PASSWORD_REFUSED.status, token=token,
                      problem=refused.problem, code=PASSWORD_REFUSED.code)
