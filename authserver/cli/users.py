@@ -161,8 +161,13 @@ def user_update(tenant_slug: str, email: str | None, sub: str | None, new_email:
 @user.command("set-password")
 @tenant_option
 @_user_identity
-def user_set_password(tenant_slug: str, email: str | None, sub: str | None) -> None:
-    """Set a user's password from the first line of standard input (argon2id)."""
+@click.option("--password-stdin", is_flag=True,
+              help="Read the password from the first line of standard input (the only "
+              "way it is read: never from the command line; the flag says so explicitly).")
+def user_set_password(tenant_slug: str, email: str | None, sub: str | None,
+                      password_stdin: bool) -> None:
+    """Set a user's password from the first line of standard input (argon2id), under the
+    tenant's password policy (length, strength, history); a refusal says why, with codes."""
     _one_identity(email, sub)  # before reading a secret that would then be thrown away
     password = _read_password()
     who = user_admin.set_password(admin(), tenant_slug, email, sub, password)

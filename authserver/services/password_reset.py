@@ -22,8 +22,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from authserver.services import account_tokens
-from authserver.services.account_tokens import Purpose
 from authserver.services.account_policy import PasswordRules, account_policy_of
+from authserver.services.account_tokens import Purpose
 from authserver.services.accounts import normalise_email, set_password
 from authserver.services.error_codes import define
 from authserver.services.errors import InvalidInput

@@ -18,6 +18,7 @@ def register(app: Flask, runtime: Runtime) -> None:
         jwks,
         landing,
         logout,
+        password_change,
         reset,
         sessions,
         signup,
@@ -43,6 +44,7 @@ def register(app: Flask, runtime: Runtime) -> None:
     interaction.register(app)
     account.register(app)
     signup.register(app)
+    password_change.register(app)
     from authserver.web.token_endpoint import TokenEndpoint
 
     app.wsgi_app = TokenEndpoint(app.wsgi_app, runtime)  # type: ignore[method-assign]

@@ -12,6 +12,7 @@ from types import ModuleType
 from flask import Flask
 
 from authserver.web.account import home, passkeys, phone, sections
+from authserver.web.account import password as password_section
 from authserver.web.account import recovery as recovery_section
 from authserver.web.account import totp as totp_section
 from authserver.web.account.access import AccountView, signed_in_account
@@ -23,8 +24,8 @@ __all__ = ["SECTION_MODULES", "AccountSection", "AccountView", "bp", "register",
            "register_section", "render_account", "signed_in_account"]
 _ROUTES = (home,)
 # Each section module has register(app) (register_section) and its routes on ``bp``.
-SECTION_MODULES: tuple[ModuleType, ...] = (totp_section, recovery_section, passkeys,
-                                              phone)
+SECTION_MODULES: tuple[ModuleType, ...] = (password_section, totp_section, recovery_section,
+                                              passkeys, phone)
 
 
 def register(app: Flask) -> None:
