@@ -214,10 +214,11 @@ def test_a_code_channel_without_a_sender_is_not_offered(settings, database, cloc
 
 
 @pytest.mark.parametrize("policy, shown", [
-    ({"mfa": "off"}, ["passkeys"]),
-    ({"mfa": "off", "phone_sign_in": True}, ["passkeys", "phone"]),
-    ({"mfa": "optional"}, ["totp", "passkeys", "recovery", "phone"]),
-    ({"mfa": "optional", "methods": "totp"}, ["totp", "recovery"]),
+    # The password section (change password) is there whatever the policy says.
+    ({"mfa": "off"}, ["password", "passkeys"]),
+    ({"mfa": "off", "phone_sign_in": True}, ["password", "passkeys", "phone"]),
+    ({"mfa": "optional"}, ["password", "totp", "passkeys", "recovery", "phone"]),
+    ({"mfa": "optional", "methods": "totp"}, ["password", "totp", "recovery"]),
 ])
 def test_the_account_page_shows_what_the_tenant_offers(http, world, runtime, policy, shown):
     set_sign_in_policy(runtime, **policy)
