@@ -12,6 +12,9 @@ from urllib.parse import urlencode, urlsplit
 
 import pytest
 
+from authserver.runtime import admin_context
+from authserver.services import tenant_admin
+from authserver.services.account_policy import AccountPolicyChange
 from authserver.services.senders import Channel, Senders
 from authserver.storage.models import LoginSession, User
 from tests.support.browser_flow import html_of
@@ -265,3 +268,16 @@ def test_the_reset_link_records_history_and_refuses_reuse(http, world, runtime, 
     with runtime.database.unit_of_work() as uow:
         kept = list(uow.password_history(tenant_id(runtime)).of_user(ann(runtime).id))
     assert len(kept) == 1 and runtime.passwords.verify(kept[0].password_hash, PASSWORD)
+
+
+def test_sign_up_refuses_breached_and_common_passwords(http, world, runtime, sender):
+
+    tenant_admin.update_tenant(admin_context(runtime, "test"), "acme", None, None, None,
+                               accounts=AccountPolicyChange(signup=True))
+    for bad in ("correcthorsebatterystaple", "P@ssw0rd123!"):
+        answer = http.post(f"{ISSUER_PATH}/api/v1/signup",
+                           json={"email": "new@example.com", "password": bad})
+        assert answer.status_code == 400 and answer.get_json() == {
+            "error": "invalid_password", "error_code": "AUTH-2003"}, \
+            f"sign-up must refuse {bad!r} under the tenant's rules: {answer.get_json()}"
+    assert sender.sent == [], "a refused sign-up sends nothing"
