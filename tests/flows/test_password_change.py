@@ -271,7 +271,6 @@ def test_the_reset_link_records_history_and_refuses_reuse(http, world, runtime, 
 
 
 def test_sign_up_refuses_breached_and_common_passwords(http, world, runtime, sender):
-
     tenant_admin.update_tenant(admin_context(runtime, "test"), "acme", None, None, None,
                                accounts=AccountPolicyChange(signup=True))
     for bad in ("correcthorsebatterystaple", "P@ssw0rd123!"):
