@@ -1,0 +1,246 @@
+"""Enumeration resistance (issue 10 "Done when", SECURITY.md "Sign-in"): for an account
+that exists — enabled, disabled, or still awaiting email verification — and for one that
+does not, every public page that takes an address or number gives the same status, body,
+cookies and headers, takes time from the same distribution, and is throttled alike.
+
+Each endpoint is driven through the real WSGI app against the real database with the
+real argon2 parameters. Every request is a fresh browser from its own address asking
+about its own account, so no throttle interferes with the comparison; the throttle is
+compared on its own at the end. The statistics (tests/support/enumeration.py,
+docs/security.md "Enumeration resistance"): requests of all kinds interleaved in one
+seeded random order, compared with a two-sided Mann-Whitney U test at alpha 0.001 and a
+bound on the difference in medians.
+
+The mail and SMS senders are :class:`GatewaySender`: they take 20 ms, like a real
+gateway, so a page that sends before it answers is caught.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Callable, Iterator
+from urllib.parse import urlsplit
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+
+from authserver.runtime import admin_context
+from authserver.services import tenant_admin
+from authserver.services.account_policy import AccountPolicyChange
+from authserver.services.accounts import NewUser, create_user
+from authserver.services.senders import Channel, Senders
+from authserver.storage.models import User
+from authserver.storage.repositories import AuditRepository, UserRepository
+from tests.support.browser_flow import html_of, page_after, tenant_id
+from tests.support.enumeration import (
+    SAMPLES,
+    WARM_UP,
+    GatewaySender,
+    Observed,
+    Prepare,
+    Prepared,
+    assert_no_timing_leak,
+    assert_same,
+    assert_same_answers,
+    observed,
+    sample_timings,
+)
+from tests.support.oauth import PASSWORD, Pkce, authorize_params, build_world, csrf_of, password_hash
+from tests.support.runtimes import make_runtime
+
+WRONG = "not the password at all 17"
+NEW_PASSWORD = "a long and unusual passphrase 42"
+POOL = SAMPLES + WARM_UP
+# One letter per kind of account, so every address has the same length.
+KINDS = {"known": "k", "disabled": "d", "unverified": "v", "unknown": "u"}
+REPORT: list[str] = []  # the measured medians and p-values, printed at the end (-s)
+
+
+def email(kind: str, i: int) -> str:
+    return f"{KINDS[kind]}{i:03d}-person@example.com"
+
+
+def phone(kind: str, i: int) -> str:
+    return f"+1555{list(KINDS).index(kind) + 1}{i:06d}"
+
+
+@pytest.fixture
+def gateway() -> GatewaySender:
+    return GatewaySender()
+
+
+@pytest.fixture
+def runtime(settings, database, clock, gateway):
+    return make_runtime(settings, database, clock,
+                        senders=Senders({Channel.EMAIL: gateway, Channel.SMS: gateway}))
+
+
+@pytest.fixture
+def world(runtime):
+    built = build_world(runtime)
+    tenant_admin.update_tenant(admin_context(runtime, "test"), "acme", None, None, None,
+                               accounts=AccountPolicyChange(signup=True))
+    from tests.support.sign_in_policy import set_sign_in_policy
+    set_sign_in_policy(runtime, phone_sign_in=True, magic_links=True)
+    _accounts(runtime)
+    return built
+
+
+def _accounts(runtime) -> None:
+    """POOL accounts of each existing kind, each with a verified phone (the unverified
+    kind's phone is unverified too), all with PASSWORD."""
+    hashed = password_hash(PASSWORD, runtime.passwords)
+    with runtime.database.session() as session:
+        tid = tenant_id(runtime)
+        users, audit = UserRepository(session, tid), AuditRepository(session, tid)
+        for kind, i in itertools.product(("known", "disabled", "unverified"), range(POOL)):
+            user = create_user(users, audit, NewUser(
+                email=email(kind, i), password=None, email_verified=kind != "unverified"),
+                "test", runtime.clock(), runtime.passwords)
+            user.password_hash, user.password_changed_at = hashed, runtime.clock()
+            user.disabled = kind == "disabled"
+            user.verification_required = kind == "unverified"
+            user.phone, user.phone_verified = phone(kind, i), kind != "unverified"
+
+
+_addresses = itertools.count(1)
+
+
+def browser(app: Flask) -> FlaskClient:
+    """A fresh browser from an address no other request used."""
+    n = next(_addresses)
+    client = app.test_client()
+    client.environ_base["REMOTE_ADDR"] = f"10.{n // 65536 % 256}.{n // 256 % 256}.{n % 256}"
+    return client
+
+
+def login_page(http: FlaskClient) -> tuple[str, str]:
+    location, html = page_after(http, http.get("/t/acme/authorize",
+                                               query_string=authorize_params(pkce=Pkce())))
+    return urlsplit(location).path, html
+
+
+def each(kinds: tuple[str, ...], prepare: Callable[[str, int], Prepared]
+         ) -> dict[str, Prepare]:
+    return {kind: (lambda i, kind=kind: prepare(kind, i)) for kind in kinds}
+
+
+def check(kinds: dict[str, Prepare], what: str) -> None:
+    samples = sample_timings(kinds)
+    assert_same_answers(samples, what)
+    assert_no_timing_leak(samples.timings, "unknown", what, REPORT)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def _print_report() -> Iterator[None]:
+    yield
+    print("\nEnumeration timing (tests/flows/test_enumeration.py):")
+    print("\n".join(REPORT))
+
+
+# --- sign-in ------------------------------------------------------------------------------
+
+
+def test_password_sign_in_answers_alike_for_every_kind_of_account(app, world):
+    """A wrong password for an existing account, the right password of a disabled one,
+    any password for an unknown one: one "not correct" page, one argon2 check each."""
+    def prepare(kind: str, i: int) -> Prepared:
+        http = browser(app)
+        path, html = login_page(http)
+        typed = email(kind, i)
+        password = PASSWORD if kind == "disabled" else WRONG
+        return Prepared(lambda: http.post(f"{path}/login", data={
+            "csrf_token": csrf_of(html), "identifier": typed, "password": password}),
+            typed=(typed,))
+
+    check(each(("known", "disabled", "unverified", "unknown"), prepare), "password sign-in")
+
+
+# --- passwordless requests on the login page --------------------------------------------
+
+
+def test_asking_for_a_magic_link_answers_alike_for_every_kind_of_account(app, world, gateway):
+    def prepare(kind: str, i: int) -> Prepared:
+        http = browser(app)
+        path, html = login_page(http)
+        typed = email(kind, i)
+        return Prepared(lambda: http.post(f"{path}/magic-link", data={
+            "csrf_token": csrf_of(html), "identifier": typed}), typed=(typed,))
+
+    check(each(("known", "disabled", "unknown"), prepare), "magic-link request")
+    # Sent to every known account that asked (warm-up included), and to nobody else.
+    sent = gateway.wait_for(POOL)
+    assert {m.to for m in sent} == {email("known", i) for i in range(POOL)}, \
+        "every known account, and only those, must get a link"
+
+
+def test_asking_for_an_sms_code_by_number_answers_alike_for_every_kind_of_number(
+        app, world, gateway):
+    def prepare(kind: str, i: int) -> Prepared:
+        http = browser(app)
+        path, html = login_page(http)
+        typed = phone(kind, i)
+        return Prepared(lambda: http.post(f"{path}/phone", data={
+            "csrf_token": csrf_of(html), "identifier": typed}), typed=(typed,))
+
+    check(each(("known", "disabled", "unverified", "unknown"), prepare),
+          "SMS code request by phone number")
+    sent = gateway.wait_for(POOL)
+    assert {m.to for m in sent} == {phone("known", i) for i in range(POOL)}, \
+        "only enabled accounts' verified numbers may get a code"
+
+
+# --- sign-up ------------------------------------------------------------------------------
+
+
+def _signup_address(kind: str, i: int) -> str:
+    # An unknown address signs up once: each sample needs one nobody used yet.
+    return email(kind, i)
+
+
+def test_the_sign_up_page_answers_alike_whether_or_not_the_address_has_an_account(
+        app, world, gateway):
+    def prepare(kind: str, i: int) -> Prepared:
+        http = browser(app)
+        html = html_of(http.get("/t/acme/signup"))
+        typed = _signup_address(kind, i)
+        return Prepared(lambda: http.post("/t/acme/signup", data={
+            "csrf_token": csrf_of(html), "email": typed, "password": NEW_PASSWORD}),
+            typed=(typed,))
+
+    check(each(("known", "disabled", "unverified", "unknown"), prepare), "sign-up page")
+    gateway.wait_for(4 * POOL)  # every address got one mail (link or notice)
+
+
+def test_the_sign_up_api_answers_alike_whether_or_not_the_address_has_an_account(
+        app, world, gateway):
+    def prepare(kind: str, i: int) -> Prepared:
+        http = browser(app)
+        typed = _signup_address(kind, i)
+        return Prepared(lambda: http.post("/t/acme/api/v1/signup", json={
+            "email": typed, "password": NEW_PASSWORD}), typed=(typed,))
+
+    check(each(("known", "disabled", "unverified", "unknown"), prepare), "sign-up API")
+    gateway.wait_for(4 * POOL)
+
+
+# --- password reset -----------------------------------------------------------------------
+
+
+def test_asking_for_a_password_reset_answers_alike_for_every_kind_of_account(
+        app, world, gateway):
+    def prepare(kind: str, i: int) -> Prepared:
+        http = browser(app)
+        html = html_of(http.get("/t/acme/reset"))
+        typed = email(kind, i)
+        return Prepared(lambda: http.post("/t/acme/reset", data={
+            "csrf_token": csrf_of(html), "email": typed}), typed=(typed,))
+
+    check(each(("known", "disabled", "unverified", "unknown"), prepare),
+          "password reset request")
+    sent = gateway.wait_for(2 * POOL)
+    assert {m.to for m in sent} == ({email("known", i) for i in range(POOL)}
+                                    | {email("unverified", i) for i in range(POOL)}), \
+        "enabled accounts, verified or not, get a link; nobody else"
