@@ -41,23 +41,36 @@ class _Worker:
         self._lock = threading.Lock()
         self._pid = -1
         self._queue: queue.SimpleQueue[_Work] = queue.SimpleQueue()
+        self._pending = 0
+        self._idle = threading.Condition(self._lock)
 
     def submit(self, what: str, work: Callable[[], None]) -> None:
         with self._lock:
             if self._pid != os.getpid():
                 self._pid, self._queue = os.getpid(), queue.SimpleQueue()
+                self._pending = 0
                 threading.Thread(target=self._run, args=(self._queue,), daemon=True,
                                  name="authserver-deferred").start()
+            self._pending += 1
             self._queue.put((what, work))
 
-    @staticmethod
-    def _run(jobs: queue.SimpleQueue[_Work]) -> None:
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until every piece of work handed over so far has run (a shutting-down
+        process, a test about to empty the database); False if ``timeout`` passed."""
+        with self._idle:
+            return self._idle.wait_for(lambda: self._pending == 0, timeout)
+
+    def _run(self, jobs: queue.SimpleQueue[_Work]) -> None:
         while True:
             what, work = jobs.get()
             try:
                 work()
             except Exception as failure:  # nobody is waiting for it: record, carry on
                 log.exception("deferred %s failed: %s", what, type(failure).__name__)
+            finally:
+                with self._idle:
+                    self._pending -= 1
+                    self._idle.notify_all()
 
 
 _worker = _Worker()
@@ -67,3 +80,8 @@ def after_commit(uow: UnitOfWork, what: str, work: Callable[[], None]) -> None:
     """Run ``work`` on the background thread once ``uow`` commits (not at all if it
     rolls back). ``what`` names it in the log line of a failure."""
     uow.after_commit(lambda: _worker.submit(what, work))
+
+
+def wait_idle(timeout: float = 10.0) -> bool:
+    """Wait until all work handed to :func:`after_commit` so far has run."""
+    return _worker.wait_idle(timeout)

@@ -16,6 +16,10 @@ from dataclasses import dataclass
 
 from authserver.services import deferred
 from authserver.services.authn.one_time_codes import (
+    CHECK_ACCOUNT,
+    CHECK_PAIR,
+    Checked,
+    CheckResult,
     OneTimeCodes,
     Purpose,
     message_text,
@@ -86,3 +90,22 @@ class PhoneSignIn:
                 uow, codes.tenant_id, Channel.SMS, OutgoingMessage(
                     phone, message_text(codes.service, code, Purpose.SIGN_IN),
                     str(Purpose.SIGN_IN)))
+
+    def check(self, typed: str, attempt: str, code: str, source: str,
+              now: dt.datetime) -> tuple[CheckResult, int | None]:
+        """The check's result and, when accepted, whose code it was."""
+        user_id = self.account(typed)
+        if user_id is not None:
+            result = self.codes.check(user_id, Channel.SMS, attempt, code, source, now)
+            return result, user_id if result.outcome is Checked.ACCEPTED else None
+        # Nobody's number: throttled and refused like a wrong code, on buckets of its own.
+        throttle, tenant_id = self.codes.throttle, self.codes.tenant_id
+        typed_key = parse_phone(typed) or typed.strip()[:32]
+        keys = [("code-pair", f"phone:{typed_key}|{source}", CHECK_PAIR),
+                ("code-account", f"phone:{typed_key}", CHECK_ACCOUNT)]
+        wait = throttle.longest_wait(tenant_id, [(s, k) for s, k, _ in keys])
+        if wait is not None:
+            return CheckResult(Checked.THROTTLED, retry_after=wait), None
+        for scope, key, policy in keys:
+            throttle.failure(tenant_id, scope, key, policy)
+        return CheckResult(Checked.WRONG), None
