@@ -24,14 +24,13 @@ from urllib.parse import urlsplit
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import select
+from werkzeug.test import TestResponse
 
 from authserver.runtime import admin_context
-from authserver.services import tenant_admin
+from authserver.services import deferred, tenant_admin
 from authserver.services.account_policy import AccountPolicyChange
 from authserver.services.accounts import NewUser, create_user
 from authserver.services.senders import Channel, Senders
-from authserver.storage.models import User
 from authserver.storage.repositories import AuditRepository, UserRepository
 from tests.support.browser_flow import html_of, page_after, tenant_id
 from tests.support.enumeration import (
@@ -47,7 +46,14 @@ from tests.support.enumeration import (
     observed,
     sample_timings,
 )
-from tests.support.oauth import PASSWORD, Pkce, authorize_params, build_world, csrf_of, password_hash
+from tests.support.oauth import (
+    PASSWORD,
+    Pkce,
+    authorize_params,
+    build_world,
+    csrf_of,
+    password_hash,
+)
 from tests.support.runtimes import make_runtime
 
 WRONG = "not the password at all 17"
@@ -244,3 +250,103 @@ def test_asking_for_a_password_reset_answers_alike_for_every_kind_of_account(
     assert {m.to for m in sent} == ({email("known", i) for i in range(POOL)}
                                     | {email("unverified", i) for i in range(POOL)}), \
         "enabled accounts, verified or not, get a link; nobody else"
+
+
+# --- the throttle is no oracle ------------------------------------------------------------
+
+
+def repeated(app: Flask, kind: str, times: int,
+             send: Callable[[FlaskClient, str], TestResponse]) -> list[Observed]:
+    """``times`` requests about one account of ``kind`` from one browser and address."""
+    http, typed = browser(app), (phone if send is _phone_request else email)(kind, 0)
+    return [observed(send(http, typed), (typed,)) for _ in range(times)]
+
+
+def assert_throttled_alike(app: Flask, what: str, times: int,
+                           send: Callable[[FlaskClient, str], TestResponse],
+                           kinds: tuple[str, ...] = ("known", "unknown")) -> list[Observed]:
+    answers = {kind: repeated(app, kind, times, send) for kind in kinds}
+    for n in range(times):
+        assert_same({kind: seen[n] for kind, seen in answers.items()},
+                    f"{what}, request {n + 1} of {times} from one address")
+    return answers[kinds[0]]
+
+
+def _sign_in_page(http: FlaskClient) -> tuple[str, str]:
+    # One sign-in attempt per browser, reused: the throttle, not the attempt, is counted.
+    page: tuple[str, str] | None = getattr(http, "enumeration_page", None)
+    if page is None:
+        page = login_page(http)
+        http.enumeration_page = page  # type: ignore[attr-defined]
+    return page
+
+
+def _login_request(http: FlaskClient, typed: str) -> TestResponse:
+    path, html = _sign_in_page(http)
+    return http.post(f"{path}/login", data={"csrf_token": csrf_of(html), "identifier": typed,
+                                            "password": WRONG})
+
+
+def _phone_request(http: FlaskClient, typed: str) -> TestResponse:
+    path, html = _sign_in_page(http)
+    return http.post(f"{path}/phone", data={"csrf_token": csrf_of(html), "identifier": typed})
+
+
+def _magic_request(http: FlaskClient, typed: str) -> TestResponse:
+    path, html = _sign_in_page(http)
+    return http.post(f"{path}/magic-link", data={"csrf_token": csrf_of(html),
+                                                 "identifier": typed})
+
+
+def _reset_request(http: FlaskClient, typed: str) -> TestResponse:
+    html = html_of(http.get("/t/acme/reset"))
+    return http.post("/t/acme/reset", data={"csrf_token": csrf_of(html), "email": typed})
+
+
+def _signup_request(http: FlaskClient, typed: str) -> TestResponse:
+    return http.post("/t/acme/api/v1/signup", json={"email": typed, "password": NEW_PASSWORD})
+
+
+def test_failed_sign_ins_are_throttled_alike_for_known_unknown_and_disabled_accounts(
+        app, world):
+    answers = assert_throttled_alike(app, "password sign-in", 7, _login_request,
+                                     ("known", "disabled", "unverified", "unknown"))
+    statuses = [a.status for a in answers]
+    assert statuses == [401] * 5 + [429] * 2, \
+        f"five wrong passwords from one address, then a wait, for everyone: {statuses}"
+    assert ("retry-after", "60") in answers[-1].headers, answers[-1].headers
+
+
+def test_reset_requests_are_limited_alike_for_known_and_unknown_addresses(
+        app, world, gateway):
+    # Past the per-address limit (3) and the per-source one (10): the page never changes.
+    assert_throttled_alike(app, "password reset request", 12, _reset_request)
+    deferred.wait_idle()
+    assert len(gateway.wait_for(3)) == 3, "three links a quarter hour for one address"
+
+
+def test_magic_link_requests_are_limited_alike_for_known_and_unknown_addresses(
+        app, world, gateway):
+    assert_throttled_alike(app, "magic-link request", 4, _magic_request,
+                           ("known", "disabled", "unknown"))
+    deferred.wait_idle()
+    assert len(gateway.wait_for(1)) == 1, "one link per 30 seconds for one address"
+
+
+def test_phone_code_requests_are_limited_alike_for_known_and_unknown_numbers(
+        app, world, gateway):
+    assert_throttled_alike(app, "SMS code request by phone number", 4, _phone_request,
+                           ("known", "disabled", "unverified", "unknown"))
+    deferred.wait_idle()
+    assert len(gateway.wait_for(1)) == 1, "one code per 30 seconds for one number"
+
+
+def test_sign_up_requests_are_limited_alike_for_new_and_existing_addresses(
+        app, world, gateway):
+    # Past the per-address limit (3) and the per-source one (10).
+    answers = assert_throttled_alike(app, "sign-up API", 12, _signup_request,
+                                     ("known", "disabled", "unverified", "unknown"))
+    assert {a.status for a in answers} == {202}, answers[0]
+    # Three mails per address: the new one's link and two fresh links (the account it
+    # created is unverified), the existing ones' notices or fresh links.
+    assert len(gateway.wait_for(12)) == 12
