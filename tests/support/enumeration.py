@@ -35,19 +35,22 @@ from werkzeug.test import TestResponse
 from authserver.services.senders import OutgoingMessage
 
 # The significance level: under the null hypothesis (no difference) one comparison
-# fails with probability at most ALPHA from the rank test alone; the effect-size bound
-# below makes that smaller still. The module runs about a dozen comparisons.
-ALPHA = 0.001
+# fails with probability at most ALPHA from the rank test alone, and the effect-size
+# bound below makes that smaller still (about 1 in 4,000 in the simulation of
+# test_enumeration.py). The module makes 17 comparisons, so a run fails by chance at
+# most 17 times in 10,000 (0.17%), in practice about half that.
+ALPHA = 1e-4
 # A difference in medians below this fraction of the (smaller) median is not reported
 # even when significant: it is below what the tests can attribute to the account
 # rather than to the machine (SQLite page cache, allocator), and far below the leaks
 # that matter, which are tens of percent: one argon2 hash is most of a sign-in's time,
 # a write transaction or a synchronous send a third or more of a reset request's.
 MIN_EFFECT = 0.10
-# Samples per kind of request: with 60 against 60 the rank test's power against a shift
-# of a tenth of the spread-free median is near 1 (an argon2 hash or a commit separates
-# the two distributions almost completely), while the whole module stays well under a
-# minute on two shared cores.
+# Samples per kind of request. With 60 against 60, a difference of 40% of the median
+# (a write transaction on a 4 ms page) is caught in 99% of runs even with noise as
+# large as this machine's (spread of 30%, 5% outliers: the simulation in
+# test_enumeration.py), and one argon2 hash or a gateway's round trip separates the
+# two samples completely (p below 1e-20); the module stays under a minute.
 SAMPLES = 60
 WARM_UP = 5
 SEED = 10  # fixed: the order is random with respect to the code, the same in every run
