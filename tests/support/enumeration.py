@@ -37,8 +37,8 @@ from authserver.services.senders import OutgoingMessage
 # The significance level: under the null hypothesis (no difference) one comparison
 # fails with probability at most ALPHA from the rank test alone, and the effect-size
 # bound below makes that smaller still (about 1 in 4,000 in the simulation of
-# test_enumeration.py). The module makes 17 comparisons, so a run fails by chance at
-# most 17 times in 10,000 (0.17%), in practice about half that.
+# test_enumeration.py). The module makes 15 comparisons, so a run fails by chance at
+# most 15 times in 10,000 (0.15%), in practice about half that.
 ALPHA = 1e-4
 # A difference in medians below this fraction of the (smaller) median is not reported
 # even when significant: it is below what the tests can attribute to the account
