@@ -136,9 +136,15 @@ def each(kinds: tuple[str, ...], prepare: Callable[[str, int], Prepared]
     return {kind: (lambda i, kind=kind: prepare(kind, i)) for kind in kinds}
 
 
-def check(kinds: dict[str, Prepare], what: str) -> None:
+def check(kinds: dict[str, Prepare], what: str, status: int, says: str) -> None:
+    """The same answer for all, the one expected (so the requests really reached the
+    check: a CSRF failure for all would be "the same" too), and the same time."""
     samples = sample_timings(kinds)
     assert_same_answers(samples, what)
+    answer = next(iter(samples.answers["unknown"]))
+    assert answer.status == status and says in answer.body, (
+        f"{what}: expected {status} saying {says!r}, got {answer.status}: "
+        f"{answer.body[:500]}")
     assert_no_timing_leak(samples.timings, "unknown", what, REPORT)
 
 
@@ -164,7 +170,8 @@ def test_password_sign_in_answers_alike_for_every_kind_of_account(app, world):
             "csrf_token": csrf_of(html), "identifier": typed, "password": password}),
             typed=(typed,))
 
-    check(each(("known", "disabled", "unverified", "unknown"), prepare), "password sign-in")
+    check(each(("known", "disabled", "unverified", "unknown"), prepare), "password sign-in",
+          401, "The email address or password is not correct.")
 
 
 # --- passwordless requests on the login page --------------------------------------------
@@ -178,7 +185,8 @@ def test_asking_for_a_magic_link_answers_alike_for_every_kind_of_account(app, wo
         return Prepared(lambda: http.post(f"{path}/magic-link", data={
             "csrf_token": csrf_of(html), "identifier": typed}), typed=(typed,))
 
-    check(each(("known", "disabled", "unknown"), prepare), "magic-link request")
+    check(each(("known", "disabled", "unknown"), prepare), "magic-link request", 200,
+          "Check your inbox")
     # Sent to every known account that asked (warm-up included), and to nobody else.
     sent = gateway.wait_for(POOL)
     assert {m.to for m in sent} == {email("known", i) for i in range(POOL)}, \
@@ -195,7 +203,8 @@ def test_asking_for_an_sms_code_by_number_answers_alike_for_every_kind_of_number
             "csrf_token": csrf_of(html), "identifier": typed}), typed=(typed,))
 
     check(each(("known", "disabled", "unverified", "unknown"), prepare),
-          "SMS code request by phone number")
+          "SMS code request by phone number", 200,
+          "If this number belongs to an account, we sent it a code")
     sent = gateway.wait_for(POOL)
     assert {m.to for m in sent} == {phone("known", i) for i in range(POOL)}, \
         "only enabled accounts' verified numbers may get a code"
@@ -217,7 +226,8 @@ def test_the_sign_up_page_answers_alike_whether_or_not_the_address_has_an_accoun
     # A disabled account's address takes the known one's branch (a notice); its answer
     # is compared in test_sign_up_requests_are_limited_alike_…, its time is not, to keep
     # the module under a minute (each sign-up costs an argon2 hash, a new one two).
-    check(each(("known", "unverified", "unknown"), prepare), "sign-up page")
+    check(each(("known", "unverified", "unknown"), prepare), "sign-up page", 200,
+          "Check your inbox")
     gateway.wait_for(3 * POOL)  # every address got one mail (link or notice)
 
 
@@ -229,7 +239,8 @@ def test_the_sign_up_api_answers_alike_whether_or_not_the_address_has_an_account
         return Prepared(lambda: http.post("/t/acme/api/v1/signup", json={
             "email": typed, "password": NEW_PASSWORD}), typed=(typed,))
 
-    check(each(("known", "unverified", "unknown"), prepare), "sign-up API")
+    check(each(("known", "unverified", "unknown"), prepare), "sign-up API", 202,
+          '"status":"verification_sent"')
     gateway.wait_for(3 * POOL)
 
 
@@ -246,7 +257,7 @@ def test_asking_for_a_password_reset_answers_alike_for_every_kind_of_account(
             "csrf_token": csrf_of(html), "email": typed}), typed=(typed,))
 
     check(each(("known", "disabled", "unverified", "unknown"), prepare),
-          "password reset request")
+          "password reset request", 200, "Check your inbox")
     sent = gateway.wait_for(2 * POOL)
     assert {m.to for m in sent} == ({email("known", i) for i in range(POOL)}
                                     | {email("unverified", i) for i in range(POOL)}), \
