@@ -11,8 +11,8 @@ every few milliseconds or when one blocks, so the work mostly runs once the answ
 been rendered.
 
 The work opens its own unit of work, as the Notifier's delivery thread does; a failure is
-logged (the work's name and the traceback, never the values) and never reaches the
-person, who was already answered.
+logged (the work's name and the exception's type, never its text) and never reaches
+the person, who was already answered.
 """
 
 from __future__ import annotations
@@ -66,7 +66,9 @@ class _Worker:
             try:
                 work()
             except Exception as failure:  # nobody is waiting for it: record, carry on
-                log.exception("deferred %s failed: %s", what, type(failure).__name__)
+                # The type only: an exception's text can carry SQL parameters (a
+                # password hash, an address), and no log line may.
+                log.error("deferred %s failed: %s", what, type(failure).__name__)
             finally:
                 with self._idle:
                     self._pending -= 1
