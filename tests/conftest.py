@@ -17,6 +17,7 @@ from flask import Flask
 from flask.testing import FlaskClient
 
 from authserver.runtime import Runtime
+from authserver.services import deferred
 from authserver.settings import Settings
 from authserver.storage import migrate
 from authserver.storage.database import Database
@@ -54,6 +55,9 @@ def database_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
 def database(database_url: str) -> Iterator[Database]:
     database = Database(database_url)
     yield database
+    # Work a request left for after its answer (services/deferred.py) finishes first, or
+    # it would write into the next test's empty tables.
+    deferred.wait_idle()
     # Empty every table so each test starts from the migrated, empty schema.
     with database.session() as session:
         for table in reversed(Base.metadata.sorted_tables):

@@ -5,7 +5,8 @@ enabled, or the sending limits were reached: the caller shows one "check your in
 page for all of them, and the mail is queued with the token in the same unit of work
 (services/notifications.py), so nothing about the answer depends on delivery.
 Requests are throttled per source address (against a stranger mailing everyone) and
-per account (against flooding one inbox); a throttled request is simply not sent.
+per typed address (against flooding one inbox; counted for addresses without an account
+too, so the limit is no oracle); a throttled request is simply not sent.
 
 The link (services/account_tokens.py, Purpose.PASSWORD_RESET) works once, for 30
 minutes, and only the newest one does. Setting the new password spends it and ends
@@ -21,7 +22,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from authserver.services import account_tokens
+from authserver.services import account_tokens, deferred
 from authserver.services.account_policy import PasswordRules, account_policy_of
 from authserver.services.account_tokens import Purpose
 from authserver.services.accounts import normalise_email, set_password
@@ -89,18 +90,38 @@ class PasswordReset:
             email = normalise_email(typed_email)
         except InvalidInput:
             return
+        # Enumeration (docs/security.md, "Enumeration resistance"): from here on an
+        # address takes the same path whether or not it names an enabled account. The
+        # per-account limit is counted under the address (one account, one address), so
+        # it is counted and applied to an unknown address exactly as to a known one; one
+        # write transaction commits either way (its audit record); and what only an
+        # account gets, the token and the mail, is made after the answer
+        # (services/deferred.py), so neither the throttle nor the time to answer says
+        # which it was.
+        address = f"email:{email}"
+        if self.throttle.longest_wait(self.tenant_id, [("reset-account", address)]):
+            return
+        self.throttle.failure(self.tenant_id, "reset-account", address, REQUEST_ACCOUNT)
         with self.database.unit_of_work() as uow:
             user = uow.users(self.tenant_id).by_email(email)
+            audit = uow.audit(self.tenant_id)
             if user is None or user.disabled or not user.email:
+                audit.record("anonymous", "user.password_reset_requested", None,
+                             account="none")
                 return
-            account = f"user:{user.id}"
-            if self.throttle.longest_wait(self.tenant_id, [("reset-account", account)]):
-                return
-            self.throttle.failure(self.tenant_id, "reset-account", account, REQUEST_ACCOUNT)
+            audit.record(f"user:{user.id}", "user.password_reset_requested", user.sub)
+            user_id = user.id
+            deferred.after_commit(uow, "password-reset-link",
+                                  lambda: self._send_link(user_id, link_for, now))
+
+    def _send_link(self, user_id: int, link_for: Callable[[str], str],
+                   now: dt.datetime) -> None:
+        with self.database.unit_of_work() as uow:
+            user = uow.users(self.tenant_id).by_id(user_id)
+            if user is None or user.disabled or not user.email:
+                return  # disabled or deleted in the last millisecond
             token = account_tokens.issue(uow, self.tenant_id, user.id,
                                          Purpose.PASSWORD_RESET, now)
-            uow.audit(self.tenant_id).record(account, "user.password_reset_requested",
-                                             user.sub)
             self.notifier.queue(uow, self.tenant_id, Channel.EMAIL, OutgoingMessage(
                 user.email, link_text(self.service, link_for(token)), "password_reset"))
 

@@ -7,10 +7,11 @@ address, which proves they receive mail there.
 
 Enumeration: the answer is the same whether the address is new, already has an account
 or was rate limited. A new address gets the verification link; an address that already
-has an account gets a mail telling its owner someone tried to sign up with it; both are
-queued through the Notifier in the unit of work that makes the change, so the answer
-neither waits for nor depends on delivery. Requests are limited per source address and
-per destination address (services/throttle.py), and a limited request answers the same.
+has an account gets a mail telling its owner someone tried to sign up with it. Both are
+made after the answer (services/deferred.py) and queued through the Notifier, so the
+answer neither waits for nor depends on them, and takes the same time either way.
+Requests are limited per source address and per destination address
+(services/throttle.py), and a limited request answers the same.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from authserver.services import account_tokens
+from authserver.services import account_tokens, deferred
 from authserver.services.account_tokens import Purpose
 from authserver.services.accounts import NewUser, create_user, normalise_email, set_password
 from authserver.services.clients import secret_digest_matches
@@ -120,6 +121,8 @@ def sign_up(database: Database, notifier: Notifier, throttle: Throttle, password
     if not policy.enabled:
         raise SignupRefused(SIGNUP_OFF)
     email, request = _clean(request)
+    # Every check of the password is made here, before the address is looked up: a
+    # refusal for a new address only would tell which addresses have accounts.
     if problem := password_problem(request.password):
         raise SignupRefused(INVALID_PASSWORD, problem)
     # The tenant's rules, before any account exists or any mail is queued: the answer
@@ -134,12 +137,29 @@ def sign_up(database: Database, notifier: Notifier, throttle: Throttle, password
     throttle.failure(tenant.id, "signup-source", source, SIGNUP_SOURCE)
     throttle.failure(tenant.id, "signup-email", email, SIGNUP_EMAIL)
     with database.unit_of_work() as uow:
+        existing = uow.users(tenant.id).by_email(email)
+        # Enumeration (docs/security.md, "Enumeration resistance"): on the request path
+        # every address costs the same, one argon2 hash (the new account's is made again
+        # by set_password below, off the path) and one audit record; what differs — an
+        # account created, a link or a notice queued — is done after the answer
+        # (services/deferred.py), so its time says nothing about the address.
+        passwords.hash(request.password)
+        uow.audit(tenant.id).record("anonymous", "signup.requested", None)
+        deferred.after_commit(uow, "signup", lambda: _complete(
+            database, notifier, passwords, tenant, email, request, now, verify_link,
+            sign_in_link))
+    return Outcome.CREATED if existing is None else Outcome.EMAIL_TAKEN
+
+
+def _complete(database: Database, notifier: Notifier, passwords: Passwords,
+              tenant: TenantInfo, email: str, request: SignupRequest, now: dt.datetime,
+              verify_link: Callable[[str], str], sign_in_link: str) -> None:
+    """The part of a sign-up that depends on whether the address has an account; runs
+    after the answer, in its own unit of work."""
+    with database.unit_of_work() as uow:
         users, audit = uow.users(tenant.id), uow.audit(tenant.id)
         existing = users.by_email(email)
         if existing is not None:
-            # The new-account path hashes the password; so does this one, or the answer's
-            # timing would say the address is taken.
-            passwords.hash(request.password)
             if existing.verification_required and not existing.disabled:
                 # Signed up before and never verified (the mail was lost or expired):
                 # a fresh link, not a notice that leaves the account stuck. The password
@@ -150,34 +170,30 @@ def sign_up(database: Database, notifier: Notifier, throttle: Throttle, password
                     email, verification_text(tenant.display_name, verify_link(token)),
                     "verify_email"))
                 audit.record("anonymous", "signup.verification_resent", existing.sub)
-                return Outcome.EMAIL_TAKEN
+                return
             notifier.queue(uow, tenant.id, Channel.EMAIL, OutgoingMessage(
                 email, already_text(tenant.display_name, sign_in_link), "signup_existing"))
             audit.record("anonymous", "signup.existing_email", None)
-            return Outcome.EMAIL_TAKEN
+            return
         try:
             user = create_user(users, audit, NewUser(
                 email=email, password=None, given_name=request.given_name,
                 family_name=request.family_name, email_verified=False), "self-signup",
                 now, passwords)
-        except InvalidInput as exc:
-            raise SignupRefused(INVALID_NAME, str(exc)) from None
         except Conflict:
-            return Outcome.EMAIL_TAKEN  # a concurrent sign-up won; nothing is created
+            return  # a concurrent sign-up won; nothing is created
         user.verification_required = True
-        user.role = policy.default_role
-        # Raising leaves the block: the unit of work rolls back, nothing is created.
-        try:
-            set_password(users, audit, user, request.password, f"user:{user.id}", now,
-                         passwords, tenant.accounts.passwords)
-        except InvalidInput as exc:
-            raise SignupRefused(INVALID_PASSWORD, str(exc)) from None
+        user.role = tenant.accounts.signup.default_role
+        # The password and the names were checked before the answer (sign_up), so
+        # neither refuses here; if one did, the unit of work rolls back and no account
+        # exists, which the person sees as a link that never came.
+        set_password(users, audit, user, request.password, f"user:{user.id}", now,
+                     passwords, tenant.accounts.passwords)
         token = account_tokens.issue(uow, tenant.id, user.id, Purpose.VERIFY_EMAIL, now)
         notifier.queue(uow, tenant.id, Channel.EMAIL, OutgoingMessage(
             email, verification_text(tenant.display_name, verify_link(token)),
             "verify_email"))
         audit.record(f"user:{user.id}", "signup.created", user.sub)
-    return Outcome.CREATED
 
 
 def verify_email(database: Database, tenant: TenantInfo, token: str,

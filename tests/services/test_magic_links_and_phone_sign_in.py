@@ -4,10 +4,12 @@
 from __future__ import annotations
 
 import re
+import time
 
 import pytest
 from sqlalchemy import select
 
+from authserver.services import deferred
 from authserver.services.authn.magic_link import LinkUse, MagicLinks
 from authserver.services.authn.one_time_codes import Checked, OneTimeCodes
 from authserver.services.authn.phone import PhoneSignIn
@@ -39,7 +41,9 @@ def link_for(token: str) -> str:
 
 
 def token_in(sent: RecordingSender) -> str:
-    match = re.search(r"/magic\?token=([A-Za-z0-9_-]+)", sent.last_to("ann@example.com").text)
+    # Made and sent after the answer (services/deferred.py).
+    text = sent.wait_for(1, to="ann@example.com")[-1].text
+    match = re.search(r"/magic\?token=([A-Za-z0-9_-]+)", text)
     assert match, "the message must carry the link"
     return match.group(1)
 
@@ -86,6 +90,7 @@ def test_an_unknown_address_sends_nothing_and_the_table_keeps_digests_only(
         links, sent, clock) -> None:
     ask(links, clock, "nobody@example.com")
     ask(links, clock, "not an address")
+    deferred.wait_idle()
     assert sent.sent == []
     ask(links, clock)
     token = token_in(sent)
@@ -106,9 +111,16 @@ def test_made_up_links_are_throttled_per_source(links, sent, clock) -> None:
 def test_a_failed_send_is_audited(links, sent, clock) -> None:
     sent.failing = True
     ask(links, clock)
-    with links.database.unit_of_work() as uow:
-        actions = [e.action for e in uow.session.scalars(select(AuditEvent))]
-    assert "magic_link.send_failed" in actions, actions
+    # Sent after the answer, so the failure is recorded a moment later.
+    deadline = time.monotonic() + 5
+    while True:
+        with links.database.unit_of_work() as uow:
+            events = [(e.action, e.details) for e in uow.session.scalars(select(AuditEvent))]
+        failed = [d for a, d in events if a == "notification.send_failed"]
+        if failed or time.monotonic() > deadline:
+            break
+        time.sleep(0.02)
+    assert [d["purpose"] for d in failed] == ["magic_link"], events
 
 
 @pytest.fixture
@@ -124,7 +136,7 @@ def phone(runtime, sent) -> PhoneSignIn:
 
 def test_phone_sign_in_sends_to_a_verified_number_in_any_spelling(phone, sent, clock) -> None:
     phone.request("+1 (555) 123-4567", UID, clock())
-    code = re.search(r"\b(\d{6})\b", sent.last_to(PHONE).text).group(1)
+    code = re.search(r"\b(\d{6})\b", sent.wait_for(1, to=PHONE)[-1].text).group(1)
     result, user_id = phone.check("+15551234567", UID, code, SOURCE, clock())
     assert result.outcome is Checked.ACCEPTED and user_id is not None
 
@@ -135,6 +147,7 @@ def test_phone_sign_in_sends_nothing_to_unknown_or_unverified_numbers(
     with phone.codes.database.unit_of_work() as uow:
         uow.users(phone.codes.tenant_id).by_phone(PHONE).phone_verified = False
     phone.request(PHONE, UID, clock())
+    deferred.wait_idle()
     assert sent.sent == []
 
 

@@ -10,7 +10,8 @@ flow cookie, so it cannot spend it either.
 
 Asking for a link answers the same whether or not the address has an account, and
 whether or not sending worked (a failure is audited): anything else would tell a
-stranger which addresses have accounts. Link checks are throttled per source address.
+stranger which addresses have accounts. The same goes for the time the answer takes
+and for the sending limits (``request``). Link checks are throttled per source address.
 """
 
 from __future__ import annotations
@@ -23,10 +24,12 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from authserver.protocol.tokens import digest
+from authserver.services import deferred
 from authserver.services.accounts import normalise_email
 from authserver.services.authn.one_time_codes import SEND_BURST, SEND_WINDOW
 from authserver.services.errors import InvalidInput
-from authserver.services.senders import Channel, OutgoingMessage, Senders, SendFailed
+from authserver.services.notifications import Notifier
+from authserver.services.senders import Channel, OutgoingMessage, Senders
 from authserver.services.throttle import Policy, Throttle
 from authserver.storage.database import Database
 
@@ -76,43 +79,54 @@ class MagicLinks:
     def request(self, typed_email: str, interaction_uid: str, browser: str,
                 link_for: Callable[[str], str], now: dt.datetime) -> None:
         """Email a link if ``typed_email`` names an enabled account (and the sending
-        limits allow); otherwise do nothing. The caller answers the same either way."""
-        sender = self.senders.get(Channel.EMAIL)
-        user_id, email = self._account(typed_email)
-        if sender is None or user_id is None or email is None or not browser:
+        limits allow); otherwise do nothing. The caller answers the same either way.
+
+        Enumeration (docs/security.md, "Enumeration resistance"): every well-formed
+        address takes the same path. The sending limits are counted under the address
+        (one account, one address), for an unknown address too, so they are no oracle;
+        one write transaction commits either way (its audit record); and what only an
+        account gets, the link and the mail, is made after the answer
+        (services/deferred.py). A failed delivery is audited as
+        ``notification.send_failed``.
+        """
+        if not self.offered or not browser:
             return
-        keys = [("link-send-burst", f"user:{user_id}", SEND_BURST),
-                ("link-send", f"user:{user_id}", SEND_WINDOW)]
+        try:
+            email = normalise_email(typed_email)
+        except InvalidInput:
+            return
+        keys = [("link-send-burst", f"to:{email}", SEND_BURST),
+                ("link-send", f"to:{email}", SEND_WINDOW)]
         if self.throttle.longest_wait(self.tenant_id, [(s, k) for s, k, _ in keys]):
             return
         for scope, key, policy in keys:
             self.throttle.failure(self.tenant_id, scope, key, policy)
-        token = secrets.token_urlsafe(32)  # 256 bits
-        with self.database.unit_of_work() as uow:
-            links = uow.magic_links(self.tenant_id)
-            links.drop_unused_of(user_id, interaction_uid)
-            links.add(user_id, digest(token), interaction_uid, digest(browser), now,
-                      now + TTL)
-            uow.audit(self.tenant_id).record(f"user:{user_id}", "magic_link.sent", None)
-        try:
-            sender.send(OutgoingMessage(email, message_text(self.service,
-                                                            link_for(token)), "magic_link"))
-        except SendFailed as failure:
-            with self.database.unit_of_work() as uow:
-                uow.audit(self.tenant_id).record(f"user:{user_id}",
-                                                 "magic_link.send_failed", None,
-                                                 channel="email", reason=str(failure))
-
-    def _account(self, typed_email: str) -> tuple[int | None, str | None]:
-        try:
-            email = normalise_email(typed_email)
-        except InvalidInput:
-            return None, None
         with self.database.unit_of_work() as uow:
             user = uow.users(self.tenant_id).by_email(email)
-            if user is None or user.disabled:
-                return None, None
-            return user.id, user.email
+            audit = uow.audit(self.tenant_id)
+            if user is None or user.disabled or not user.email:
+                audit.record("anonymous", "magic_link.requested", None, account="none")
+                return
+            audit.record(f"user:{user.id}", "magic_link.requested", None)
+            user_id = user.id
+            deferred.after_commit(uow, "magic-link", lambda: self._send(
+                user_id, interaction_uid, browser, link_for, now))
+
+    def _send(self, user_id: int, interaction_uid: str, browser: str,
+              link_for: Callable[[str], str], now: dt.datetime) -> None:
+        with self.database.unit_of_work() as uow:
+            user = uow.users(self.tenant_id).by_id(user_id)
+            if user is None or user.disabled or not user.email:
+                return  # disabled or deleted in the last millisecond
+            token = secrets.token_urlsafe(32)  # 256 bits
+            links = uow.magic_links(self.tenant_id)
+            links.drop_unused_of(user.id, interaction_uid)
+            links.add(user.id, digest(token), interaction_uid, digest(browser), now,
+                      now + TTL)
+            uow.audit(self.tenant_id).record(f"user:{user.id}", "magic_link.sent", None)
+            Notifier(self.database, self.senders).queue(
+                uow, self.tenant_id, Channel.EMAIL, OutgoingMessage(
+                    user.email, message_text(self.service, link_for(token)), "magic_link"))
 
     def use(self, token: str, interaction_uid: str, browser: str | None, source: str,
             now: dt.datetime) -> LinkResult:

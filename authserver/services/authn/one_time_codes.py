@@ -30,6 +30,7 @@ from authserver.services.senders import Channel, OutgoingMessage, Senders, SendF
 from authserver.services.throttle import LOGIN_ACCOUNT, LOGIN_PAIR, Policy, Throttle
 from authserver.storage.database import Database
 from authserver.storage.repositories.one_time_codes import NewCode
+from authserver.storage.unit_of_work import UnitOfWork
 
 DIGITS = 6
 TTL = dt.timedelta(minutes=5)
@@ -148,19 +149,29 @@ class OneTimeCodes:
     def _send_keys(self, user_id: int, destination: str) -> list[tuple[str, str, Policy]]:
         return [("code-send-burst", f"user:{user_id}", SEND_BURST),
                 ("code-send", f"user:{user_id}", SEND_WINDOW),
-                ("code-send-burst", f"to:{destination}", SEND_BURST),
+                *self.destination_keys(destination)]
+
+    @staticmethod
+    def destination_keys(destination: str) -> list[tuple[str, str, Policy]]:
+        """The sending limits of one destination (whoever it belongs to, if anyone)."""
+        return [("code-send-burst", f"to:{destination}", SEND_BURST),
                 ("code-send", f"to:{destination}", SEND_WINDOW)]
 
     def _store(self, user_id: int, channel: Channel, destination: str, attempt: str,
                purpose: Purpose, code: str, now: dt.datetime) -> None:
         with self.database.unit_of_work() as uow:
-            uow.one_time_codes(self.tenant_id).replace(NewCode(
-                user_id=user_id, purpose=str(purpose), channel=str(channel),
-                destination=destination, attempt_digest=digest(attempt),
-                code_digest=code_digest(self.tenant_id, user_id, purpose, attempt, code),
-                expires_at=now + TTL), now)
-            uow.audit(self.tenant_id).record(f"user:{user_id}", "code.sent", None,
-                                             channel=str(channel), purpose=str(purpose))
+            self.store(uow, user_id, channel, destination, attempt, purpose, code, now)
+
+    def store(self, uow: UnitOfWork, user_id: int, channel: Channel, destination: str,
+              attempt: str, purpose: Purpose, code: str, now: dt.datetime) -> None:
+        """Keep ``code`` (its digest) as the live one, in the caller's unit of work."""
+        uow.one_time_codes(self.tenant_id).replace(NewCode(
+            user_id=user_id, purpose=str(purpose), channel=str(channel),
+            destination=destination, attempt_digest=digest(attempt),
+            code_digest=code_digest(self.tenant_id, user_id, purpose, attempt, code),
+            expires_at=now + TTL), now)
+        uow.audit(self.tenant_id).record(f"user:{user_id}", "code.sent", None,
+                                         channel=str(channel), purpose=str(purpose))
 
     def _audit(self, user_id: int, action: str, **details: object) -> None:
         with self.database.unit_of_work() as uow:
