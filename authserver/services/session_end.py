@@ -16,6 +16,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
+from authserver.services.outbox import enqueue_logouts
 from authserver.storage.unit_of_work import UnitOfWork
 
 
@@ -60,4 +61,6 @@ def end_sessions(uow: UnitOfWork, tenant_id: int, now: dt.datetime, reason: EndR
                      reason=reason.value)
         ended.append(EndedSession(row.sid, row.user_id))
     uow.flush()
+    # In this transaction: the relying parties hear of exactly the ends that commit.
+    enqueue_logouts(uow, tenant_id, [(e.sid, e.user_id) for e in ended], now)
     return ended

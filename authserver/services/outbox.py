@@ -1,0 +1,215 @@
+"""The outbox processor: delivers what transactions left in the outbox, with retries.
+
+Messages are written by the change that causes them (:func:`enqueue_logouts` from
+services/session_end.py, :func:`notification_enqueuer` as the Notifier's hook) and
+delivered here, after that change committed, by any instance's worker
+(services/outbox_worker.py) or ``authserver worker``. Kinds:
+
+- ``backchannel_logout``: payload ``{"sid", "sub", "client_id"}``, stored as plain JSON
+  (a session id and a subject are no credentials). The logout token is signed at each
+  attempt (protocol/backchannel_logout.py), so a retry hours later uses the current key
+  and a fresh ``exp``, and a client deleted or unregistered meanwhile is not called.
+- ``notification``: a mail or SMS, sealed under the tenant's data key (it may carry a
+  sign-in link, which is a credential), handed to the Notifier's sender.
+
+A failure is retried after :func:`backoff` (10 s, 30 s, 1.5 min, … tripling, capped at
+4 h, ±20 % jitter so messages that failed together do not retry together); a message
+still failing :data:`GIVE_UP_AFTER` after it was written goes ``dead``, with an audit
+event ``outbox.gave_up``.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import json
+import logging
+import random
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from authserver.protocol import backchannel_logout as bcl
+from authserver.protocol.jws import JWSError, PrivateKey
+from authserver.services.notifications import Enqueue, Notifier
+from authserver.services.senders import Channel, OutgoingMessage, SendFailed
+from authserver.services.senders.http_transport import Transport, WebhookRequest, http_transport
+from authserver.services.tenant_secrets import open_for, seal_for
+from authserver.storage.database import Database
+from authserver.storage.unit_of_work import UnitOfWork
+
+log = logging.getLogger(__name__)
+
+BACKCHANNEL_LOGOUT = "backchannel_logout"
+NOTIFICATION = "notification"
+FIRST_RETRY = 10.0  # seconds
+RETRY_FACTOR = 3
+LONGEST_WAIT = dt.timedelta(hours=4)
+GIVE_UP_AFTER = dt.timedelta(hours=24)
+LEASE = dt.timedelta(minutes=2)  # far longer than one attempt (TIMEOUT)
+TIMEOUT = 5.0  # seconds per POST: a relying party that answers slower is down
+BATCH = 50
+_SEALED_FOR = "outbox:notification"
+
+Clock = Callable[[], dt.datetime]
+SigningKey = Callable[[int, str], tuple[str, PrivateKey]]  # (tenant id, alg) -> kid, key
+
+
+class DeliveryFailed(Exception):
+    """One attempt failed; ``str()`` is safe to store and log (no token, no message)."""
+
+
+def backoff(failures: int, rng: random.Random) -> dt.timedelta:
+    """How long to wait after the ``failures``-th failed attempt (1 = the first)."""
+    base = min(FIRST_RETRY * RETRY_FACTOR ** (max(failures, 1) - 1),
+               LONGEST_WAIT.total_seconds())
+    return dt.timedelta(seconds=base * rng.uniform(0.8, 1.2))
+
+
+def enqueue_logouts(uow: UnitOfWork, tenant_id: int, sessions: list[tuple[str, int]],
+                    now: dt.datetime) -> int:
+    """One back-channel logout message per (session, client that the session's user
+    authorized during it and that registered a backchannel_logout_uri); how many."""
+    outbox = uow.outbox()
+    targets = outbox.logout_targets(tenant_id, sessions)
+    for target in targets:
+        payload = {"sid": target.sid, "sub": target.sub, "client_id": target.client_id}
+        outbox.enqueue(tenant_id, BACKCHANNEL_LOGOUT, json.dumps(payload).encode(), now)
+    return len(targets)
+
+
+def notification_enqueuer(master_key: bytes, clock: Clock) -> Enqueue:
+    """The Notifier's ``enqueue`` hook: mail and SMS stored, sealed, in the outbox."""
+    def enqueue(uow: UnitOfWork, tenant_id: int, channel: Channel,
+                message: OutgoingMessage) -> None:
+        tenant = uow.tenants.get(tenant_id)
+        if tenant is None:
+            return
+        plain = json.dumps({"channel": str(channel), "to": message.to, "text": message.text,
+                            "purpose": message.purpose}).encode()
+        uow.outbox().enqueue(tenant_id, NOTIFICATION,
+                             seal_for(master_key, tenant, plain, _SEALED_FOR), clock())
+    return enqueue
+
+
+@dataclass(frozen=True, slots=True)
+class Claimed:
+    id: int
+    tenant_id: int
+    kind: str
+    payload: bytes
+    attempts: int
+    created_at: dt.datetime
+
+
+@dataclass(frozen=True, slots=True)
+class Delivered:
+    delivered: int = 0
+    retried: int = 0
+    dead: int = 0
+
+
+@dataclass
+class OutboxProcessor:
+    database: Database
+    clock: Clock
+    master_key: bytes
+    issuer_for: Callable[[str], str]  # tenant slug -> issuer
+    signing_key: SigningKey
+    notifier: Notifier | None = None
+    transport: Transport = http_transport
+    rng: random.Random = field(default_factory=random.SystemRandom)
+    batch: int = BATCH
+
+    def deliver_due(self) -> Delivered:
+        """Claim up to ``batch`` due messages and attempt each once."""
+        counts = {"delivered": 0, "retried": 0, "dead": 0}
+        for message in self._claim():
+            counts[self._attempt(message)] += 1
+        return Delivered(**counts)
+
+    def _claim(self) -> list[Claimed]:
+        now = self.clock()
+        with self.database.unit_of_work() as uow:
+            outbox = uow.outbox()
+            rows = [outbox.claim(i, now, LEASE) for i in outbox.due_ids(now, self.batch)]
+            return [Claimed(r.id, r.tenant_id, r.kind, r.payload, r.attempts, r.created_at)
+                    for r in rows if r is not None]
+
+    def _attempt(self, message: Claimed) -> str:
+        try:
+            if message.kind == BACKCHANNEL_LOGOUT:
+                self._send_logout(message)
+            elif message.kind == NOTIFICATION:
+                self._send_notification(message)
+            else:
+                raise DeliveryFailed(f"unknown kind {message.kind!r}")
+        except DeliveryFailed as failure:
+            return self._failed(message, str(failure))
+        with self.database.unit_of_work() as uow:
+            uow.outbox().mark_delivered(message.id, self.clock())
+        return "delivered"
+
+    def _failed(self, message: Claimed, error: str) -> str:
+        now = self.clock()
+        failures = message.attempts + 1
+        log.warning("outbox message %s (%s) attempt %s failed: %s", message.id, message.kind,
+                    failures, error)
+        with self.database.unit_of_work() as uow:
+            if now - message.created_at < GIVE_UP_AFTER:
+                uow.outbox().schedule_retry(message.id, now + backoff(failures, self.rng),
+                                            error)
+                return "retried"
+            if uow.outbox().mark_dead(message.id, error):
+                uow.audit(message.tenant_id).record(
+                    "system", "outbox.gave_up", str(message.id), kind=message.kind,
+                    attempts=failures, error=error, **_describe(message))
+            return "dead"
+
+    def _send_logout(self, message: Claimed) -> None:
+        data = json.loads(message.payload)
+        with self.database.unit_of_work() as uow:
+            tenant = uow.tenants.get(message.tenant_id)
+            client = uow.clients(message.tenant_id).get(data["client_id"])
+            if tenant is None or client is None or not client.backchannel_logout_uri:
+                raise DeliveryFailed("the client no longer registers a backchannel_logout_uri")
+            slug, uri = tenant.slug, client.backchannel_logout_uri
+            alg = client.id_token_signed_response_alg
+        try:
+            kid, key = self.signing_key(message.tenant_id, alg)
+            claims = bcl.logout_token_claims(self.issuer_for(slug), data["client_id"],
+                                             data["sub"], data["sid"],
+                                             int(self.clock().timestamp()))
+            token = bcl.sign_logout_token(claims, key, alg, kid)
+        except (KeyError, JWSError) as exc:
+            raise DeliveryFailed(f"cannot sign the logout token: {exc}") from None
+        request = WebhookRequest(uri, {"Content-Type": bcl.CONTENT_TYPE},
+                                 bcl.request_body(token), TIMEOUT)
+        try:
+            status = self.transport(request).status
+        except OSError as exc:
+            raise DeliveryFailed(f"no answer from {uri}: {type(exc).__name__}") from None
+        if not bcl.delivered(status):
+            raise DeliveryFailed(f"{uri} answered HTTP {status}")
+
+    def _send_notification(self, message: Claimed) -> None:
+        if self.notifier is None:
+            raise DeliveryFailed("this worker has no senders for notifications")
+        with self.database.unit_of_work() as uow:
+            tenant = uow.tenants.get(message.tenant_id)
+            if tenant is None:
+                raise DeliveryFailed("the tenant no longer exists")
+            data = json.loads(open_for(self.master_key, tenant, message.payload, _SEALED_FOR))
+        outgoing = OutgoingMessage(to=data["to"], text=data["text"], purpose=data["purpose"])
+        try:
+            self.notifier.deliver(message.tenant_id, Channel(data["channel"]), outgoing)
+        except SendFailed as exc:
+            raise DeliveryFailed(str(exc)) from None
+
+
+def _describe(message: Claimed) -> dict[str, str]:
+    """What an audit record may say about a message: a logout's client and session; of
+    a notification, nothing (its payload is sealed for a reason)."""
+    if message.kind != BACKCHANNEL_LOGOUT:
+        return {}
+    data = json.loads(message.payload)
+    return {"client_id": data["client_id"], "sid": data["sid"]}
+
