@@ -57,6 +57,11 @@ class DeliveryFailed(Exception):
     """One attempt failed; ``str()`` is safe to store and log (no token, no message)."""
 
 
+class Undeliverable(DeliveryFailed):
+    """No later attempt could succeed (the client no longer registers a URI, the tenant
+    is gone): the message goes dead at once instead of retrying for a day."""
+
+
 def backoff(failures: int, rng: random.Random) -> dt.timedelta:
     """How long to wait after the ``failures``-th failed attempt (1 = the first)."""
     base = min(FIRST_RETRY * RETRY_FACTOR ** (max(failures, 1) - 1),
@@ -141,20 +146,21 @@ class OutboxProcessor:
             elif message.kind == NOTIFICATION:
                 self._send_notification(message)
             else:
-                raise DeliveryFailed(f"unknown kind {message.kind!r}")
+                raise Undeliverable(f"unknown kind {message.kind!r}")
         except DeliveryFailed as failure:
-            return self._failed(message, str(failure))
+            return self._failed(message, str(failure),
+                                final=isinstance(failure, Undeliverable))
         with self.database.unit_of_work() as uow:
             uow.outbox().mark_delivered(message.id, self.clock())
         return "delivered"
 
-    def _failed(self, message: Claimed, error: str) -> str:
+    def _failed(self, message: Claimed, error: str, final: bool) -> str:
         now = self.clock()
         failures = message.attempts + 1
         log.warning("outbox message %s (%s) attempt %s failed: %s", message.id, message.kind,
                     failures, error)
         with self.database.unit_of_work() as uow:
-            if now - message.created_at < GIVE_UP_AFTER:
+            if not final and now - message.created_at < GIVE_UP_AFTER:
                 uow.outbox().schedule_retry(message.id, now + backoff(failures, self.rng),
                                             error)
                 return "retried"
@@ -170,7 +176,7 @@ class OutboxProcessor:
             tenant = uow.tenants.get(message.tenant_id)
             client = uow.clients(message.tenant_id).get(data["client_id"])
             if tenant is None or client is None or not client.backchannel_logout_uri:
-                raise DeliveryFailed("the client no longer registers a backchannel_logout_uri")
+                raise Undeliverable("the client no longer registers a backchannel_logout_uri")
             slug, uri = tenant.slug, client.backchannel_logout_uri
             alg = client.id_token_signed_response_alg
         try:
@@ -196,7 +202,7 @@ class OutboxProcessor:
         with self.database.unit_of_work() as uow:
             tenant = uow.tenants.get(message.tenant_id)
             if tenant is None:
-                raise DeliveryFailed("the tenant no longer exists")
+                raise Undeliverable("the tenant no longer exists")
             data = json.loads(open_for(self.master_key, tenant, message.payload, _SEALED_FOR))
         outgoing = OutgoingMessage(to=data["to"], text=data["text"], purpose=data["purpose"])
         try:

@@ -1,0 +1,281 @@
+"""OpenID Connect Back-Channel Logout 1.0 (issue 10 item 5): every way a session ends
+tells the relying parties that took part in it, from the durable outbox.
+
+Each kind of session end (logout, expiry, single-session displacement, an operator,
+a password reset, a disabled user) sends the client a logout token that verifies
+against our JWKS; a relying party that is down, or answers 5xx, gets it once it is back;
+one that never answers is given up on after a day, with an audit event.
+The outbox worker is driven by ``run_once`` with the test clock (no threads, no sleeps).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+
+from authserver.runtime.outbox_wiring import outbox_worker
+from authserver.services.outbox_worker import OutboxWorker
+from authserver.services.senders import Channel, Senders
+from authserver.services.session_end import EndReason
+from authserver.storage.models import LoginSession
+from tests.flows.test_oidc_rp_initiated_logout import confirm, logout_page
+from tests.support.backchannel import (
+    assert_logout_token,
+    end_directly,
+    ended_reason,
+    outbox_rows,
+    register_backchannel,
+)
+from tests.support.backchannel_receiver import ELSEWHERE, LogoutReceiver
+from tests.support.browser_flow import html_of, id_token_claims
+from tests.support.oauth import build_world, csrf_of
+from tests.support.runtimes import make_runtime
+from tests.support.senders import RecordingSender
+from tests.support.tokens import audit_events, user_tokens
+
+EMAIL = "ann@example.com"
+
+
+@pytest.fixture
+def sender() -> RecordingSender:
+    return RecordingSender()
+
+
+@pytest.fixture
+def runtime(settings, database, clock, sender):
+    return make_runtime(settings, database, clock, senders=Senders({Channel.EMAIL: sender}))
+
+
+@pytest.fixture
+def world(runtime):
+    return build_world(runtime)
+
+
+@pytest.fixture
+def receiver():
+    rp = LogoutReceiver().start()
+    yield rp
+    rp.stop()
+
+
+@pytest.fixture
+def worker(runtime) -> OutboxWorker:
+    return outbox_worker(runtime)
+
+
+@pytest.fixture
+def signed_in(http, world, runtime, receiver):
+    """ann signed in to ``web``, which registered the receiver: (sid, sub)."""
+    register_backchannel(runtime, receiver.url)
+    claims = id_token_claims(user_tokens(http, world).id_token)
+    return claims["sid"], claims["sub"]
+
+
+def delivered_once(http, receiver, worker, clock, sid, sub):
+    done = worker.run_once()
+    assert done.delivered.delivered == 1, f"one logout must be delivered: {done}"
+    accepted = receiver.accepted()
+    assert len(accepted) == 1, f"the RP must get exactly one token: {receiver.deliveries}"
+    return assert_logout_token(http, accepted[0], clock(), sid=sid, sub=sub)
+
+
+# --- every kind of session end ----------------------------------------------------------
+
+
+@pytest.mark.xfail(strict=True, reason="RP-initiated logout ends the session through "
+                   "services/sessions.py, which helper C routes through end_sessions; "
+                   "passes (and this marker must go) once that change is merged")
+def test_rp_initiated_logout_sends_a_logout_token(http, runtime, receiver, worker, clock,
+                                                  signed_in):
+    sid, sub = signed_in
+    confirm(http, logout_page(http))
+    assert ended_reason(runtime, sid) == "logout"
+    delivered_once(http, receiver, worker, clock, sid, sub)
+
+
+def test_expiry_is_announced_by_the_sweep_though_nobody_comes_back(
+        http, runtime, receiver, worker, clock, signed_in):
+    sid, sub = signed_in
+    quiet = worker.run_once()
+    assert (quiet.sessions_expired, receiver.deliveries) == (0, []), \
+        "a live session must be left alone"
+    clock.advance(seconds=runtime.settings.session_idle_ttl + 1)
+    done = worker.run_once()
+    assert done.sessions_expired == 1, f"the idle session must be ended: {done}"
+    assert ended_reason(runtime, sid) == "expired"
+    assert_logout_token(http, receiver.accepted()[0], clock(), sid=sid, sub=sub)
+
+
+def test_the_absolute_limit_is_announced_too(http, runtime, receiver, worker, clock,
+                                            signed_in):
+    sid, sub = signed_in
+    with runtime.database.session() as session:  # seen a moment ago, but started long ago
+        row = session.query(LoginSession).filter_by(sid=sid).one()
+        row.created_at = clock() - dt.timedelta(
+            seconds=runtime.settings.session_absolute_ttl + 1)
+    worker.run_once()
+    assert ended_reason(runtime, sid) == "expired"
+    assert_logout_token(http, receiver.accepted()[0], clock(), sid=sid, sub=sub)
+
+
+@pytest.mark.parametrize("reason", [EndReason.DISPLACED, EndReason.ADMIN,
+                                    EndReason.USER_ENDED, EndReason.PASSWORD_CHANGED])
+def test_an_end_through_end_sessions_sends_a_logout_token(http, runtime, receiver, worker,
+                                                          clock, signed_in, reason):
+    # Single-session displacement and the operator's `session end` are helper C's; both
+    # end through end_sessions, which is what is driven here.
+    sid, sub = signed_in
+    end_directly(runtime, reason, sid)
+    assert ended_reason(runtime, sid) == reason.value
+    delivered_once(http, receiver, worker, clock, sid, sub)
+
+
+def test_a_password_reset_sends_a_logout_token(http, runtime, receiver, worker, clock,
+                                               signed_in, sender):
+    sid, sub = signed_in
+    form = http.get("/t/acme/reset")
+    http.post("/t/acme/reset", data={"csrf_token": csrf_of(html_of(form)), "email": EMAIL})
+    path = re.search(r"https?://[^/\s]+(/t/acme/reset\?token=[\w\-]+)",
+                     sender.wait_for(1)[0].text).group(1)
+    page = html_of(http.get(path))
+    token = re.search(r'name="token" value="([^"]+)"', page).group(1)
+    done = http.post("/t/acme/reset/password", data={
+        "csrf_token": csrf_of(page), "token": token,
+        "password": "a brand new long passphrase 42"})
+    assert done.status_code == 200, f"the reset must succeed: {html_of(done)[:300]}"
+    assert ended_reason(runtime, sid) == "password_reset"
+    delivered_once(http, receiver, worker, clock, sid, sub)
+
+
+def test_disabling_the_user_sends_a_logout_token(http, runtime, receiver, worker, clock,
+                                                 signed_in, cli):
+    sid, sub = signed_in
+    result = cli("user", "disable", "--tenant", "acme", "--email", EMAIL)
+    assert result.status == 0, f"user disable: {result.err}"
+    assert ended_reason(runtime, sid) == "user_disabled"
+    assert audit_events(runtime, "user.disabled")[0].details["sessions_ended"] == 1
+    clock.advance(seconds=5)  # the CLI ran on the wall clock, a moment after the test's
+    delivered_once(http, receiver, worker, clock, sid, sub)
+
+
+# --- who is told --------------------------------------------------------------------------
+
+
+def test_only_clients_used_in_that_session_with_a_uri_are_told(http, runtime, receiver,
+                                                               worker, clock, signed_in):
+    sid, sub = signed_in
+    register_backchannel(runtime, receiver.url, client_id="spa")  # never used by ann
+    end_directly(runtime, EndReason.ADMIN, sid)
+    delivered_once(http, receiver, worker, clock, sid, sub)
+    assert [r.kind for r in outbox_rows(runtime)] == ["backchannel_logout"], \
+        "spa took no part in the session: it must not be told"
+
+
+def test_a_client_without_a_uri_gets_nothing(http, world, runtime, receiver, worker):
+    sid = id_token_claims(user_tokens(http, world).id_token)["sid"]
+    end_directly(runtime, EndReason.ADMIN, sid)
+    worker.run_once()
+    assert (outbox_rows(runtime), receiver.deliveries) == ([], []), \
+        "no backchannel_logout_uri, no message"
+
+
+def test_a_session_required_client_gets_its_sid(http, world, runtime, receiver, worker,
+                                                clock):
+    register_backchannel(runtime, receiver.url, session_required=True)
+    claims = id_token_claims(user_tokens(http, world).id_token)
+    end_directly(runtime, EndReason.ADMIN, claims["sid"])
+    delivered_once(http, receiver, worker, clock, claims["sid"], claims["sub"])
+
+
+def test_a_client_that_dropped_its_uri_is_not_called(http, runtime, receiver, worker,
+                                                     signed_in):
+    sid, _ = signed_in
+    end_directly(runtime, EndReason.ADMIN, sid)
+    register_backchannel(runtime, "")
+    done = worker.run_once()
+    assert (done.delivered.dead, receiver.deliveries) == (1, []), \
+        f"a client no longer registered is not called, and not retried: {done}"
+    assert audit_events(runtime, "outbox.gave_up")[0].details["error"] == \
+        "the client no longer registers a backchannel_logout_uri"
+
+
+# --- delivery: down, failing, redirecting, concurrent -------------------------------------
+
+
+def test_a_receiver_that_is_down_gets_the_token_once_it_is_back(http, runtime, worker,
+                                                                 clock, world):
+    rp = LogoutReceiver()  # port chosen, nothing listening yet
+    register_backchannel(runtime, rp.url)
+    claims = id_token_claims(user_tokens(http, world).id_token)
+    end_directly(runtime, EndReason.ADMIN, claims["sid"])
+    first = worker.run_once()
+    assert first.delivered.retried == 1, f"a closed port must mean retry later: {first}"
+    [row] = outbox_rows(runtime)
+    assert (row.status, row.attempts) == ("pending", 1), f"{row.status} {row.attempts}"
+    assert "no answer" in (row.last_error or ""), row.last_error
+    wait = (row.next_attempt_at - clock()).total_seconds()
+    assert 8 <= wait <= 12, f"the first retry comes after about 10 s, not {wait}"
+    rp.start()
+    try:
+        assert worker.run_once().delivered.delivered == 0, "not before its back-off"
+        clock.advance(seconds=12)
+        assert worker.run_once().delivered.delivered == 1
+        assert_logout_token(http, rp.accepted()[0], clock(), sid=claims["sid"],
+                            sub=claims["sub"])
+        assert outbox_rows(runtime)[0].status == "delivered"
+    finally:
+        rp.stop()
+
+
+def test_a_5xx_then_200_is_delivered_on_the_retry(http, runtime, receiver, worker, clock,
+                                                 signed_in):
+    sid, sub = signed_in
+    receiver.script(503)
+    end_directly(runtime, EndReason.ADMIN, sid)
+    assert worker.run_once().delivered.retried == 1
+    assert "answered HTTP 503" in outbox_rows(runtime)[0].last_error
+    clock.advance(seconds=12)
+    assert worker.run_once().delivered.delivered == 1
+    assert [d.status for d in receiver.deliveries] == [503, 200]
+    first, second = (d.logout_token for d in receiver.deliveries)
+    assert first != second, "each attempt signs a fresh token (new jti, iat and exp)"
+    assert_logout_token(http, receiver.deliveries[1], clock(), sid=sid, sub=sub)
+
+
+def test_a_redirect_is_not_followed(http, runtime, receiver, worker, clock, signed_in):
+    sid, _ = signed_in
+    receiver.script(302)
+    end_directly(runtime, EndReason.ADMIN, sid)
+    assert worker.run_once().delivered.retried == 1, "a 3xx is not delivery"
+    assert [d.path for d in receiver.deliveries] == ["/backchannel-logout"], \
+        f"the token goes to the registered URI only, never to {ELSEWHERE}"
+
+
+def test_a_receiver_that_always_fails_goes_dead_after_a_day(http, runtime, receiver,
+                                                            worker, clock, signed_in):
+    sid, _ = signed_in
+    receiver.script(*[500] * 100)
+    end_directly(runtime, EndReason.ADMIN, sid)
+    waits = []
+    for _ in range(40):  # each retry exactly when it is due, as a running worker would
+        worker.run_once()
+        [row] = outbox_rows(runtime)
+        if row.status != "pending":
+            break
+        waits.append(row.next_attempt_at - clock())
+        clock.now = row.next_attempt_at
+    assert row.status == "dead", f"gave up? {row.status} after {row.attempts} attempts"
+    # 10 s, 30 s, 1.5 min, ... tripling to the 4 h cap (±20 %), over 24 h: about 13.
+    assert 10 <= row.attempts <= 16, f"about a day of tripling back-off: {row.attempts}"
+    assert 8 <= waits[0].total_seconds() <= 12 and 24 <= waits[1].total_seconds() <= 36, \
+        f"the first waits are about 10 s and 30 s: {waits[:2]}"
+    assert max(waits).total_seconds() <= 4 * 3600 * 1.2, f"capped at 4 h: {max(waits)}"
+    [event] = audit_events(runtime, "outbox.gave_up")
+    assert event.details["client_id"] == "web" and event.details["sid"] == sid
+    assert event.details["error"].endswith("answered HTTP 500"), event.details
+    tried = len(receiver.deliveries)
+    clock.advance(hours=5)
+    worker.run_once()
+    assert len(receiver.deliveries) == tried, "a dead message is never tried again"
