@@ -12,13 +12,17 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import threading
 
 import pytest
 
 from authserver.runtime.outbox_wiring import outbox_worker
+from authserver.services.notifications import Notifier
+from authserver.services.outbox import notification_enqueuer
 from authserver.services.outbox_worker import OutboxWorker
-from authserver.services.senders import Channel, Senders
+from authserver.services.senders import Channel, OutgoingMessage, Senders
 from authserver.services.session_end import EndReason
+from authserver.storage.database import Database
 from authserver.storage.models import LoginSession
 from tests.flows.test_oidc_rp_initiated_logout import confirm, logout_page
 from tests.support.backchannel import (
@@ -33,7 +37,7 @@ from tests.support.browser_flow import html_of, id_token_claims
 from tests.support.oauth import build_world, csrf_of
 from tests.support.runtimes import make_runtime
 from tests.support.senders import RecordingSender
-from tests.support.tokens import audit_events, user_tokens
+from tests.support.tokens import audit_events, tenant_id, unverified_parts, user_tokens
 
 EMAIL = "ann@example.com"
 
@@ -279,3 +283,74 @@ def test_a_receiver_that_always_fails_goes_dead_after_a_day(http, runtime, recei
     clock.advance(hours=5)
     worker.run_once()
     assert len(receiver.deliveries) == tried, "a dead message is never tried again"
+
+
+def test_two_processors_at_once_deliver_each_token_once(http, world, runtime, receiver,
+                                                        clock):
+    register_backchannel(runtime, receiver.url)
+    sids = []
+    for _ in range(6):  # six sessions of ann, each with a grant to web
+        browser = http.application.test_client()
+        sids.append(id_token_claims(user_tokens(browser, world).id_token)["sid"])
+    for sid in sids:
+        end_directly(runtime, EndReason.ADMIN, sid)
+    # Two workers as two instances have them: their own runtime and database engine.
+    workers = [outbox_worker(make_runtime(runtime.settings, Database(
+        runtime.settings.database_url), clock)) for _ in range(2)]
+    start = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def work(worker: OutboxWorker) -> None:
+        try:
+            start.wait()
+            worker.processor.deliver_due()
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=work, args=(w,)) for w in workers]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    for w in workers:
+        w.processor.database.dispose()
+    assert errors == [], f"a processor failed: {errors}"
+    told = sorted(assert_logout_token(http, d, clock(), sid=_sid_of(d), sub=world.user_sub)
+                  ["sid"] for d in receiver.accepted())
+    assert told == sorted(sids), f"each session's logout exactly once: {told}"
+    assert {r.status for r in outbox_rows(runtime)} == {"delivered"}
+
+
+def _sid_of(delivery) -> str:
+    return str(unverified_parts(delivery.logout_token)[1]["sid"])
+
+
+# --- discovery ----------------------------------------------------------------------------
+
+
+def test_discovery_advertises_back_channel_logout(http, world):
+    doc = http.get("/t/acme/.well-known/openid-configuration").get_json()
+    assert (doc.get("backchannel_logout_supported"),
+            doc.get("backchannel_logout_session_supported")) == (True, True), \
+        f"§2.1: the OP says it sends logout tokens, with sid: {doc}"
+
+
+# --- mail through the outbox --------------------------------------------------------------
+
+
+def test_a_queued_mail_is_sealed_in_the_outbox_and_delivered_by_the_worker(
+        runtime, world, worker, sender):
+    tid = tenant_id(runtime)
+    notifier = Notifier(runtime.database, runtime.senders,
+                        enqueue=notification_enqueuer(runtime.master_key, runtime.clock))
+    with runtime.database.unit_of_work() as uow:
+        notifier.queue(uow, tid, Channel.EMAIL, OutgoingMessage(
+            to=EMAIL, text="Your link: https://example.test/secret-link", purpose="test"))
+    [row] = outbox_rows(runtime)
+    assert row.kind == "notification"
+    assert b"secret-link" not in row.payload and EMAIL.encode() not in row.payload, \
+        "a mail's address and text are sealed under the tenant's data key"
+    assert sender.sent == [], "nothing is sent before the worker runs"
+    assert worker.run_once().delivered.delivered == 1
+    [mail] = sender.wait_for(1)
+    assert (mail.to, mail.text) == (EMAIL, "Your link: https://example.test/secret-link")
