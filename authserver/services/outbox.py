@@ -64,8 +64,10 @@ class Undeliverable(DeliveryFailed):
 
 def backoff(failures: int, rng: random.Random) -> dt.timedelta:
     """How long to wait after the ``failures``-th failed attempt (1 = the first)."""
-    base = min(FIRST_RETRY * RETRY_FACTOR ** (max(failures, 1) - 1),
-               LONGEST_WAIT.total_seconds())
+    # The exponent is bounded first: the cap is reached by the 8th failure anyway, and
+    # a huge attempt count must not overflow the float.
+    exponent = min(max(failures, 1) - 1, 20)
+    base = min(FIRST_RETRY * RETRY_FACTOR ** exponent, LONGEST_WAIT.total_seconds())
     return dt.timedelta(seconds=base * rng.uniform(0.8, 1.2))
 
 
