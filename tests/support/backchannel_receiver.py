@@ -41,7 +41,7 @@ class LogoutReceiver:
     def __init__(self) -> None:
         self.port = free_port()
         self._server: HTTPServer | None = None
-        self._lock = threading.Lock()
+        self._lock = threading.Condition()
         self._deliveries: list[LogoutDelivery] = []
         self._script: deque[int] = deque()
 
@@ -72,6 +72,7 @@ class LogoutReceiver:
             status = self._script.popleft() if self._script else 200
             self._deliveries.append(LogoutDelivery(
                 request.path, request.headers.get("Content-Type"), parse_qs(body), status))
+            self._lock.notify_all()
         if status in (301, 302, 303, 307, 308):
             return Response("", status=status,
                             headers={"Location": f"http://127.0.0.1:{self.port}{ELSEWHERE}"})
@@ -86,4 +87,18 @@ class LogoutReceiver:
 
     def accepted(self) -> list[LogoutDelivery]:
         """The deliveries answered 200 at the registered path."""
-        return [d for d in self.deliveries if d.status == 200 and d.path == PATH]
+        with self._lock:
+            return self._accepted()
+
+    def wait_for(self, count: int, timeout: float = 15.0) -> list[LogoutDelivery]:
+        """At least ``count`` accepted deliveries, waiting up to ``timeout`` s for a
+        worker that runs on its own (a live server's thread)."""
+        with self._lock:
+            self._lock.wait_for(lambda: len(self._accepted()) >= count, timeout)
+            found = self._accepted()
+        assert len(found) >= count, (
+            f"expected {count} logout token(s) within {timeout} s, got {self._deliveries}")
+        return found
+
+    def _accepted(self) -> list[LogoutDelivery]:
+        return [d for d in self._deliveries if d.status == 200 and d.path == PATH]
