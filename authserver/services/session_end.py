@@ -50,13 +50,13 @@ def end_sessions(uow: UnitOfWork, tenant_id: int, now: dt.datetime, reason: EndR
     """
     if user_id is None and sids is None:
         raise ValueError("end_sessions needs user_id or sids")
-    rows = uow.sessions(tenant_id).open_sessions(user_id=user_id, sids=sids,
-                                                  except_sid=except_sid)
+    sessions = uow.sessions(tenant_id)
+    rows = sessions.open_sessions(user_id=user_id, sids=sids, except_sid=except_sid)
     audit = uow.audit(tenant_id)
     ended = []
     for row in rows:
-        row.ended_at = now
-        row.ended_reason = reason.value
+        if not sessions.end_if_open(row, now, reason.value):
+            continue  # ended by a concurrent call, which audits and notifies it
         audit.record(actor or f"user:{row.user_id}", "session.ended", row.sid,
                      reason=reason.value)
         ended.append(EndedSession(row.sid, row.user_id))

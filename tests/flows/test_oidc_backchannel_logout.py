@@ -21,7 +21,7 @@ from authserver.services.notifications import Notifier
 from authserver.services.outbox import notification_enqueuer
 from authserver.services.outbox_worker import OutboxWorker
 from authserver.services.senders import Channel, OutgoingMessage, Senders
-from authserver.services.session_end import EndReason
+from authserver.services.session_end import EndReason, end_sessions
 from authserver.storage.database import Database
 from authserver.storage.models import LoginSession
 from tests.flows.test_oidc_rp_initiated_logout import confirm, logout_page
@@ -354,3 +354,32 @@ def test_a_queued_mail_is_sealed_in_the_outbox_and_delivered_by_the_worker(
     assert worker.run_once().delivered.delivered == 1
     [mail] = sender.wait_for(1)
     assert (mail.to, mail.text) == (EMAIL, "Your link: https://example.test/secret-link")
+
+
+def test_a_session_ended_twice_at_once_is_announced_once(http, runtime, receiver, worker,
+                                                         clock, signed_in):
+    # E.g. the expiry sweep and a logout racing: the conditional UPDATE in end_sessions
+    # lets one win; the other ends nothing, audits nothing and queues nothing.
+    sid, sub = signed_in
+    start = threading.Barrier(4)
+    errors: list[BaseException] = []
+
+    def end(reason: EndReason) -> None:
+        try:
+            start.wait()
+            with runtime.database.unit_of_work() as uow:
+                end_sessions(uow, tenant_id(runtime), clock(), reason, actor="test",
+                             sids=[sid])
+        except BaseException as exc:  # reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=end, args=(r,)) for r in (
+        EndReason.EXPIRED, EndReason.ADMIN, EndReason.LOGOUT, EndReason.DISPLACED)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == [], f"an end failed: {errors}"
+    assert len(audit_events(runtime, "session.ended")) == 1, "one end, audited once"
+    assert len(outbox_rows(runtime)) == 1, "one end, one logout message"
+    delivered_once(http, receiver, worker, clock, sid, sub)
