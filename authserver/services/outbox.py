@@ -24,6 +24,7 @@ import datetime as dt
 import json
 import logging
 import random
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -83,8 +84,14 @@ def enqueue_logouts(uow: UnitOfWork, tenant_id: int, sessions: list[tuple[str, i
     return len(targets)
 
 
-def notification_enqueuer(master_key: bytes, clock: Clock) -> Enqueue:
-    """The Notifier's ``enqueue`` hook: mail and SMS stored, sealed, in the outbox."""
+def notification_enqueuer(master_key: bytes, clock: Clock,
+                          deliver_now: Callable[[int], object] | None = None) -> Enqueue:
+    """The Notifier's ``enqueue`` hook: mail and SMS stored, sealed, in the outbox.
+
+    With ``deliver_now`` (e.g. :meth:`OutboxProcessor.deliver_one`), a thread tries the
+    message as soon as the transaction commits, so a person waits no longer for a mail
+    than before; the outbox is what makes it durable (a failed or interrupted attempt
+    is retried by the worker)."""
     def enqueue(uow: UnitOfWork, tenant_id: int, channel: Channel,
                 message: OutgoingMessage) -> None:
         tenant = uow.tenants.get(tenant_id)
@@ -92,8 +99,14 @@ def notification_enqueuer(master_key: bytes, clock: Clock) -> Enqueue:
             return
         plain = json.dumps({"channel": str(channel), "to": message.to, "text": message.text,
                             "purpose": message.purpose}).encode()
-        uow.outbox().enqueue(tenant_id, NOTIFICATION,
-                             seal_for(master_key, tenant, plain, _SEALED_FOR), clock())
+        row = uow.outbox().enqueue(tenant_id, NOTIFICATION,
+                                   seal_for(master_key, tenant, plain, _SEALED_FOR), clock())
+        if deliver_now is not None:
+            uow.flush()
+            message_id = row.id
+            uow.after_commit(lambda: threading.Thread(
+                target=deliver_now, args=(message_id,), daemon=True,
+                name="authserver-notify").start())
     return enqueue
 
 
@@ -133,11 +146,18 @@ class OutboxProcessor:
             counts[self._attempt(message)] += 1
         return Delivered(**counts)
 
-    def _claim(self) -> list[Claimed]:
+    def deliver_one(self, message_id: int) -> str | None:
+        """Attempt one message now if it is due and nobody holds it; its outcome
+        ("delivered", "retried", "dead"), or None when it was not ours to attempt."""
+        claimed = self._claim([message_id])
+        return self._attempt(claimed[0]) if claimed else None
+
+    def _claim(self, ids: list[int] | None = None) -> list[Claimed]:
         now = self.clock()
         with self.database.unit_of_work() as uow:
             outbox = uow.outbox()
-            rows = [outbox.claim(i, now, LEASE) for i in outbox.due_ids(now, self.batch)]
+            wanted = ids if ids is not None else outbox.due_ids(now, self.batch)
+            rows = [outbox.claim(i, now, LEASE) for i in wanted]
             return [Claimed(r.id, r.tenant_id, r.kind, r.payload, r.attempts, r.created_at)
                     for r in rows if r is not None]
 

@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 import threading
+import time
 
 import pytest
 
@@ -383,3 +384,24 @@ def test_a_session_ended_twice_at_once_is_announced_once(http, runtime, receiver
     assert len(audit_events(runtime, "session.ended")) == 1, "one end, audited once"
     assert len(outbox_rows(runtime)) == 1, "one end, one logout message"
     delivered_once(http, receiver, worker, clock, sid, sub)
+
+
+def test_a_reset_mail_that_fails_at_first_is_retried_by_the_worker(http, world, runtime,
+                                                                   worker, clock, sender):
+    sender.failing = True
+    form = http.get("/t/acme/reset")
+    http.post("/t/acme/reset", data={"csrf_token": csrf_of(html_of(form)), "email": EMAIL})
+    # The attempt right after commit runs on its own thread: wait until it has failed.
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline and not (
+            outbox_rows(runtime) and outbox_rows(runtime)[0].attempts == 1):
+        time.sleep(0.02)
+    [row] = outbox_rows(runtime)
+    assert (row.kind, row.status, row.attempts) == ("notification", "pending", 1), \
+        f"a failed mail must wait in the outbox for a retry: {row.status} {row.attempts}"
+    assert row.last_error == "test gateway refused the message"
+    sender.failing = False
+    clock.advance(seconds=12)
+    assert worker.run_once().delivered.delivered == 1
+    [mail] = sender.wait_for(1)
+    assert mail.to == EMAIL and "/t/acme/reset?token=" in mail.text, mail
