@@ -88,3 +88,8 @@ def test_worker_once_runs_one_round_and_reports_it(cli: Cli, acme: None) -> None
     assert out == {"sessions_expired": 0, "delivered": 0, "retried": 0, "dead": 0}, out
     assert ok(cli("worker", "--once")).out.strip() == \
         "sessions_expired=0 delivered=0 retried=0 dead=0"
+
+
+def test_db_purge_reports_the_outbox(cli: Cli, acme: None) -> None:
+    out = ok(cli("db", "purge")).out
+    assert "outbox_messages: 0" in out, f"db purge must clean the outbox too: {out}"

@@ -24,7 +24,7 @@ from authserver.services.outbox_worker import OutboxWorker
 from authserver.services.senders import Channel, OutgoingMessage, Senders
 from authserver.services.session_end import EndReason, end_sessions
 from authserver.storage.database import Database
-from authserver.storage.models import LoginSession
+from authserver.storage.models import LoginSession, Tenant
 from tests.flows.test_oidc_rp_initiated_logout import confirm, logout_page
 from tests.support.backchannel import (
     assert_logout_token,
@@ -405,3 +405,15 @@ def test_a_reset_mail_that_fails_at_first_is_retried_by_the_worker(http, world, 
     assert worker.run_once().delivered.delivered == 1
     [mail] = sender.wait_for(1)
     assert mail.to == EMAIL and "/t/acme/reset?token=" in mail.text, mail
+
+
+def test_the_sweep_uses_the_tenants_own_idle_limit(http, runtime, receiver, worker, clock,
+                                                   signed_in):
+    sid, sub = signed_in
+    with runtime.database.session() as session:
+        session.query(Tenant).filter_by(slug="acme").one().session_idle_ttl = 300
+    clock.advance(seconds=299)
+    assert worker.run_once().sessions_expired == 0, "within the tenant's 5 minutes"
+    clock.advance(seconds=2)
+    assert worker.run_once().sessions_expired == 1, "past the tenant's 5 minutes"
+    assert_logout_token(http, receiver.accepted()[0], clock(), sid=sid, sub=sub)
