@@ -172,6 +172,10 @@ class OutboxProcessor:
         except DeliveryFailed as failure:
             return self._failed(message, str(failure),
                                 final=isinstance(failure, Undeliverable))
+        except Exception as exc:  # a bad message must not stop the rest of the batch
+            log.exception("outbox message %s (%s) could not be attempted", message.id,
+                          message.kind)
+            return self._failed(message, f"internal error: {type(exc).__name__}", final=False)
         with self.database.unit_of_work() as uow:
             uow.outbox().mark_delivered(message.id, self.clock())
         return "delivered"

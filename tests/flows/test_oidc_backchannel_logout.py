@@ -417,3 +417,18 @@ def test_the_sweep_uses_the_tenants_own_idle_limit(http, runtime, receiver, work
     clock.advance(seconds=2)
     assert worker.run_once().sessions_expired == 1, "past the tenant's 5 minutes"
     assert_logout_token(http, receiver.accepted()[0], clock(), sid=sid, sub=sub)
+
+
+def test_a_malformed_message_is_retried_and_does_not_stop_the_batch(
+        http, runtime, receiver, worker, clock, signed_in):
+    sid, sub = signed_in
+    with runtime.database.unit_of_work() as uow:
+        uow.outbox().enqueue(tenant_id(runtime), "backchannel_logout", b"\xff not json",
+                             clock())
+    end_directly(runtime, EndReason.ADMIN, sid)
+    done = worker.run_once().delivered
+    assert (done.delivered, done.retried) == (1, 1), f"the good one still goes: {done}"
+    bad = outbox_rows(runtime)[0]
+    assert (bad.status, bad.last_error) == ("pending", "internal error: UnicodeDecodeError"), \
+        f"{bad.status} {bad.last_error}"
+    assert_logout_token(http, receiver.accepted()[0], clock(), sid=sid, sub=sub)
