@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from authserver.services.backchannel_delivery import LogoutSender
 from authserver.services.keyring import TenantKeys
 from authserver.services.notifications import Notifier
 from authserver.services.outbox import OutboxProcessor, notification_enqueuer
@@ -22,10 +23,9 @@ def outbox_processor(rt: Runtime, transport: Transport = http_transport) -> Outb
     def signing_key(tenant_id: int, alg: str) -> tuple[str, PrivateKey]:
         return TenantKeys(rt.keyring, tenant_id).current(alg)
 
-    return OutboxProcessor(
-        database=rt.database, clock=rt.clock, master_key=rt.master_key,
-        issuer_for=rt.issuer, signing_key=signing_key,
-        notifier=Notifier(rt.database, rt.senders), transport=transport)
+    logouts = LogoutSender(rt.database, rt.clock, rt.issuer, signing_key, transport)
+    return OutboxProcessor(database=rt.database, clock=rt.clock, master_key=rt.master_key,
+                           logouts=logouts, notifier=Notifier(rt.database, rt.senders))
 
 
 def durable_notifier(rt: Runtime) -> Notifier:

@@ -5,10 +5,8 @@ services/session_end.py, :func:`notification_enqueuer` as the Notifier's hook) a
 delivered here, after that change committed, by any instance's worker
 (services/outbox_worker.py) or ``authserver worker``. Kinds:
 
-- ``backchannel_logout``: payload ``{"sid", "sub", "client_id"}``, stored as plain JSON
-  (a session id and a subject are no credentials). The logout token is signed at each
-  attempt (protocol/backchannel_logout.py), so a retry hours later uses the current key
-  and a fresh ``exp``, and a client deleted or unregistered meanwhile is not called.
+- ``backchannel_logout``: a logout token to one relying party, signed at each attempt
+  (services/backchannel_delivery.py).
 - ``notification``: a mail or SMS, sealed under the tenant's data key (it may carry a
   sign-in link, which is a credential), handed to the Notifier's sender.
 
@@ -28,39 +26,33 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from authserver.protocol import backchannel_logout as bcl
-from authserver.protocol.jws import JWSError, PrivateKey
+from authserver.services.backchannel_delivery import (
+    BACKCHANNEL_LOGOUT,
+    LogoutSender,
+    describe,
+    enqueue_logouts,
+)
 from authserver.services.notifications import Enqueue, Notifier
+from authserver.services.outbox_errors import DeliveryFailed, Undeliverable
 from authserver.services.senders import Channel, OutgoingMessage, SendFailed
-from authserver.services.senders.http_transport import Transport, WebhookRequest, http_transport
 from authserver.services.tenant_secrets import open_for, seal_for
 from authserver.storage.database import Database
 from authserver.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
-BACKCHANNEL_LOGOUT = "backchannel_logout"
 NOTIFICATION = "notification"
 FIRST_RETRY = 10.0  # seconds
 RETRY_FACTOR = 3
 LONGEST_WAIT = dt.timedelta(hours=4)
 GIVE_UP_AFTER = dt.timedelta(hours=24)
-LEASE = dt.timedelta(minutes=2)  # far longer than one attempt (TIMEOUT)
-TIMEOUT = 5.0  # seconds per POST: a relying party that answers slower is down
+__all__ = ["BACKCHANNEL_LOGOUT", "NOTIFICATION", "DeliveryFailed", "OutboxProcessor",
+           "Undeliverable", "backoff", "enqueue_logouts", "notification_enqueuer"]
+LEASE = dt.timedelta(minutes=2)  # far longer than one attempt (a 5 s POST, a mail)
 BATCH = 50
 _SEALED_FOR = "outbox:notification"
 
 Clock = Callable[[], dt.datetime]
-SigningKey = Callable[[int, str], tuple[str, PrivateKey]]  # (tenant id, alg) -> kid, key
-
-
-class DeliveryFailed(Exception):
-    """One attempt failed; ``str()`` is safe to store and log (no token, no message)."""
-
-
-class Undeliverable(DeliveryFailed):
-    """No later attempt could succeed (the client no longer registers a URI, the tenant
-    is gone): the message goes dead at once instead of retrying for a day."""
 
 
 def backoff(failures: int, rng: random.Random) -> dt.timedelta:
@@ -70,18 +62,6 @@ def backoff(failures: int, rng: random.Random) -> dt.timedelta:
     exponent = min(max(failures, 1) - 1, 20)
     base = min(FIRST_RETRY * RETRY_FACTOR ** exponent, LONGEST_WAIT.total_seconds())
     return dt.timedelta(seconds=base * rng.uniform(0.8, 1.2))
-
-
-def enqueue_logouts(uow: UnitOfWork, tenant_id: int, sessions: list[tuple[str, int]],
-                    now: dt.datetime) -> int:
-    """One back-channel logout message per (session, client that the session's user
-    authorized during it and that registered a backchannel_logout_uri); how many."""
-    outbox = uow.outbox()
-    targets = outbox.logout_targets(tenant_id, sessions)
-    for target in targets:
-        payload = {"sid": target.sid, "sub": target.sub, "client_id": target.client_id}
-        outbox.enqueue(tenant_id, BACKCHANNEL_LOGOUT, json.dumps(payload).encode(), now)
-    return len(targets)
 
 
 def notification_enqueuer(master_key: bytes, clock: Clock,
@@ -132,10 +112,8 @@ class OutboxProcessor:
     database: Database
     clock: Clock
     master_key: bytes
-    issuer_for: Callable[[str], str]  # tenant slug -> issuer
-    signing_key: SigningKey
+    logouts: LogoutSender
     notifier: Notifier | None = None
-    transport: Transport = http_transport
     rng: random.Random = field(default_factory=random.SystemRandom)
     batch: int = BATCH
 
@@ -164,7 +142,7 @@ class OutboxProcessor:
     def _attempt(self, message: Claimed) -> str:
         try:
             if message.kind == BACKCHANNEL_LOGOUT:
-                self._send_logout(message)
+                self.logouts.send(message.tenant_id, message.payload)
             elif message.kind == NOTIFICATION:
                 self._send_notification(message)
             else:
@@ -193,34 +171,9 @@ class OutboxProcessor:
             if uow.outbox().mark_dead(message.id, error):
                 uow.audit(message.tenant_id).record(
                     "system", "outbox.gave_up", str(message.id), kind=message.kind,
-                    attempts=failures, error=error, **_describe(message))
+                    attempts=failures, error=error,
+                    **(describe(message.payload) if message.kind == BACKCHANNEL_LOGOUT else {}))
             return "dead"
-
-    def _send_logout(self, message: Claimed) -> None:
-        data = json.loads(message.payload)
-        with self.database.unit_of_work() as uow:
-            tenant = uow.tenants.get(message.tenant_id)
-            client = uow.clients(message.tenant_id).get(data["client_id"])
-            if tenant is None or client is None or not client.backchannel_logout_uri:
-                raise Undeliverable("the client no longer registers a backchannel_logout_uri")
-            slug, uri = tenant.slug, client.backchannel_logout_uri
-            alg = client.id_token_signed_response_alg
-        try:
-            kid, key = self.signing_key(message.tenant_id, alg)
-            claims = bcl.logout_token_claims(self.issuer_for(slug), data["client_id"],
-                                             data["sub"], data["sid"],
-                                             int(self.clock().timestamp()))
-            token = bcl.sign_logout_token(claims, key, alg, kid)
-        except (KeyError, JWSError) as exc:
-            raise DeliveryFailed(f"cannot sign the logout token: {exc}") from None
-        request = WebhookRequest(uri, {"Content-Type": bcl.CONTENT_TYPE},
-                                 bcl.request_body(token), TIMEOUT)
-        try:
-            status = self.transport(request).status
-        except OSError as exc:
-            raise DeliveryFailed(f"no answer from {uri}: {type(exc).__name__}") from None
-        if not bcl.delivered(status):
-            raise DeliveryFailed(f"{uri} answered HTTP {status}")
 
     def _send_notification(self, message: Claimed) -> None:
         if self.notifier is None:
@@ -235,13 +188,3 @@ class OutboxProcessor:
             self.notifier.deliver(message.tenant_id, Channel(data["channel"]), outgoing)
         except SendFailed as exc:
             raise DeliveryFailed(str(exc)) from None
-
-
-def _describe(message: Claimed) -> dict[str, str]:
-    """What an audit record may say about a message: a logout's client and session; of
-    a notification, nothing (its payload is sealed for a reason)."""
-    if message.kind != BACKCHANNEL_LOGOUT:
-        return {}
-    data = json.loads(message.payload)
-    return {"client_id": data["client_id"], "sid": data["sid"]}
-

@@ -16,7 +16,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
-from authserver.services.outbox import enqueue_logouts
+from authserver.services.backchannel_delivery import enqueue_logouts
 from authserver.storage.unit_of_work import UnitOfWork
 
 
