@@ -76,6 +76,10 @@ class LogoutSender:
 
 
 def describe(payload: bytes) -> dict[str, str]:
-    """What an audit record says about a logout message: its client and session."""
-    data = json.loads(payload)
-    return {"client_id": data["client_id"], "sid": data["sid"]}
+    """What an audit record says about a logout message: its client and session (nothing
+    for a payload too malformed to say)."""
+    try:
+        data = json.loads(payload)
+        return {"client_id": str(data["client_id"]), "sid": str(data["sid"])}
+    except (ValueError, TypeError, KeyError):
+        return {}

@@ -19,6 +19,7 @@ event ``outbox.gave_up``.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import json
 import logging
 import random
@@ -39,6 +40,17 @@ from authserver.services.tenant_secrets import open_for, seal_for
 from authserver.storage.database import Database
 from authserver.storage.unit_of_work import UnitOfWork
 
+__all__ = [
+    "BACKCHANNEL_LOGOUT",
+    "NOTIFICATION",
+    "DeliveryFailed",
+    "OutboxProcessor",
+    "Outcome",
+    "Undeliverable",
+    "backoff",
+    "enqueue_logouts",
+    "notification_enqueuer",
+]
 log = logging.getLogger(__name__)
 
 NOTIFICATION = "notification"
@@ -46,8 +58,6 @@ FIRST_RETRY = 10.0  # seconds
 RETRY_FACTOR = 3
 LONGEST_WAIT = dt.timedelta(hours=4)
 GIVE_UP_AFTER = dt.timedelta(hours=24)
-__all__ = ["BACKCHANNEL_LOGOUT", "NOTIFICATION", "DeliveryFailed", "OutboxProcessor",
-           "Undeliverable", "backoff", "enqueue_logouts", "notification_enqueuer"]
 LEASE = dt.timedelta(minutes=2)  # far longer than one attempt (a 5 s POST, a mail)
 BATCH = 50
 _SEALED_FOR = "outbox:notification"
@@ -100,6 +110,14 @@ class Claimed:
     created_at: dt.datetime
 
 
+class Outcome(enum.StrEnum):
+    """What one attempt at a message came to."""
+
+    DELIVERED = "delivered"
+    RETRIED = "retried"  # failed; due again after its back-off
+    DEAD = "dead"  # failed for good: undeliverable, or still failing after a day
+
+
 @dataclass(frozen=True, slots=True)
 class Delivered:
     delivered: int = 0
@@ -119,14 +137,15 @@ class OutboxProcessor:
 
     def deliver_due(self) -> Delivered:
         """Claim up to ``batch`` due messages and attempt each once."""
-        counts = {"delivered": 0, "retried": 0, "dead": 0}
+        counts = dict.fromkeys(Outcome, 0)
         for message in self._claim():
             counts[self._attempt(message)] += 1
-        return Delivered(**counts)
+        return Delivered(counts[Outcome.DELIVERED], counts[Outcome.RETRIED],
+                         counts[Outcome.DEAD])
 
-    def deliver_one(self, message_id: int) -> str | None:
-        """Attempt one message now if it is due and nobody holds it; its outcome
-        ("delivered", "retried", "dead"), or None when it was not ours to attempt."""
+    def deliver_one(self, message_id: int) -> Outcome | None:
+        """Attempt one message now if it is due and nobody holds it; its outcome, or
+        None when it was not ours to attempt."""
         claimed = self._claim([message_id])
         return self._attempt(claimed[0]) if claimed else None
 
@@ -139,7 +158,7 @@ class OutboxProcessor:
             return [Claimed(r.id, r.tenant_id, r.kind, r.payload, r.attempts, r.created_at)
                     for r in rows if r is not None]
 
-    def _attempt(self, message: Claimed) -> str:
+    def _attempt(self, message: Claimed) -> Outcome:
         try:
             if message.kind == BACKCHANNEL_LOGOUT:
                 self.logouts.send(message.tenant_id, message.payload)
@@ -156,9 +175,9 @@ class OutboxProcessor:
             return self._failed(message, f"internal error: {type(exc).__name__}", final=False)
         with self.database.unit_of_work() as uow:
             uow.outbox().mark_delivered(message.id, self.clock())
-        return "delivered"
+        return Outcome.DELIVERED
 
-    def _failed(self, message: Claimed, error: str, final: bool) -> str:
+    def _failed(self, message: Claimed, error: str, final: bool) -> Outcome:
         now = self.clock()
         failures = message.attempts + 1
         log.warning("outbox message %s (%s) attempt %s failed: %s", message.id, message.kind,
@@ -167,13 +186,13 @@ class OutboxProcessor:
             if not final and now - message.created_at < GIVE_UP_AFTER:
                 uow.outbox().schedule_retry(message.id, now + backoff(failures, self.rng),
                                             error)
-                return "retried"
+                return Outcome.RETRIED
             if uow.outbox().mark_dead(message.id, error):
                 uow.audit(message.tenant_id).record(
                     "system", "outbox.gave_up", str(message.id), kind=message.kind,
                     attempts=failures, error=error,
                     **(describe(message.payload) if message.kind == BACKCHANNEL_LOGOUT else {}))
-            return "dead"
+            return Outcome.DEAD
 
     def _send_notification(self, message: Claimed) -> None:
         if self.notifier is None:
@@ -183,8 +202,13 @@ class OutboxProcessor:
             if tenant is None:
                 raise Undeliverable("the tenant no longer exists")
             data = json.loads(open_for(self.master_key, tenant, message.payload, _SEALED_FOR))
+        channel = Channel(data["channel"])
+        if not self.notifier.can_send(channel):
+            # Not "delivered": a worker started without this sender (another
+            # environment) must leave the message for one that has it, or give up loudly.
+            raise DeliveryFailed(f"this worker has no {channel} sender")
         outgoing = OutgoingMessage(to=data["to"], text=data["text"], purpose=data["purpose"])
         try:
-            self.notifier.deliver(message.tenant_id, Channel(data["channel"]), outgoing)
+            self.notifier.deliver(message.tenant_id, channel, outgoing)
         except SendFailed as exc:
             raise DeliveryFailed(str(exc)) from None

@@ -432,3 +432,19 @@ def test_a_malformed_message_is_retried_and_does_not_stop_the_batch(
     assert (bad.status, bad.last_error) == ("pending", "internal error: UnicodeDecodeError"), \
         f"{bad.status} {bad.last_error}"
     assert_logout_token(http, receiver.accepted()[0], clock(), sid=sid, sub=sub)
+
+
+def test_a_worker_without_the_mail_sender_leaves_the_mail_for_one_that_has_it(
+        runtime, world, clock, settings, database, sender):
+    tid = tenant_id(runtime)
+    notifier = Notifier(runtime.database, runtime.senders,
+                        enqueue=notification_enqueuer(runtime.master_key, runtime.clock))
+    with runtime.database.unit_of_work() as uow:
+        notifier.queue(uow, tid, Channel.EMAIL, OutgoingMessage(
+            to=EMAIL, text="hello", purpose="test"))
+    bare = outbox_worker(make_runtime(settings, database, clock, senders=Senders()))
+    assert bare.run_once().delivered.retried == 1, "no sender is no delivery"
+    assert outbox_rows(runtime)[0].last_error == "this worker has no email sender"
+    clock.advance(seconds=12)
+    assert outbox_worker(runtime).run_once().delivered.delivered == 1
+    assert [m.text for m in sender.wait_for(1)] == ["hello"]
