@@ -17,12 +17,15 @@ import time
 
 import pytest
 
+from authserver.runtime import admin_context
 from authserver.runtime.outbox_wiring import outbox_worker
+from authserver.services.account_policy import AccountPolicyChange
 from authserver.services.notifications import Notifier
 from authserver.services.outbox import notification_enqueuer
 from authserver.services.outbox_worker import OutboxWorker
 from authserver.services.senders import Channel, OutgoingMessage, Senders
 from authserver.services.session_end import EndReason, end_sessions
+from authserver.services.tenant_admin import update_tenant
 from authserver.storage.database import Database
 from authserver.storage.models import LoginSession, Tenant
 from tests.flows.test_oidc_rp_initiated_logout import confirm, logout_page
@@ -35,7 +38,14 @@ from tests.support.backchannel import (
 )
 from tests.support.backchannel_receiver import ELSEWHERE, LogoutReceiver
 from tests.support.browser_flow import html_of, id_token_claims
-from tests.support.oauth import build_world, csrf_of
+from tests.support.oauth import (
+    Pkce,
+    authorize_params,
+    build_world,
+    csrf_of,
+    exchange,
+    obtain_code,
+)
 from tests.support.runtimes import make_runtime
 from tests.support.senders import RecordingSender
 from tests.support.tokens import audit_events, tenant_id, unverified_parts, user_tokens
@@ -123,6 +133,31 @@ def test_the_absolute_limit_is_announced_too(http, runtime, receiver, worker, cl
     worker.run_once()
     assert ended_reason(runtime, sid) == "expired"
     assert_logout_token(http, receiver.accepted()[0], clock(), sid=sid, sub=sub)
+
+
+@pytest.mark.xfail(strict=True, reason="single-session displacement at sign-in is helper "
+                   "C's services/sessions.py change; passes (and this marker must go) once "
+                   "it is merged")
+def test_a_sign_in_elsewhere_under_single_session_displaces_and_tells_the_rp(
+        app, http, world, runtime, receiver, worker, clock):
+    register_backchannel(runtime, receiver.url)
+    update_tenant(admin_context(runtime, "test"), "acme", None, None, None,
+                  accounts=AccountPolicyChange(single_session=True))
+    runtime.tenants.invalidate()
+    first = id_token_claims(_tokens_via_login(app.test_client(), world))
+    second = id_token_claims(_tokens_via_login(app.test_client(), world))
+    assert ended_reason(runtime, first["sid"]) == "displaced"
+    assert ended_reason(runtime, second["sid"]) is None, "the newer session lives on"
+    delivered_once(http, receiver, worker, clock, first["sid"], first["sub"])
+
+
+def _tokens_via_login(browser, world) -> str:
+    """A fresh browser through the real login page (where single session applies)."""
+    pkce = Pkce()
+    query = obtain_code(browser, authorize_params(pkce=pkce))
+    response = exchange(browser, query["code"], pkce, secret=world.web_secret)
+    assert response.status_code == 200, response.get_json()
+    return response.get_json()["id_token"]
 
 
 @pytest.mark.parametrize("reason", [EndReason.DISPLACED, EndReason.ADMIN,
