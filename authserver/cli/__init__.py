@@ -15,7 +15,7 @@ from typing import NoReturn
 
 import click
 
-from authserver.cli import clients, consent, db, demo, keys, serve, tenants, users
+from authserver.cli import clients, consent, db, demo, keys, serve, tenants, users, worker
 from authserver.cli.common import cli
 from authserver.cli.common import runtime as _runtime
 from authserver.services.envelope import DecryptionError
@@ -24,7 +24,7 @@ from authserver.settings import SettingsError
 
 __all__ = ["_runtime", "cli", "main"]
 # Imported for the commands they register on ``cli``.
-_NOUNS = (clients, consent, db, demo, keys, serve, tenants, users)
+_NOUNS = (clients, consent, db, demo, keys, serve, tenants, users, worker)
 
 
 def _fail(message: str, status: int) -> NoReturn:

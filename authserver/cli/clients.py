@@ -57,7 +57,27 @@ def _spec(options: dict[str, Any]) -> client_service.ClientSpec:
         refresh_token_idle_ttl=options["refresh_token_idle_ttl"],
         refresh_token_absolute_ttl=options["refresh_token_absolute_ttl"],
         web_origins=options["web_origins"], application_type=options["application_type"],
+        backchannel_logout_uri=options["backchannel_logout_uri"] or None,
+        backchannel_logout_session_required=bool(_on(options["backchannel_session"])),
     )
+
+
+def _backchannel_options(command: Any) -> Any:
+    """--backchannel-logout-uri and --backchannel-logout-session-required (OIDC
+    Back-Channel Logout 1.0), the same on create and update."""
+    command = click.option(
+        "--backchannel-logout-session-required", "backchannel_session",
+        type=click.Choice(["on", "off"]),
+        help="Whether the client needs sid in its logout tokens (they always carry sid "
+             "and sub; recorded for the client's registration).")(command)
+    return click.option(
+        "--backchannel-logout-uri", metavar="URI",
+        help="Where logout tokens are POSTed when a session the client took part in ends "
+             "(https, or http on loopback; no fragment). On update, '' removes it.")(command)
+
+
+def _on(value: str | None) -> bool | None:
+    return None if value is None else value == "on"
 
 
 @client.command("create")
@@ -96,6 +116,7 @@ def _spec(options: dict[str, Any]) -> client_service.ClientSpec:
 @click.option("--application-type", type=click.Choice(client_service.APPLICATION_TYPES),
               help="web or native (default: native for public clients without web "
                    "origins, else web). Only native apps may vary a loopback port.")
+@_backchannel_options
 @json_option
 def client_create(tenant_slug: str, as_json: bool, **options: Any) -> None:
     """Register a client; a generated secret is printed once and stored only as a hash."""
@@ -185,7 +206,9 @@ def _changes(options: dict[str, Any]) -> ClientChanges:
         first_party=options["first_party"],
         refresh_token_idle_ttl=options["refresh_token_idle_ttl"],
         refresh_token_absolute_ttl=options["refresh_token_absolute_ttl"],
-        jwks=_load_jwks(options["jwks_path"]), jwks_uri=options["jwks_uri"])
+        jwks=_load_jwks(options["jwks_path"]), jwks_uri=options["jwks_uri"],
+        backchannel_logout_uri=options["backchannel_logout_uri"],
+        backchannel_logout_session_required=_on(options["backchannel_session"]))
 
 
 @client.command("update")
@@ -219,6 +242,7 @@ def _changes(options: dict[str, Any]) -> ClientChanges:
 @click.option("--jwks", "jwks_path", metavar="FILE",
               help="Replace the JWK Set (private_key_jwt); drops a jwks_uri.")
 @click.option("--jwks-uri", help="Replace the JWK Set URL (private_key_jwt); drops a jwks.")
+@_backchannel_options
 @json_option
 def client_update(tenant_slug: str, client_id: str, as_json: bool, **options: Any) -> None:
     """Change a client's registration. The client_id, secret, authentication method and

@@ -50,5 +50,8 @@ def metadata(issuer: str, signing_algs: Sequence[str], openid: bool,
             "prompt_values_supported": ["none", "login", "consent", "select_account"],
             "display_values_supported": ["page"],
             "claim_types_supported": ["normal"],
+            # Back-Channel Logout 1.0 §2.1: logout tokens carry both sid and sub.
+            "backchannel_logout_supported": True,
+            "backchannel_logout_session_supported": True,
         })
     return doc

@@ -18,9 +18,11 @@ from authserver.services.password_policy import (
 )
 from authserver.services.passwords import Passwords, password_problem
 from authserver.services.phone_numbers import normalise_phone
+from authserver.services.session_end import EndReason, end_sessions
 from authserver.storage.models import User
 from authserver.storage.repositories import AuditRepository, UserRepository
 from authserver.storage.repositories.password_history import PasswordHistoryRepository
+from authserver.storage.unit_of_work import UnitOfWork
 
 _EMAIL = re.compile(r"^[^@\s]{1,64}@[^@\s]+\.[^@\s.]+$")
 _USERNAME = re.compile(r"^[A-Za-z0-9._-]{1,150}$")
@@ -110,19 +112,24 @@ def set_user_disabled(repo: UserRepository, audit: AuditRepository, email: str, 
     if not disabled:
         audit.record(actor, "user.enabled", user.sub)
         return user
-    ended = _end_everything(repo, user.id, now)
+    ended = _end_everything(repo, user.id, now, actor)
     audit.record(actor, "user.disabled", user.sub, **ended)
     return user
 
 
-def _end_everything(repo: UserRepository, user_id: int, now: dt.datetime) -> dict[str, int]:
+def _end_everything(repo: UserRepository, user_id: int, now: dt.datetime,
+                    actor: str) -> dict[str, int]:
     """End the user's sessions, grants and codes; returns how many of each."""
+    # Sessions first, through the one way sessions end: each is audited and its
+    # relying parties get a back-channel logout (services/session_end.py).
+    sessions = end_sessions(UnitOfWork(repo.session), repo.tenant_id, now,
+                            EndReason.USER_DISABLED, actor=actor, user_id=user_id)
     # A revoked grant is what refresh (find_refresh_token), introspection and userinfo
     # (access_token_grant[_live], by the access token's jti) check. A code not yet
     # redeemed would otherwise still work after a quick re-enable; deleted, it is simply
     # unknown (invalid_grant).
     ended = repo.end_everything(user_id, now, reason="user_disabled")
-    return {"sessions_ended": ended.sessions, "grants_revoked": ended.grants,
+    return {"sessions_ended": len(sessions) + ended.sessions, "grants_revoked": ended.grants,
             "codes_discarded": ended.codes}
 
 

@@ -82,6 +82,9 @@ class ClientChanges:
     # drops the other.
     jwks: dict[str, Any] | None = None
     jwks_uri: str | None = None
+    # "" removes the URI (the client is no longer told of logouts).
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -109,6 +112,8 @@ def spec_of(client: Client) -> ClientSpec:
         refresh_token_absolute_ttl=client.refresh_token_absolute_ttl,
         jwks=client.jwks, jwks_uri=client.jwks_uri, client_id=client.client_id,
         web_origins=tuple(client.web_origins or ()), application_type=client.application_type,
+        backchannel_logout_uri=client.backchannel_logout_uri,
+        backchannel_logout_session_required=client.backchannel_logout_session_required,
     )
 
 
@@ -117,8 +122,10 @@ def _changed_spec(spec: ClientSpec, changes: ClientChanges) -> ClientSpec:
         key: getattr(changes, key) for key in (
             "name", "application_type", "id_token_alg", "access_token_alg", "require_pkce",
             "require_state", "first_party", "refresh_token_idle_ttl",
-            "refresh_token_absolute_ttl")
+            "refresh_token_absolute_ttl", "backchannel_logout_session_required")
         if getattr(changes, key) is not None}
+    if changes.backchannel_logout_uri is not None:
+        values["backchannel_logout_uri"] = changes.backchannel_logout_uri or None
     if changes.grant_types is not None:
         values["grant_types"] = tuple(changes.grant_types)
     for key, label in (("redirect_uris", "redirect_uri"),

@@ -14,6 +14,7 @@ from typing import Any
 from authserver.protocol import registry
 from authserver.protocol.grants.common import USER_SCOPES
 from authserver.services.client_uris import (
+    validate_backchannel_logout_uri,
     validate_jwks_uri,
     validate_redirect_uri,
     validate_web_origin,
@@ -58,6 +59,9 @@ class ClientSpec:
     # None: "web" for confidential clients and browser apps (with web origins), "native"
     # for other public clients.
     application_type: str | None = None
+    # OIDC Back-Channel Logout 1.0 §2.2: where logout tokens are POSTed (None: not told).
+    backchannel_logout_uri: str | None = None
+    backchannel_logout_session_required: bool = False
 
 
 def _choose_application_type(spec: ClientSpec, web_origins: Sequence[str]) -> str:
@@ -169,4 +173,7 @@ def validated_fields(spec: ClientSpec, inherited: InheritedAbsolute,
         "refresh_token_absolute_ttl": spec.refresh_token_absolute_ttl,
         "web_origins": web_origins,
         "application_type": _choose_application_type(spec, web_origins),
+        "backchannel_logout_uri": validate_backchannel_logout_uri(spec.backchannel_logout_uri)
+        if spec.backchannel_logout_uri is not None else None,
+        "backchannel_logout_session_required": spec.backchannel_logout_session_required,
     }

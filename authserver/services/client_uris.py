@@ -59,6 +59,13 @@ def _scheme_problem(uri: str, parts: SplitResult, public: bool) -> str | None:
     return None
 
 
+def validate_backchannel_logout_uri(uri: str) -> str:
+    """Back-Channel Logout 1.0 §2.2: an absolute URI with no fragment; as for redirect
+    URIs, https, or http only to a loopback address (the token is a credential for
+    ending the RP's session, so it travels in the clear only on this host)."""
+    return validate_redirect_uri(uri, "backchannel_logout_uri", public=False)
+
+
 def validate_redirect_uri(uri: str, field_name: str = "redirect_uri", public: bool = False) -> str:
     def bad(problem: str) -> InvalidInput:
         return InvalidInput(field_name, f"{uri!r} {problem}")

@@ -131,5 +131,7 @@ def client_summary(client: Client) -> dict[str, Any]:
         "application_type": client.application_type,
         "jwks_uri": client.jwks_uri,
         "jwks": client.jwks,
+        "backchannel_logout_uri": client.backchannel_logout_uri,
+        "backchannel_logout_session_required": client.backchannel_logout_session_required,
         "created_at": client.created_at.isoformat() if client.created_at else None,
     }

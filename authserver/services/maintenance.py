@@ -14,11 +14,18 @@ from authserver.services.tenants import DEFAULT_TENANT
 from authserver.services.throttle import LONGEST_WINDOW
 from authserver.storage import migrate
 from authserver.storage.repositories import TenantRepository
+from authserver.storage.repositories.outbox import OutboxRepository
 from authserver.storage.repositories.webauthn import purge_expired_challenges
 
 # Throttle buckets idle this long hold nothing a limit still counts: at least an hour,
 # and never less than the longest window any limit counts over (sign-in, second factor).
 THROTTLE_BUCKET_AGE = max(dt.timedelta(hours=1), LONGEST_WINDOW, SECOND_FACTOR.window)
+
+# Delivered outbox messages are kept a day (what was sent, for support questions); dead
+# ones a week after they were written, for the operator to look into (the audit event
+# outbox.gave_up stays as long as the audit log).
+OUTBOX_DELIVERED_KEPT = dt.timedelta(days=1)
+OUTBOX_DEAD_KEPT = dt.timedelta(days=7)
 
 
 class ExpiringStore(Protocol):
@@ -64,4 +71,7 @@ def purge_expired(ctx: AdminContext, store_for: Callable[[int], ExpiringStore],
     totals["throttle_buckets"] = throttle.purge(now, THROTTLE_BUCKET_AGE)
     with ctx.transaction() as session:  # a passkey ceremony's challenge lives 5 minutes
         totals["webauthn_challenges"] = purge_expired_challenges(session, now)
+    with ctx.transaction() as session:
+        totals["outbox_messages"] = OutboxRepository(session).purge(
+            now - OUTBOX_DELIVERED_KEPT, now - OUTBOX_DEAD_KEPT)
     return totals

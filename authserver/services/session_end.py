@@ -16,6 +16,7 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
+from authserver.services.backchannel_delivery import enqueue_logouts
 from authserver.storage.unit_of_work import UnitOfWork
 
 
@@ -49,15 +50,17 @@ def end_sessions(uow: UnitOfWork, tenant_id: int, now: dt.datetime, reason: EndR
     """
     if user_id is None and sids is None:
         raise ValueError("end_sessions needs user_id or sids")
-    rows = uow.sessions(tenant_id).open_sessions(user_id=user_id, sids=sids,
-                                                  except_sid=except_sid)
+    sessions = uow.sessions(tenant_id)
+    rows = sessions.open_sessions(user_id=user_id, sids=sids, except_sid=except_sid)
     audit = uow.audit(tenant_id)
     ended = []
     for row in rows:
-        row.ended_at = now
-        row.ended_reason = reason.value
+        if not sessions.end_if_open(row, now, reason.value):
+            continue  # ended by a concurrent call, which audits and notifies it
         audit.record(actor or f"user:{row.user_id}", "session.ended", row.sid,
                      reason=reason.value)
         ended.append(EndedSession(row.sid, row.user_id))
     uow.flush()
+    # In this transaction: the relying parties hear of exactly the ends that commit.
+    enqueue_logouts(uow, tenant_id, [(e.sid, e.user_id) for e in ended], now)
     return ended

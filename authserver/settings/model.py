@@ -43,6 +43,9 @@ class Settings:
     key_cache_ttl: int = 30
     client_cache_ttl: int = 30
     client_assertion_max_lifetime: int = 3600
+    # Seconds between the outbox worker's rounds in each server process (back-channel
+    # logout, mail); 0: none in the server, `authserver worker` runs it instead.
+    outbox_poll: int = 1
     log_level: str = "INFO"
     # Development and tests only: fetch jwks_uri key sets from loopback/private addresses.
     jwks_uri_allow_private: bool = False

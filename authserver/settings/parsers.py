@@ -128,6 +128,17 @@ def parse_flag(raw: object) -> bool:
     raise ValueError(f"must be true or false, got {raw!r}")
 
 
+def parse_outbox_poll(raw: object) -> int:
+    """A duration (seconds between the in-process outbox worker's rounds), or ``0`` /
+    ``off``: no worker in the server processes (``authserver worker`` runs elsewhere)."""
+    if str(raw).strip().lower() in ("0", "off", "false", "no"):
+        return 0
+    seconds = parse_duration(raw)
+    if seconds > 3600:
+        raise ValueError(f"must be at most 1h (back-channel logouts wait that long), got {raw!r}")
+    return seconds
+
+
 def parse_log_level(raw: object) -> str:
     value = str(raw).strip().upper()
     if value not in ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"):

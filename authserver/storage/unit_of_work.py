@@ -28,6 +28,7 @@ from authserver.storage.repositories.factor_enrolment import FactorEnrolmentRepo
 from authserver.storage.repositories.interactions import PendingInteractionRepository
 from authserver.storage.repositories.magic_links import MagicLinkRepository
 from authserver.storage.repositories.one_time_codes import OneTimeCodeRepository
+from authserver.storage.repositories.outbox import OutboxRepository
 from authserver.storage.repositories.password_history import PasswordHistoryRepository
 from authserver.storage.repositories.recovery_codes import RecoveryCodeRepository
 from authserver.storage.repositories.totp import TotpRepository
@@ -90,6 +91,9 @@ class UnitOfWork:
 
     def password_history(self, tenant_id: int) -> PasswordHistoryRepository:
         return PasswordHistoryRepository(self.session, tenant_id)
+    def outbox(self) -> OutboxRepository:
+        """The outbox of every tenant (each message names its own): workers serve all."""
+        return OutboxRepository(self.session)
 
     def audit(self, tenant_id: int | None) -> AuditRepository:
         return AuditRepository(self.session, tenant_id)

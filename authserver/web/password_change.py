@@ -18,8 +18,8 @@ from typing import Any
 from flask import Blueprint, Flask, Response, redirect, render_template, request, url_for
 
 from authserver.protocol.interaction import AuthResult, Progress
+from authserver.runtime.outbox_wiring import durable_notifier
 from authserver.services.error_codes import ErrorCode
-from authserver.services.notifications import Notifier
 from authserver.services.password_change import PasswordChanges
 from authserver.services.password_policy import (
     NEW_PASSWORDS_DIFFER,
@@ -39,7 +39,7 @@ bp = Blueprint("password_change", __name__, url_prefix=TENANT_PREFIX)
 
 def password_changes() -> PasswordChanges:
     rt, t = runtime(), tenant()
-    return PasswordChanges(rt.database, rt.throttle, Notifier(rt.database, rt.senders),
+    return PasswordChanges(rt.database, rt.throttle, durable_notifier(rt),
                            rt.passwords, t.id, t.display_name)
 
 

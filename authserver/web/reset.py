@@ -13,10 +13,10 @@ from urllib.parse import urlencode
 from flask import Blueprint, Response, render_template, request
 from flask_babel import gettext
 
+from authserver.runtime.outbox_wiring import durable_notifier
 from authserver.services import account_tokens
 from authserver.services.account_tokens import Purpose
 from authserver.services.errors import InvalidInput
-from authserver.services.notifications import Notifier
 from authserver.services.password_policy import PasswordRefused
 from authserver.services.password_reset import (
     LINK_GONE,
@@ -36,7 +36,7 @@ MAX_PASSWORD = 1024  # far above any policy's max_length; the policy gives the m
 
 def _resets() -> PasswordReset:
     rt, t = runtime(), tenant()
-    return PasswordReset(rt.database, rt.throttle, Notifier(rt.database, rt.senders),
+    return PasswordReset(rt.database, rt.throttle, durable_notifier(rt),
                          rt.passwords, t.id, t.display_name)
 
 

@@ -14,9 +14,9 @@ from typing import Any
 from flask import Blueprint, Flask, Response, abort, jsonify, render_template, request
 
 from authserver.protocol.interaction.progress import AuthResult, Progress
+from authserver.runtime.outbox_wiring import durable_notifier
 from authserver.services import signup as service
 from authserver.services.error_codes import ErrorCode
-from authserver.services.notifications import Notifier
 from authserver.web.context import request_source, runtime, tenant
 from authserver.web.interaction.flow import Flow
 from authserver.web.interaction.gates import register_gate
@@ -41,7 +41,7 @@ def _submit(fields: service.SignupRequest) -> service.Outcome:
     rt = runtime()
     issuer = _issuer()
     return service.sign_up(
-        rt.database, Notifier(rt.database, rt.senders), rt.throttle, rt.passwords, tenant(),
+        rt.database, durable_notifier(rt), rt.throttle, rt.passwords, tenant(),
         fields, request_source(), rt.clock(),
         lambda token: f"{issuer}/signup/verify?token={token}", f"{issuer}/account")
 

@@ -46,3 +46,15 @@ class LoginSessionRepository(TenantScoped):
         if except_sid is not None:
             query = query.where(LoginSession.sid != except_sid)
         return list(self.session.scalars(query.order_by(LoginSession.id)).all())
+
+    def end_if_open(self, row: LoginSession, now: dt.datetime, reason: str) -> bool:
+        """End ``row`` unless it has ended meanwhile (a conditional UPDATE: of two
+        concurrent ends, e.g. a logout and the expiry sweep, only one wins, so the
+        relying parties are told once); True when this call ended it."""
+        won = self.session.execute(
+            update(LoginSession).where(LoginSession.id == row.id,
+                                       LoginSession.ended_at.is_(None))
+            .values(ended_at=now, ended_reason=reason)
+            .execution_options(synchronize_session=False)).rowcount == 1
+        self.session.refresh(row)
+        return won
