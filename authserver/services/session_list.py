@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from ua_parser import parse
 
+from authserver.services.error_codes import define
 from authserver.services.session_end import EndReason, end_sessions
 from authserver.services.session_limits import SessionLimits
 from authserver.storage.models import LoginSession
@@ -99,3 +100,9 @@ def end_own(uow: UnitOfWork, tenant_id: int, user_id: int, sids: list[str] | Non
     actor = f"user:{user_id}"
     return len(end_sessions(uow, tenant_id, now, EndReason.USER_ENDED, actor=actor,
                             user_id=user_id, sids=sids, except_sid=except_sid))
+
+
+NOT_OPEN = define("AUTH-4001", "session_not_open",
+                  "That session is not open. It may have ended already.", 404)
+THIS_DEVICE = define("AUTH-4002", "session_is_this_device",
+                     "That is the session you are using now. To end it, sign out.", 400)
