@@ -8,6 +8,9 @@ is asked to sign in again on its next visit. A re-sign-in in the same browser is
 
 from __future__ import annotations
 
+import threading
+from concurrent.futures import ThreadPoolExecutor
+
 import pytest
 from sqlalchemy import select
 
@@ -15,6 +18,7 @@ from authserver.runtime import admin_context
 from authserver.services import tenant_admin, user_admin
 from authserver.services.account_policy import AccountPolicyChange
 from authserver.services.accounts import UserChanges
+from authserver.services.sessions import SessionService
 from authserver.storage.models import AuditEvent, LoginSession, User
 from tests.support.browser_flow import add_user, assert_error_redirect, authorize
 from tests.support.oauth import (
@@ -158,3 +162,23 @@ def test_other_peoples_sessions_are_untouched(app, runtime, world):
     signed_in(app, world)
     assert [s.ended_at for s in sessions(runtime, "bob@example.com")] == [None]
     assert [s.ended_reason for s in sessions(runtime)] == ["displaced", None]
+
+
+def test_two_sign_ins_at_the_same_moment_leave_exactly_one_session(runtime, world):
+    """The user's row lock serialises them: the later one sees, and ends, the other."""
+    with runtime.database.session() as session:
+        user = session.scalar(select(User).where(User.email == "ann@example.com"))
+        user_id, tenant_id = user.id, user.tenant_id
+    service = SessionService(runtime.database, tenant_id, 1800, 3600, single_session=True)
+
+    def sign_in_now(barrier: threading.Barrier) -> str:
+        barrier.wait()
+        return service.start(user_id, ["pwd"], "1", runtime.clock())[1]
+
+    for _ in range(3):
+        barrier = threading.Barrier(4)
+        with ThreadPoolExecutor(4) as pool:
+            started = list(pool.map(sign_in_now, [barrier] * 4))
+        open_now = [s.sid for s in sessions(runtime) if s.ended_at is None]
+        assert len(open_now) == 1 and open_now[0] in started, \
+            f"exactly one of four concurrent sign-ins stays open: {open_now}"
