@@ -26,11 +26,29 @@ SUMMARY_LENGTH = 60
 
 
 @dataclass(frozen=True, slots=True)
+class Device:
+    """What the user agent says about the device; None for what it does not say."""
+
+    browser: str | None = None  # "Chrome 130"
+    system: str | None = None  # "Linux", "iOS"
+    model: str | None = None  # "iPhone"
+    raw: str | None = None  # the user agent, shortened, when neither is known
+
+    def __str__(self) -> str:
+        """The English summary (the CLI's; the account page composes its own)."""
+        if self.raw is not None:
+            return self.raw
+        parts = [self.browser or "", f"on {self.system}" if self.system else "",
+                 f"({self.model})" if self.model else ""]
+        return " ".join(p for p in parts if p) or "unknown"
+
+
+@dataclass(frozen=True, slots=True)
 class SessionView:
     """What may be shown of a session: never its token digest."""
 
     sid: str
-    device: str
+    device: Device
     user_agent: str | None
     ip: str | None
     signed_in_at: dt.datetime
@@ -38,32 +56,30 @@ class SessionView:
     amr: tuple[str, ...]
 
     def as_dict(self) -> dict[str, object]:
-        return {"sid": self.sid, "device": self.device, "user_agent": self.user_agent,
+        return {"sid": self.sid, "device": str(self.device), "user_agent": self.user_agent,
                 "ip": self.ip, "signed_in_at": self.signed_in_at.isoformat(),
                 "last_seen_at": self.last_seen_at.isoformat(), "amr": list(self.amr)}
 
 
 @functools.lru_cache(maxsize=1024)
-def device_of(user_agent: str | None) -> str:
-    """"Chrome 130 on Linux", "Mobile Safari 17 on iOS (iPhone)", or the user agent
-    itself, shortened, when the rules know neither browser nor system."""
-    if not user_agent:
-        return "Unknown device"
+def device_of(user_agent: str | None) -> Device:
+    """Browser "Chrome 130", system "Linux", model "iPhone" as far as the uap-core rules
+    know them; the user agent itself, shortened, when they know neither browser nor
+    system; nothing at all without a user agent."""
+    if not user_agent or not user_agent.strip():
+        return Device()
     found = parse(user_agent)
-    browser = found.user_agent
-    system = found.os
+    browser, system, model = found.user_agent, found.os, found.device
     if browser is None and system is None:
         text = user_agent.strip()
-        return text if len(text) <= SUMMARY_LENGTH else text[:SUMMARY_LENGTH - 1] + "…"
-    name = browser.family if browser else "Unknown browser"
-    if browser and browser.major:
-        name = f"{name} {browser.major}"
-    if system:
-        name = f"{name} on {system.family}"
-    device = found.device
-    if device and device.family and device.family not in ("Other", "Spider"):
-        name = f"{name} ({device.family})"
-    return name
+        return Device(raw=text if len(text) <= SUMMARY_LENGTH
+                      else text[:SUMMARY_LENGTH - 1] + "…")
+    name = None
+    if browser is not None:
+        name = f"{browser.family} {browser.major}" if browser.major else browser.family
+    shown_model = (model.family if model and model.family
+                   and model.family not in ("Other", "Spider") else None)
+    return Device(browser=name, system=system.family if system else None, model=shown_model)
 
 
 def is_live(row: LoginSession, limits: SessionLimits, now: dt.datetime) -> bool:
