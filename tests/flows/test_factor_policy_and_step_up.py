@@ -213,11 +213,12 @@ def test_a_code_channel_without_a_sender_is_not_offered(settings, database, cloc
     assert "Set up a second sign-in step" in html_of(page), html_of(page)[:300]
 
 
+# The sessions section (where you are signed in) is shown under every policy.
 @pytest.mark.parametrize("policy, shown", [
-    ({"mfa": "off"}, ["passkeys"]),
-    ({"mfa": "off", "phone_sign_in": True}, ["passkeys", "phone"]),
-    ({"mfa": "optional"}, ["totp", "passkeys", "recovery", "phone"]),
-    ({"mfa": "optional", "methods": "totp"}, ["totp", "recovery"]),
+    ({"mfa": "off"}, ["passkeys", "sessions"]),
+    ({"mfa": "off", "phone_sign_in": True}, ["passkeys", "phone", "sessions"]),
+    ({"mfa": "optional"}, ["totp", "passkeys", "recovery", "phone", "sessions"]),
+    ({"mfa": "optional", "methods": "totp"}, ["totp", "recovery", "sessions"]),
 ])
 def test_the_account_page_shows_what_the_tenant_offers(http, world, runtime, policy, shown):
     set_sign_in_policy(runtime, **policy)
