@@ -1,4 +1,5 @@
-"""The ``authserver`` command: database, tenants, clients, users, keys, serving, demo.
+"""The ``authserver`` command: database, tenants, clients, users, sessions, keys,
+serving, demo.
 
 Operators script these commands, so options and ``--json`` output are a stable
 interface. Errors print one line to stderr: exit 2 for bad configuration or usage,
@@ -15,7 +16,7 @@ from typing import NoReturn
 
 import click
 
-from authserver.cli import clients, consent, db, demo, keys, serve, tenants, users, worker
+from authserver.cli import clients, consent, db, demo, keys, serve, sessions, tenants, users, worker
 from authserver.cli.common import cli
 from authserver.cli.common import runtime as _runtime
 from authserver.services.envelope import DecryptionError
@@ -24,7 +25,7 @@ from authserver.settings import SettingsError
 
 __all__ = ["_runtime", "cli", "main"]
 # Imported for the commands they register on ``cli``.
-_NOUNS = (clients, consent, db, demo, keys, serve, tenants, users, worker)
+_NOUNS = (clients, consent, db, demo, keys, serve, sessions, tenants, users, worker)
 
 
 def _fail(message: str, status: int) -> NoReturn:

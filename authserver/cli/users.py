@@ -101,19 +101,24 @@ def user_show(tenant_slug: str, email: str | None, sub: str | None, as_json: boo
 
 
 def _changes(new_email: str | None, values: dict[str, str | None], cleared: dict[str, bool],
-             email_verified: bool | None, phone_verified: bool | None = None) -> UserChanges:
+             email_verified: bool | None, phone_verified: bool | None = None,
+             single_session: str | None = None) -> UserChanges:
     for name, flag in cleared.items():
         if flag and values[name] is not None:
             option = name.replace("_", "-")
             raise click.UsageError(f"--{option} and --no-{option} contradict each other")
+    clear = {name for name, flag in cleared.items() if flag}
+    if single_session == "default":
+        clear.add("single_session")
     changes = UserChanges(email=new_email, email_verified=email_verified,
                           phone_verified=phone_verified,
-                          clear=frozenset(name for name, flag in cleared.items() if flag),
-                          **values)
+                          single_session={"on": True, "off": False}.get(single_session or ""),
+                          clear=frozenset(clear), **values)
     if changes.is_empty:
         raise click.UsageError("nothing to update; give at least one of --new-email, "
                                "--username, --given-name, --family-name, --phone, "
-                               "--email-verified, --phone-verified (or a --no-… / "
+                               "--email-verified, --phone-verified, --single-session "
+                               "(or a --no-… / "
                                "--email-unverified / --phone-unverified)")
     return changes
 
@@ -136,18 +141,24 @@ def _changes(new_email: str | None, values: dict[str, str | None], cleared: dict
 @click.option("--no-phone", is_flag=True, help="Remove the phone number.")
 @click.option("--phone-verified/--phone-unverified", default=None,
               help="Mark the phone number verified or not.")
+@click.option("--single-session", type=click.Choice(["on", "off", "default"]),
+              help="Single active session for this user: on (a new sign-in ends their "
+              "other sessions), off, or default (the tenant's --single-session).")
 @json_option
 def user_update(tenant_slug: str, email: str | None, sub: str | None, new_email: str | None,
                 username: str | None, no_username: bool, given_name: str | None,
                 no_given_name: bool, family_name: str | None, no_family_name: bool,
                 email_verified: bool | None, phone: str | None, no_phone: bool,
-                phone_verified: bool | None, as_json: bool) -> None:
-    """Change a user's email, username, names, phone or their verification."""
+                phone_verified: bool | None, single_session: str | None,
+                as_json: bool) -> None:
+    """Change a user's email, username, names, phone, their verification, or their
+    single-session setting."""
     changes = _changes(
         new_email, {"username": username, "given_name": given_name,
                     "family_name": family_name, "phone": phone},
         {"username": no_username, "given_name": no_given_name,
-         "family_name": no_family_name, "phone": no_phone}, email_verified, phone_verified)
+         "family_name": no_family_name, "phone": no_phone}, email_verified, phone_verified,
+        single_session)
     ctx = admin()
     _one_identity(email, sub)
     updated = user_admin.update_user(ctx, tenant_slug, email, sub, changes)

@@ -151,6 +151,8 @@ def user_view(user: User) -> dict[str, object]:
         "family_name": user.family_name, "phone": user.phone,
         "phone_verified": user.phone_verified, "disabled": user.disabled,
         "password_set": user.password_hash is not None,
+        # None: the tenant's single-session setting applies.
+        "single_session": user.single_session,
         "password_changed_at": user.password_changed_at.isoformat()
         if user.password_changed_at else None,
         "created_at": user.created_at.isoformat() if user.created_at else None,
@@ -186,16 +188,18 @@ class UserChanges:
     email_verified: bool | None = None
     phone: str | None = None
     phone_verified: bool | None = None
+    # The user's own "single active session" (None: leave it; cleared: the tenant's).
+    single_session: bool | None = None
     clear: frozenset[str] = frozenset()
 
     @property
     def is_empty(self) -> bool:
         return not self.clear and all(v is None for v in (
             self.email, self.username, self.given_name, self.family_name,
-            self.email_verified, self.phone, self.phone_verified))
+            self.email_verified, self.phone, self.phone_verified, self.single_session))
 
 
-CLEARABLE = ("username", "given_name", "family_name", "phone")
+CLEARABLE = ("username", "given_name", "family_name", "phone", "single_session")
 
 
 def update_user(repo: UserRepository, audit: AuditRepository, user: User,
@@ -225,6 +229,8 @@ def update_user(repo: UserRepository, audit: AuditRepository, user: User,
             values[name] = _clean_name(getattr(changes, name), name)
     if changes.email_verified is not None:
         values["email_verified"] = changes.email_verified
+    if changes.single_session is not None:
+        values["single_session"] = changes.single_session
     values.update(_phone_values(repo, user, changes))
     changed = sorted(k for k, v in values.items() if getattr(user, k) != v)
     for name in changed:

@@ -3,6 +3,11 @@
 A new token is made at every sign-in (session fixation, OWASP ASVS V7.2.4); the old
 session in that browser is ended. ``last_seen_at`` is refreshed at most once a minute so
 that reading a session is not a write on every request.
+
+Every end goes through :func:`services.session_end.end_sessions` with its reason, so the
+audit trail and back-channel logout see each one. Under "single active session" (the
+tenant's switch, or the user's own ``users.single_session`` overriding it) a sign-in ends
+the user's other sessions as ``displaced``.
 """
 
 from __future__ import annotations
@@ -12,11 +17,14 @@ import secrets
 from dataclasses import dataclass
 
 from authserver.protocol.tokens import digest as _digest
+from authserver.services.session_end import EndReason, end_sessions
 from authserver.storage.database import Database
 from authserver.storage.models import LoginSession
 from authserver.storage.unit_of_work import UnitOfWork
 
 TOUCH_INTERVAL = dt.timedelta(minutes=1)
+USER_AGENT_LENGTH = 512  # login_sessions.user_agent
+IP_LENGTH = 64  # login_sessions.ip
 
 
 @dataclass(frozen=True, slots=True)
@@ -31,29 +39,61 @@ class ActiveSession:
     acr: str
 
 
+@dataclass(frozen=True, slots=True)
+class Browser:
+    """Where a sign-in comes from, as the request said it (shown on the session list)."""
+
+    user_agent: str | None = None
+    ip: str | None = None
+
+
+def printable(text: str | None, length: int) -> str | None:
+    """``text`` cut to ``length``, control characters replaced: a user agent is whatever
+    the client sent, and is later printed on a terminal by ``session list``."""
+    if not text:
+        return None
+    return "".join(c if c.isprintable() else "?" for c in text[:length])
+
+
 class SessionService:
     def __init__(self, database: Database, tenant_id: int, idle_ttl: int,
-                 absolute_ttl: int) -> None:
+                 absolute_ttl: int, single_session: bool = False) -> None:
         self.database = database
         self.tenant_id = tenant_id
         self.idle = dt.timedelta(seconds=idle_ttl)
         self.absolute = dt.timedelta(seconds=absolute_ttl)
+        # The tenant's switch; a user's own setting (not None) wins.
+        self.single_session = single_session
 
     def start(self, user_id: int, amr: list[str], acr: str, now: dt.datetime,
-              replacing: str | None = None,
-              auth_time: dt.datetime | None = None) -> tuple[str, str]:
+              replacing: str | None = None, auth_time: dt.datetime | None = None,
+              browser: Browser | None = None) -> tuple[str, str]:
         """Create a session; returns (cookie token, sid). ``auth_time`` is when the person
-        authenticated (the authenticator's result), ``now`` by default."""
+        authenticated (the authenticator's result), ``now`` by default. ``replacing`` is
+        the cookie token this browser held: that session ends (``replaced``)."""
         token = secrets.token_urlsafe(32)
         sid = secrets.token_urlsafe(16)
+        browser = browser or Browser()
         with self.database.unit_of_work() as uow:
+            sessions = uow.sessions(self.tenant_id)
+            # Locked first: two sign-ins of one user under single session then run one
+            # after the other, and the later one sees, and ends, the earlier one.
+            owner = sessions.lock_owner(user_id)
             if replacing:
-                self._end(uow, _digest(replacing), now, "replaced")
-            uow.sessions(self.tenant_id).add(LoginSession(
+                self._end_token(uow, replacing, now, EndReason.REPLACED)
+            sessions.add(LoginSession(
                 token_digest=_digest(token), sid=sid, user_id=user_id,
-                auth_time=auth_time or now, amr=amr, acr=acr, created_at=now, last_seen_at=now))
+                auth_time=auth_time or now, amr=amr, acr=acr, created_at=now,
+                last_seen_at=now, user_agent=printable(browser.user_agent, USER_AGENT_LENGTH),
+                ip=printable(browser.ip, IP_LENGTH)))
             uow.audit(self.tenant_id).record(
                 f"user:{user_id}", "session.started", sid, amr=amr)
+            single = owner.single_session if owner and owner.single_session is not None \
+                else self.single_session
+            if single:
+                uow.flush()
+                end_sessions(uow, self.tenant_id, now, EndReason.DISPLACED,
+                             user_id=user_id, except_sid=sid)
         return token, sid
 
     def find(self, token: str | None, now: dt.datetime) -> ActiveSession | None:
@@ -64,11 +104,12 @@ class SessionService:
             if found is None:
                 return None
             row, user = found
-            expired = (now - row.last_seen_at > self.idle
-                       or now - row.created_at > self.absolute)
-            if row.ended_at is not None or user.disabled or expired:
-                if row.ended_at is None:
-                    row.ended_at = now  # so refresh tokens bound to it stop too
+            if row.ended_at is not None or user.disabled:
+                return None
+            if self.expired(row, now):
+                # Ended now, so refresh tokens bound to it stop too and the relying
+                # parties hear of it.
+                end_sessions(uow, self.tenant_id, now, EndReason.EXPIRED, sids=[row.sid])
                 return None
             if now - row.last_seen_at > TOUCH_INTERVAL:
                 row.last_seen_at = now
@@ -77,21 +118,31 @@ class SessionService:
                                  display_name=name or user.email, auth_time=row.auth_time,
                                  amr=tuple(row.amr), acr=row.acr)
 
+    def expired(self, row: LoginSession, now: dt.datetime) -> bool:
+        """Past the idle or the absolute limit (ended or not)."""
+        return now - row.last_seen_at > self.idle or now - row.created_at > self.absolute
+
     def end(self, token: str | None, now: dt.datetime) -> str | None:
+        """Sign out: end this browser's session (``logout``); returns its sid."""
         if not token:
             return None
         with self.database.unit_of_work() as uow:
-            return self._end(uow, _digest(token), now, "logout")
+            return self._end_token(uow, token, now, EndReason.LOGOUT)
 
-    def end_all_for_user(self, user_id: int, now: dt.datetime) -> None:
+    def end_all_for_user(self, user_id: int, now: dt.datetime,
+                         reason: EndReason = EndReason.LOGOUT,
+                         actor: str | None = None) -> int:
+        """End every open session of the user; returns how many."""
         with self.database.unit_of_work() as uow:
-            uow.sessions(self.tenant_id).end_all_for_user(user_id, now)
+            return len(end_sessions(uow, self.tenant_id, now, reason, actor=actor,
+                                    user_id=user_id))
 
-    def _end(self, uow: UnitOfWork, digest: str, now: dt.datetime, reason: str) -> str | None:
-        row = uow.sessions(self.tenant_id).by_digest(digest)
+    def _end_token(self, uow: UnitOfWork, token: str, now: dt.datetime,
+                   reason: EndReason) -> str | None:
+        if len(token) > 100:
+            return None
+        row = uow.sessions(self.tenant_id).by_digest(_digest(token))
         if row is None or row.ended_at is not None:
             return None
-        row.ended_at = now
-        uow.audit(self.tenant_id).record(
-            f"user:{row.user_id}", "session.ended", row.sid, reason=reason)
-        return str(row.sid)
+        ended = end_sessions(uow, self.tenant_id, now, reason, sids=[row.sid])
+        return ended[0].sid if ended else None

@@ -7,8 +7,8 @@ from dataclasses import dataclass
 from flask import Flask, Request, Response, g, request
 from flask_login import LoginManager, UserMixin
 
-from authserver.services.sessions import ActiveSession, SessionService
-from authserver.web.context import runtime, tenant
+from authserver.services.sessions import ActiveSession, Browser, SessionService
+from authserver.web.context import request_source, runtime, tenant
 from authserver.web.security import session_cookie_name
 
 
@@ -25,7 +25,13 @@ class SignedInUser(UserMixin):
 def sessions() -> SessionService:
     rt = runtime()
     limits = rt.session_limits(tenant())
-    return SessionService(rt.database, tenant().id, limits.idle, limits.absolute)
+    return SessionService(rt.database, tenant().id, limits.idle, limits.absolute,
+                          single_session=tenant().accounts.single_session)
+
+
+def this_browser() -> Browser:
+    """The user agent and source address of this request, for a new session."""
+    return Browser(request.headers.get("User-Agent"), request_source())
 
 
 def cookie_name() -> str:

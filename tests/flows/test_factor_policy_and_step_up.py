@@ -213,12 +213,13 @@ def test_a_code_channel_without_a_sender_is_not_offered(settings, database, cloc
     assert "Set up a second sign-in step" in html_of(page), html_of(page)[:300]
 
 
+# The sessions section (where you are signed in) is shown under every policy.
 @pytest.mark.parametrize("policy, shown", [
-    # The password section (change password) is there whatever the policy says.
-    ({"mfa": "off"}, ["password", "passkeys"]),
-    ({"mfa": "off", "phone_sign_in": True}, ["password", "passkeys", "phone"]),
-    ({"mfa": "optional"}, ["password", "totp", "passkeys", "recovery", "phone"]),
-    ({"mfa": "optional", "methods": "totp"}, ["password", "totp", "recovery"]),
+    # The password and sessions sections are there whatever the policy says.
+    ({"mfa": "off"}, ["password", "passkeys", "sessions"]),
+    ({"mfa": "off", "phone_sign_in": True}, ["password", "passkeys", "phone", "sessions"]),
+    ({"mfa": "optional"}, ["password", "totp", "passkeys", "recovery", "phone", "sessions"]),
+    ({"mfa": "optional", "methods": "totp"}, ["password", "totp", "recovery", "sessions"]),
 ])
 def test_the_account_page_shows_what_the_tenant_offers(http, world, runtime, policy, shown):
     set_sign_in_policy(runtime, **policy)

@@ -99,9 +99,6 @@ def delivered_once(http, receiver, worker, clock, sid, sub):
 # --- every kind of session end ----------------------------------------------------------
 
 
-@pytest.mark.xfail(strict=True, reason="RP-initiated logout ends the session through "
-                   "services/sessions.py, which helper C routes through end_sessions; "
-                   "passes (and this marker must go) once that change is merged")
 def test_rp_initiated_logout_sends_a_logout_token(http, runtime, receiver, worker, clock,
                                                   signed_in):
     sid, sub = signed_in
@@ -135,9 +132,6 @@ def test_the_absolute_limit_is_announced_too(http, runtime, receiver, worker, cl
     assert_logout_token(http, receiver.accepted()[0], clock(), sid=sid, sub=sub)
 
 
-@pytest.mark.xfail(strict=True, reason="single-session displacement at sign-in is helper "
-                   "C's services/sessions.py change; passes (and this marker must go) once "
-                   "it is merged")
 def test_a_sign_in_elsewhere_under_single_session_displaces_and_tells_the_rp(
         app, http, world, runtime, receiver, worker, clock):
     register_backchannel(runtime, receiver.url)

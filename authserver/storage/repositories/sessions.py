@@ -58,3 +58,10 @@ class LoginSessionRepository(TenantScoped):
             .execution_options(synchronize_session=False)).rowcount == 1
         self.session.refresh(row)
         return won
+
+    def lock_owner(self, user_id: int) -> User | None:
+        """The user's row, locked (SELECT … FOR UPDATE) until the transaction ends: a
+        sign-in under single active session holds it while it ends the other sessions,
+        so a concurrent sign-in of the same user waits and then sees this one's."""
+        return self.session.scalar(select(User).where(
+            User.tenant_id == self.tenant_id, User.id == user_id).with_for_update())

@@ -14,6 +14,7 @@ from flask import Flask
 from authserver.web.account import home, passkeys, phone, sections
 from authserver.web.account import password as password_section
 from authserver.web.account import recovery as recovery_section
+from authserver.web.account import signed_in as sessions_section
 from authserver.web.account import totp as totp_section
 from authserver.web.account.access import AccountView, signed_in_account
 from authserver.web.account.blueprint import bp
@@ -25,7 +26,7 @@ __all__ = ["SECTION_MODULES", "AccountSection", "AccountView", "bp", "register",
 _ROUTES = (home,)
 # Each section module has register(app) (register_section) and its routes on ``bp``.
 SECTION_MODULES: tuple[ModuleType, ...] = (password_section, totp_section, recovery_section,
-                                              passkeys, phone)
+                                              passkeys, phone, sessions_section)
 
 
 def register(app: Flask) -> None:

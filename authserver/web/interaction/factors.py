@@ -30,7 +30,13 @@ from authserver.web.interaction.pages import render_factor_page
 from authserver.web.interaction.waits import too_many_attempts, with_retry_after
 from authserver.web.known_device import device_cookie, set_device_cookie
 from authserver.web.security import check_csrf
-from authserver.web.sessions import cookie_name, current_session, sessions, set_session_cookie
+from authserver.web.sessions import (
+    cookie_name,
+    current_session,
+    sessions,
+    set_session_cookie,
+    this_browser,
+)
 
 __all__ = ["after_factor", "finish_sign_in", "offered_methods", "person", "render_factor_page",
            "throttled_page"]
@@ -86,7 +92,7 @@ def _start_session(flow: Flow, progress: Progress, done: AuthResult) -> Response
     amr = with_mfa(done.amr)
     token, _sid = sessions().start(done.user_id, list(amr), acr_for(amr), flow.ctx.clock(),
                                    replacing=request.cookies.get(cookie_name()),
-                                   auth_time=done.auth_time)
+                                   auth_time=done.auth_time, browser=this_browser())
     pending.new_flow_cookie()
     response = proceed(flow.ctx, flow.client, flow.authz, progress.signed_in(), flow.uid,
                        session_token=token)
