@@ -82,6 +82,7 @@ class ClientChanges:
     # drops the other.
     jwks: dict[str, Any] | None = None
     jwks_uri: str | None = None
+    explicit_errors: bool | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -109,6 +110,7 @@ def spec_of(client: Client) -> ClientSpec:
         refresh_token_absolute_ttl=client.refresh_token_absolute_ttl,
         jwks=client.jwks, jwks_uri=client.jwks_uri, client_id=client.client_id,
         web_origins=tuple(client.web_origins or ()), application_type=client.application_type,
+        explicit_errors=client.explicit_errors,
     )
 
 
@@ -117,7 +119,7 @@ def _changed_spec(spec: ClientSpec, changes: ClientChanges) -> ClientSpec:
         key: getattr(changes, key) for key in (
             "name", "application_type", "id_token_alg", "access_token_alg", "require_pkce",
             "require_state", "first_party", "refresh_token_idle_ttl",
-            "refresh_token_absolute_ttl")
+            "refresh_token_absolute_ttl", "explicit_errors")
         if getattr(changes, key) is not None}
     if changes.grant_types is not None:
         values["grant_types"] = tuple(changes.grant_types)

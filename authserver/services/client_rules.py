@@ -58,6 +58,9 @@ class ClientSpec:
     # None: "web" for confidential clients and browser apps (with web origins), "native"
     # for other public clients.
     application_type: str | None = None
+    # The sign-up API tells this client the precise reason (email taken …), once it
+    # authenticates with its secret (services/signup.explicit_errors).
+    explicit_errors: bool = False
 
 
 def _choose_application_type(spec: ClientSpec, web_origins: Sequence[str]) -> str:
@@ -130,6 +133,16 @@ def _choose_grant_types(spec: ClientSpec) -> list[str]:
     return grants
 
 
+def _explicit_errors(spec: ClientSpec, method: str) -> bool:
+    # The grant is honoured only for a caller that proves it with the client secret
+    # (HTTP Basic): on any other client it would be a setting that silently never works.
+    if spec.explicit_errors and (spec.public or method not in SECRET_METHODS):
+        raise InvalidInput("explicit_errors", "only a confidential client with a client "
+                           "secret can be granted explicit errors (it proves the grant "
+                           "with its secret)")
+    return spec.explicit_errors
+
+
 def validated_fields(spec: ClientSpec, inherited: InheritedAbsolute,
                      allow_private_jwks_uri: bool = False) -> dict[str, Any]:
     """Every rule of registration, for create and update alike: the Client columns that
@@ -169,4 +182,5 @@ def validated_fields(spec: ClientSpec, inherited: InheritedAbsolute,
         "refresh_token_absolute_ttl": spec.refresh_token_absolute_ttl,
         "web_origins": web_origins,
         "application_type": _choose_application_type(spec, web_origins),
+        "explicit_errors": _explicit_errors(spec, method),
     }

@@ -21,7 +21,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from authserver.services import account_tokens
+from authserver.services import account_tokens, invitations
 from authserver.services.account_tokens import Purpose
 from authserver.services.accounts import normalise_email, set_password
 from authserver.services.error_codes import define
@@ -78,9 +78,12 @@ class PasswordReset:
     service: str
 
     def request(self, typed_email: str, source: str, link_for: Callable[[str], str],
-                now: dt.datetime) -> None:
+                now: dt.datetime,
+                invitation_link_for: Callable[[str], str] | None = None) -> None:
         """Mail a reset link if ``typed_email`` names an enabled account and the limits
-        allow; otherwise do nothing. The caller answers the same either way."""
+        allow; otherwise do nothing. The caller answers the same either way. A pending
+        invitee has no password to reset: with ``invitation_link_for`` they get a fresh
+        invitation instead (services/invitations.py), under the same limits."""
         if self.throttle.longest_wait(self.tenant_id, [("reset-source", source)]):
             return
         self.throttle.failure(self.tenant_id, "reset-source", source, REQUEST_SOURCE)
@@ -96,6 +99,10 @@ class PasswordReset:
             if self.throttle.longest_wait(self.tenant_id, [("reset-account", account)]):
                 return
             self.throttle.failure(self.tenant_id, "reset-account", account, REQUEST_ACCOUNT)
+            if invitation_link_for is not None and invitations.is_pending(user):
+                invitations.send(uow, self.notifier, self.tenant_id, self.service, user,
+                                 account, now, invitation_link_for)
+                return
             token = account_tokens.issue(uow, self.tenant_id, user.id,
                                          Purpose.PASSWORD_RESET, now)
             uow.audit(self.tenant_id).record(account, "user.password_reset_requested",
