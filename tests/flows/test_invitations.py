@@ -282,3 +282,32 @@ def test_an_invitation_needs_an_email_sender_and_no_password(runtime, world):
                        NewUser(email=INVITEE, password=PASSWORD), mail(runtime))
     with runtime.database.session() as session:
         assert session.scalar(select(User).where(User.email == INVITEE)) is None
+
+
+def test_a_pending_invitee_signing_in_by_magic_link_stops_at_the_gate_and_can_get_a_new_link(
+        http, world, runtime, sender):
+    from tests.support.sign_in_policy import set_sign_in_policy
+
+    set_sign_in_policy(runtime, magic_links=True)
+    invite(runtime)
+    first = link_of(sender)
+    location, html = page_after(http, http.get("/t/acme/authorize",
+                                               query_string=authorize_params(pkce=Pkce())))
+    asked = http.post(f"{location}/magic-link", data={"csrf_token": csrf_of(html),
+                                                      "identifier": INVITEE})
+    assert asked.status_code == 200
+    magic = re.search(r"https?://[^/\s]+(/\S+/magic\?token=\S+)",
+                      sender.wait_for(2, to=INVITEE)[1].text).group(1)
+    gate = http.get(magic)
+    assert gate.status_code == 403 and "AUTH-2104" in html_of(gate), \
+        f"a pending invitee must stop at the gate: {gate.status_code} {html_of(gate)[:300]}"
+    assert not any(c.startswith("as-acme=") for c in gate.headers.getlist("Set-Cookie")), \
+        "no session may start before the invitation is accepted"
+    uid = re.search(r'name="uid" value="([^"]+)"', html_of(gate)).group(1)
+    resent = http.post("/t/acme/signup/resend", data={"csrf_token": csrf_of(html_of(gate)),
+                                                      "uid": uid})
+    assert resent.status_code == 200 and "We sent you a new link" in html_of(resent)
+    newest = sender.wait_for(3, to=INVITEE)[2]
+    assert newest.purpose == "invitation", f"the gate must re-send the invitation: {newest}"
+    assert http.get(first).status_code == 410, "the earlier invitation stops working"
+    assert accept(http, LINK.search(newest.text).group(1)).status_code == 200
