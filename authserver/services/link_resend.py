@@ -38,7 +38,8 @@ class Resent(enum.Enum):
     VERIFICATION = "verification"
     INVITATION = "invitation"
     THROTTLED = "throttled"
-    NOT_NEEDED = "not_needed"  # verified meanwhile, disabled or gone
+    NOT_NEEDED = "not_needed"  # verified meanwhile
+    REFUSED = "refused"  # the account was disabled or deleted meanwhile
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,7 +56,9 @@ class LinkResend:
                invitation_link: Callable[[str], str]) -> Resent:
         with self.database.unit_of_work() as uow:
             user = uow.users(self.tenant_id).by_id(user_id)
-            if user is None or user.disabled or not user.verification_required:
+            if user is None or user.disabled:
+                return Resent.REFUSED
+            if not user.verification_required:
                 return Resent.NOT_NEEDED
             account = f"user:{user.id}"
             keys = [("resend-account", account), ("resend-destination", user.email)]

@@ -20,7 +20,7 @@ from authserver.services.error_codes import ErrorCode
 from authserver.services.link_resend import RESEND_WAIT, LinkResend, Resent
 from authserver.services.notifications import Notifier
 from authserver.web.context import request_source, runtime, tenant
-from authserver.web.interaction.flow import Flow, resume
+from authserver.web.interaction.flow import Flow, expired, resume
 from authserver.web.interaction.gates import register_gate
 from authserver.web.security import check_csrf, csrf_token, page_headers
 from authserver.web.tenancy import TENANT_PREFIX
@@ -149,6 +149,8 @@ def resend_link() -> Response:
         lambda token: f"{issuer}/invitation?token={token}")
     if outcome is Resent.NOT_NEEDED:
         return _page("signup_verified.html")
+    if outcome is Resent.REFUSED:
+        return expired()
     pending_invitation = outcome is Resent.INVITATION
     if outcome is Resent.THROTTLED:
         with rt.database.unit_of_work() as uow:
