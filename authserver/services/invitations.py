@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from authserver.services import account_tokens
 from authserver.services.account_policy import PasswordRules
 from authserver.services.account_tokens import Purpose
-from authserver.services.accounts import set_password
+from authserver.services.accounts import invitation_pending, set_password
 from authserver.services.error_codes import ErrorCode, define
 from authserver.services.errors import InvalidInput
 from authserver.services.notifications import Notifier
@@ -67,7 +67,7 @@ class PasswordRefused(Exception):
 
 def is_pending(user: User) -> bool:
     """Whether ``user`` was invited and has not accepted yet."""
-    return user.verification_required and user.password_hash is None
+    return invitation_pending(user)
 
 
 def days_valid() -> int:

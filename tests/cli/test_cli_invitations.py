@@ -67,7 +67,8 @@ def test_create_invite_mails_a_link_and_says_so_in_json(cli: Cli, acme: None, si
     received = sink.wait_for(IVY)
     text = str(received.message.get_content())
     assert "http://127.0.0.1:8000/t/acme/invitation?token=" in text, text
-    assert "token" not in cli("user", "show", *T, "--email", IVY, "--json").out
+    shown = cli("user", "show", *T, "--email", IVY, "--json").out
+    assert "token" not in shown and json.loads(shown)["invitation_pending"] is True
     assert works(runtime, token_of(sink))
     assert (stored(database, "password_hash", out["sub"]),
             stored(database, "verification_required", out["sub"])) == (None, True)
@@ -168,3 +169,21 @@ def test_client_explicit_errors_refusals(cli: Cli, acme: None) -> None:
             "explicit_errors: only a confidential client with a client secret")
     refused(cli("client", "update", *T, spa["client_id"], "--explicit-errors", "yes"),
             "Invalid value for '--explicit-errors'", 2)
+
+
+def test_the_sign_up_api_honours_the_grant_the_cli_gives_and_takes_back(
+        cli: Cli, acme: None, http: Any) -> None:
+    ok(cli("tenant", "update", "acme", "--signup", "on"))
+    ok(cli("user", "create", *T, "--email", "taken@example.com"))
+    app = ok_json(cli("client", "create", *T, "--name", "App", "--redirect-uri",
+                      "https://app.example/cb", "--explicit-errors", "--json"))
+    body = {"email": "taken@example.com", "password": "a long and unusual passphrase 42"}
+    auth = (app["client_id"], app["client_secret"])
+    told = http.post("/t/acme/api/v1/signup", json=body, auth=auth)
+    assert (told.status_code, told.get_json()) == (
+        409, {"error": "email_taken", "error_code": "AUTH-2006"}), \
+        "a client granted explicit errors must hear the precise reason"
+    ok(cli("client", "update", *T, app["client_id"], "--explicit-errors", "off"))
+    public = http.post("/t/acme/api/v1/signup", json=body, auth=auth)
+    assert (public.status_code, public.get_json()) == (202, {"status": "verification_sent"}), \
+        "once withdrawn, the client gets the public answer at once"
