@@ -311,3 +311,16 @@ def test_a_pending_invitee_signing_in_by_magic_link_stops_at_the_gate_and_can_ge
     assert newest.purpose == "invitation", f"the gate must re-send the invitation: {newest}"
     assert http.get(first).status_code == 410, "the earlier invitation stops working"
     assert accept(http, LINK.search(newest.text).group(1)).status_code == 200
+
+
+def test_an_operator_setting_the_password_ends_the_invitation(http, world, runtime, sender):
+    from authserver.services import user_admin
+
+    invite(runtime)
+    path = link_of(sender)
+    user_admin.set_password(admin_context(runtime, "test"), "acme", INVITEE, None,
+                            FIRST_PASSWORD)
+    assert http.get(path).status_code == 410, "the invitation must end with the password"
+    gate = login_attempt(http, INVITEE, FIRST_PASSWORD)
+    assert gate.status_code == 403 and "AUTH-2009" in html_of(gate), \
+        "the address is still unproven: the sign-in stops at the verification gate"
