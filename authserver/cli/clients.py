@@ -59,6 +59,7 @@ def _spec(options: dict[str, Any]) -> client_service.ClientSpec:
         web_origins=options["web_origins"], application_type=options["application_type"],
         backchannel_logout_uri=options["backchannel_logout_uri"] or None,
         backchannel_logout_session_required=bool(_on(options["backchannel_session"])),
+        explicit_errors=options["explicit_errors"],
     )
 
 
@@ -117,6 +118,9 @@ def _on(value: str | None) -> bool | None:
               help="web or native (default: native for public clients without web "
                    "origins, else web). Only native apps may vary a loopback port.")
 @_backchannel_options
+@click.option("--explicit-errors", is_flag=True,
+              help="The sign-up API tells this client the precise reason for a refusal "
+                   "(e.g. email taken) when it authenticates with its secret.")
 @json_option
 def client_create(tenant_slug: str, as_json: bool, **options: Any) -> None:
     """Register a client; a generated secret is printed once and stored only as a hash."""
@@ -208,7 +212,8 @@ def _changes(options: dict[str, Any]) -> ClientChanges:
         refresh_token_absolute_ttl=options["refresh_token_absolute_ttl"],
         jwks=_load_jwks(options["jwks_path"]), jwks_uri=options["jwks_uri"],
         backchannel_logout_uri=options["backchannel_logout_uri"],
-        backchannel_logout_session_required=_on(options["backchannel_session"]))
+        backchannel_logout_session_required=_on(options["backchannel_session"]),
+        explicit_errors=options["explicit_errors"])
 
 
 @client.command("update")
@@ -243,6 +248,10 @@ def _changes(options: dict[str, Any]) -> ClientChanges:
               help="Replace the JWK Set (private_key_jwt); drops a jwks_uri.")
 @click.option("--jwks-uri", help="Replace the JWK Set URL (private_key_jwt); drops a jwks.")
 @_backchannel_options
+@click.option("--explicit-errors", type=click.Choice(["on", "off"]),
+              callback=lambda _ctx, _param, value: None if value is None else value == "on",
+              help="Whether the sign-up API tells this client the precise reason for a "
+                   "refusal (it must authenticate with its secret).")
 @json_option
 def client_update(tenant_slug: str, client_id: str, as_json: bool, **options: Any) -> None:
     """Change a client's registration. The client_id, secret, authentication method and

@@ -1,14 +1,23 @@
-"""``authserver user``: create, list, show, update, set-password, disable, enable."""
+"""``authserver user``: create, invite, list, show, update, set-password, disable, enable."""
 
 from __future__ import annotations
 
+import dataclasses
 import sys
 from typing import Any
 
 import click
 
-from authserver.cli.common import admin, cli, echo_fields, emit, json_option, tenant_option
-from authserver.services import user_admin
+from authserver.cli.common import (
+    admin,
+    cli,
+    echo_fields,
+    emit,
+    json_option,
+    runtime,
+    tenant_option,
+)
+from authserver.services import invitation_admin, user_admin
 from authserver.services.accounts import NewUser, UserChanges
 from authserver.services.errors import InvalidInput
 
@@ -41,29 +50,67 @@ def _read_password() -> str:
               help="Mark the phone number as verified (it can then receive sign-in codes).")
 @click.option("--password-stdin", is_flag=True,
               help="Read the password from standard input (one line).")
+@click.option("--invite", is_flag=True,
+              help="Email the person a link (7 days, single use) to choose their first "
+              "password; they cannot sign in until they do.")
 @json_option
 def user_create(tenant_slug: str, email: str, username: str | None, given_name: str | None,
                 family_name: str | None, email_verified: bool, phone: str | None,
-                phone_verified: bool, password_stdin: bool, as_json: bool) -> None:
+                phone_verified: bool, password_stdin: bool, invite: bool,
+                as_json: bool) -> None:
     """Create a user; the password is read from stdin so it never appears in `ps`."""
     if phone_verified and phone is None:
         raise click.UsageError("--phone-verified needs --phone")
+    if invite and (password_stdin or email_verified):
+        raise click.UsageError("--invite: the invited person chooses the password and "
+                               "proves the address; leave out --password-stdin and "
+                               "--email-verified")
+    new = NewUser(email=email, password=None, username=username, given_name=given_name,
+                  family_name=family_name, email_verified=email_verified, phone=phone,
+                  phone_verified=phone_verified)
+    if invite:
+        _emit_invited(as_json, tenant_slug, invitation_admin.create_invited(
+            admin(), tenant_slug, new, _mail(tenant_slug)))
+        return
     password = _read_password() if password_stdin else None
-    created = user_admin.create_user(admin(), tenant_slug, NewUser(
-        email=email, password=password, username=username, given_name=given_name,
-        family_name=family_name, email_verified=email_verified, phone=phone,
-        phone_verified=phone_verified))
+    created = user_admin.create_user(admin(), tenant_slug,
+                                     dataclasses.replace(new, password=password))
     out = {"sub": created.sub, "email": created.email, "password_set": password is not None}
 
     def human() -> None:
         click.echo(f"created user {out['email']} (sub {out['sub']})")
         if not out["password_set"]:
-            # There are no invitations yet: say how this account becomes usable.
             click.echo(f"no password: {out['email']} cannot sign in until an operator runs "
                        f"`authserver user set-password --tenant {tenant_slug} "
-                       f"--email {out['email']}`")
+                       f"--email {out['email']}` (or `authserver user invite`)")
 
     emit(as_json, out, human)
+
+
+def _mail(tenant_slug: str) -> invitation_admin.InvitationMail:
+    rt = runtime()
+    return invitation_admin.InvitationMail(rt.senders, rt.issuer(tenant_slug))
+
+
+def _emit_invited(as_json: bool, tenant_slug: str, invited: invitation_admin.Invited) -> None:
+    out = {"sub": invited.sub, "email": invited.email, "password_set": False,
+           "invitation": {"sent": invited.delivered,
+                          "expires_at": invited.expires_at.isoformat(),
+                          "problem": invited.problem}}
+
+    def human() -> None:
+        if invited.delivered:
+            click.echo(f"invited {invited.email} (sub {invited.sub}): the link works until "
+                       f"{invited.expires_at.isoformat(timespec='minutes')}")
+        else:
+            click.echo(f"user {invited.email} (sub {invited.sub}) awaits an invitation")
+
+    emit(as_json, out, human)
+    if not invited.delivered:
+        click.echo(f"authserver: the invitation mail was not delivered ({invited.problem}); "
+                   f"send a new one with `authserver user invite --tenant {tenant_slug} "
+                   f"--email {invited.email}`", err=True)
+        raise SystemExit(1)
 
 
 def _user_identity(command: Any) -> Any:
@@ -74,6 +121,18 @@ def _user_identity(command: Any) -> Any:
 def _one_identity(email: str | None, sub: str | None) -> None:
     if (email is None) == (sub is None):
         raise click.UsageError("name the user with --email or --sub (exactly one)")
+
+
+@user.command("invite")
+@tenant_option
+@_user_identity
+@json_option
+def user_invite(tenant_slug: str, email: str | None, sub: str | None, as_json: bool) -> None:
+    """Email a user without a password a fresh invitation link; earlier links stop
+    working."""
+    _one_identity(email, sub)
+    _emit_invited(as_json, tenant_slug, invitation_admin.reinvite(
+        admin(), tenant_slug, email, sub, _mail(tenant_slug)))
 
 
 @user.command("list")

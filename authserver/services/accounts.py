@@ -143,6 +143,12 @@ def _clean_username(value: str | None) -> str | None:
     return username
 
 
+def invitation_pending(user: User) -> bool:
+    """Invited (services/invitations.py) and not accepted yet: no password, awaiting the
+    mailed link, so the account cannot sign in."""
+    return user.verification_required and user.password_hash is None
+
+
 def user_view(user: User) -> dict[str, object]:
     """Everything about a user that is safe to print (never the password hash)."""
     return {
@@ -153,6 +159,7 @@ def user_view(user: User) -> dict[str, object]:
         "password_set": user.password_hash is not None,
         # None: the tenant's single-session setting applies.
         "single_session": user.single_session,
+        "invitation_pending": invitation_pending(user),
         "password_changed_at": user.password_changed_at.isoformat()
         if user.password_changed_at else None,
         "created_at": user.created_at.isoformat() if user.created_at else None,

@@ -85,6 +85,7 @@ class ClientChanges:
     # "" removes the URI (the client is no longer told of logouts).
     backchannel_logout_uri: str | None = None
     backchannel_logout_session_required: bool | None = None
+    explicit_errors: bool | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -114,6 +115,7 @@ def spec_of(client: Client) -> ClientSpec:
         web_origins=tuple(client.web_origins or ()), application_type=client.application_type,
         backchannel_logout_uri=client.backchannel_logout_uri,
         backchannel_logout_session_required=client.backchannel_logout_session_required,
+        explicit_errors=client.explicit_errors,
     )
 
 
@@ -122,7 +124,8 @@ def _changed_spec(spec: ClientSpec, changes: ClientChanges) -> ClientSpec:
         key: getattr(changes, key) for key in (
             "name", "application_type", "id_token_alg", "access_token_alg", "require_pkce",
             "require_state", "first_party", "refresh_token_idle_ttl",
-            "refresh_token_absolute_ttl", "backchannel_logout_session_required")
+            "refresh_token_absolute_ttl", "backchannel_logout_session_required",
+            "explicit_errors")
         if getattr(changes, key) is not None}
     if changes.backchannel_logout_uri is not None:
         values["backchannel_logout_uri"] = changes.backchannel_logout_uri or None

@@ -62,6 +62,9 @@ class ClientSpec:
     # OIDC Back-Channel Logout 1.0 §2.2: where logout tokens are POSTed (None: not told).
     backchannel_logout_uri: str | None = None
     backchannel_logout_session_required: bool = False
+    # The sign-up API tells this client the precise reason (email taken …), once it
+    # authenticates with its secret (services/signup.explicit_errors).
+    explicit_errors: bool = False
 
 
 def _choose_application_type(spec: ClientSpec, web_origins: Sequence[str]) -> str:
@@ -134,6 +137,16 @@ def _choose_grant_types(spec: ClientSpec) -> list[str]:
     return grants
 
 
+def _explicit_errors(spec: ClientSpec, method: str) -> bool:
+    # The grant is honoured only for a caller that proves it with the client secret
+    # (HTTP Basic): on any other client it would be a setting that silently never works.
+    if spec.explicit_errors and (spec.public or method not in SECRET_METHODS):
+        raise InvalidInput("explicit_errors", "only a confidential client with a client "
+                           "secret can be granted explicit errors (it proves the grant "
+                           "with its secret)")
+    return spec.explicit_errors
+
+
 def validated_fields(spec: ClientSpec, inherited: InheritedAbsolute,
                      allow_private_jwks_uri: bool = False) -> dict[str, Any]:
     """Every rule of registration, for create and update alike: the Client columns that
@@ -176,4 +189,5 @@ def validated_fields(spec: ClientSpec, inherited: InheritedAbsolute,
         "backchannel_logout_uri": validate_backchannel_logout_uri(spec.backchannel_logout_uri)
         if spec.backchannel_logout_uri is not None else None,
         "backchannel_logout_session_required": spec.backchannel_logout_session_required,
+        "explicit_errors": _explicit_errors(spec, method),
     }

@@ -129,6 +129,7 @@ def client_summary(client: Client) -> dict[str, Any]:
         "refresh_token_absolute_ttl": client.refresh_token_absolute_ttl,
         "web_origins": list(client.web_origins or ()),
         "application_type": client.application_type,
+        "explicit_errors": client.explicit_errors,
         "jwks_uri": client.jwks_uri,
         "jwks": client.jwks,
         "backchannel_logout_uri": client.backchannel_logout_uri,

@@ -22,7 +22,7 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from authserver.services import account_tokens, deferred
+from authserver.services import account_tokens, deferred, invitations
 from authserver.services.account_policy import PasswordRules, account_policy_of
 from authserver.services.account_tokens import Purpose
 from authserver.services.accounts import normalise_email, set_password
@@ -80,9 +80,12 @@ class PasswordReset:
     service: str
 
     def request(self, typed_email: str, source: str, link_for: Callable[[str], str],
-                now: dt.datetime) -> None:
+                now: dt.datetime,
+                invitation_link_for: Callable[[str], str] | None = None) -> None:
         """Mail a reset link if ``typed_email`` names an enabled account and the limits
-        allow; otherwise do nothing. The caller answers the same either way."""
+        allow; otherwise do nothing. The caller answers the same either way. A pending
+        invitee has no password to reset: with ``invitation_link_for`` they get a fresh
+        invitation instead (services/invitations.py), under the same limits."""
         if self.throttle.longest_wait(self.tenant_id, [("reset-source", source)]):
             return
         self.throttle.failure(self.tenant_id, "reset-source", source, REQUEST_SOURCE)
@@ -111,15 +114,19 @@ class PasswordReset:
                 return
             audit.record(f"user:{user.id}", "user.password_reset_requested", user.sub)
             user_id = user.id
-            deferred.after_commit(uow, "password-reset-link",
-                                  lambda: self._send_link(user_id, link_for, now))
+            deferred.after_commit(uow, "password-reset-link", lambda: self._send_link(
+                user_id, link_for, now, invitation_link_for))
 
-    def _send_link(self, user_id: int, link_for: Callable[[str], str],
-                   now: dt.datetime) -> None:
+    def _send_link(self, user_id: int, link_for: Callable[[str], str], now: dt.datetime,
+                   invitation_link_for: Callable[[str], str] | None = None) -> None:
         with self.database.unit_of_work() as uow:
             user = uow.users(self.tenant_id).by_id(user_id)
             if user is None or user.disabled or not user.email:
                 return  # disabled or deleted in the last millisecond
+            if invitation_link_for is not None and invitations.is_pending(user):
+                invitations.send(uow, self.notifier, self.tenant_id, self.service, user,
+                                 f"user:{user.id}", now, invitation_link_for)
+                return
             token = account_tokens.issue(uow, self.tenant_id, user.id,
                                          Purpose.PASSWORD_RESET, now)
             self.notifier.queue(uow, self.tenant_id, Channel.EMAIL, OutgoingMessage(

@@ -15,6 +15,7 @@ def register(app: Flask, runtime: Runtime) -> None:
         health,
         i18n,
         interaction,
+        invitations,
         jwks,
         landing,
         logout,
@@ -39,7 +40,7 @@ def register(app: Flask, runtime: Runtime) -> None:
     tenancy.register(app)
     sessions.register(app)
     for blueprint in (jwks.bp, discovery.bp, token.bp, authorize.bp, userinfo.bp, logout.bp,
-                      reset.bp):
+                      reset.bp, invitations.bp):
         app.register_blueprint(blueprint)
     interaction.register(app)
     account.register(app)

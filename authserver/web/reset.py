@@ -70,8 +70,12 @@ def request_link() -> Response:
     def link_for(token: str) -> str:
         return f"{issuer}/reset?{urlencode({'token': token})}"
 
+    def invitation_link_for(token: str) -> str:
+        return f"{issuer}/invitation?{urlencode({'token': token})}"
+
     typed = request.form.get("email", "")[:MAX_TYPED]
-    _resets().request(typed, request_source(), link_for, runtime().clock())
+    _resets().request(typed, request_source(), link_for, runtime().clock(),
+                      invitation_link_for)
     minutes = int(account_tokens.LIFETIMES[Purpose.PASSWORD_RESET].total_seconds() // 60)
     html = render_template("reset/sent.html", tenant=tenant(), minutes=minutes)
     return page_headers(Response(html, mimetype="text/html"))

@@ -15,10 +15,12 @@ from flask import Blueprint, Flask, Response, abort, jsonify, render_template, r
 
 from authserver.protocol.interaction.progress import AuthResult, Progress
 from authserver.runtime.outbox_wiring import durable_notifier
+from authserver.services import invitations
 from authserver.services import signup as service
 from authserver.services.error_codes import ErrorCode
+from authserver.services.link_resend import RESEND_WAIT, LinkResend, Resent
 from authserver.web.context import request_source, runtime, tenant
-from authserver.web.interaction.flow import Flow
+from authserver.web.interaction.flow import Flow, expired, resume
 from authserver.web.interaction.gates import register_gate
 from authserver.web.security import check_csrf, csrf_token, page_headers
 from authserver.web.tenancy import TENANT_PREFIX
@@ -109,14 +111,53 @@ def api_signup() -> Response:
     return response
 
 
+def _gate_page(uid: str, pending_invitation: bool, status: int = 403,
+               sent: Resent | None = None) -> Response:
+    code = invitations.NOT_ACCEPTED if pending_invitation else service.NOT_VERIFIED
+    return _page("signup_gate.html", status, title=code.message, code=code.code, uid=uid,
+                 csrf_token=csrf_token(), sent=sent, wait=RESEND_WAIT)
+
+
 def _verification_gate(flow: Flow, progress: Progress, done: AuthResult) -> Response | None:
     with runtime().database.unit_of_work() as uow:
         user = uow.users(tenant().id).by_id(done.user_id)
         blocked = user is not None and user.verification_required
+        pending_invitation = user is not None and invitations.is_pending(user)
     if not blocked:
         return None
-    return _page("signup_message.html", 403, title=service.NOT_VERIFIED.message,
-                 code=service.NOT_VERIFIED.code)
+    return _gate_page(flow.uid, pending_invitation)
+
+
+@bp.post("/signup/resend")
+def resend_link() -> Response:
+    """The gate's button: a fresh link to the person the interaction has authenticated
+    (bound to this browser by the interaction's cookie, and to this form by CSRF)."""
+    check_csrf()
+    uid = request.form.get("uid", "")[:64]
+    flow = resume(uid)
+    if isinstance(flow, Response):
+        return flow
+    done = flow.progress.authenticated
+    if done is None:
+        return _page("signup_message.html", 400, title=service.NOT_VERIFIED.message,
+                     code=service.NOT_VERIFIED.code)
+    rt, t = runtime(), tenant()
+    issuer = _issuer()
+    outcome = LinkResend(rt.database, rt.throttle, durable_notifier(rt), t.id,
+                         t.display_name).resend(
+        done.user_id, rt.clock(), lambda token: f"{issuer}/signup/verify?token={token}",
+        lambda token: f"{issuer}/invitation?token={token}")
+    if outcome is Resent.NOT_NEEDED:
+        return _page("signup_verified.html")
+    if outcome is Resent.REFUSED:
+        return expired()
+    pending_invitation = outcome is Resent.INVITATION
+    if outcome is Resent.THROTTLED:
+        with rt.database.unit_of_work() as uow:
+            user = uow.users(t.id).by_id(done.user_id)
+            pending_invitation = user is not None and invitations.is_pending(user)
+        return _gate_page(uid, pending_invitation, RESEND_WAIT.status, outcome)
+    return _gate_page(uid, pending_invitation, 200, outcome)
 
 
 def register(app: Flask) -> None:

@@ -42,7 +42,8 @@ def test_user_create_without_a_password_says_how_the_user_gets_one(cli: Cli,
     out = ok(cli("user", "create", *T, "--email", "bob@example.com")).out
     assert out.splitlines()[1] == (
         "no password: bob@example.com cannot sign in until an operator runs "
-        "`authserver user set-password --tenant acme --email bob@example.com`")
+        "`authserver user set-password --tenant acme --email bob@example.com` "
+        "(or `authserver user invite`)")
     carol = ok_json(cli("user", "create", *T, "--email", "carol@example.com", "--json"))
     assert set(carol) == {"sub", "email", "password_set"} and carol["password_set"] is False
 
