@@ -10,6 +10,7 @@ from authserver.runtime import Runtime
 def register(app: Flask, runtime: Runtime) -> None:
     from authserver.web import (
         account,
+        branding,
         discovery,
         errors,
         health,
@@ -43,6 +44,7 @@ def register(app: Flask, runtime: Runtime) -> None:
     interaction.register(app)
     account.register(app)
     signup.register(app)
+    branding.register(app)
     from authserver.web.token_endpoint import TokenEndpoint
 
     app.wsgi_app = TokenEndpoint(app.wsgi_app, runtime)  # type: ignore[method-assign]

@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import Response, abort, request, session
+from flask import Response, abort, g, has_request_context, request, session
 from werkzeug.datastructures import MultiDict
 
 CSRF_FIELD = "csrf_token"
@@ -62,9 +62,15 @@ def _refuse_nul() -> None:
 
 def page_headers(response: Response, form_action: str = "'self'") -> Response:
     """Headers for login, consent and logout pages (docs/security.md)."""
+    images = "'self' data:"
+    info = (g.get("tenant") or g.get("brand_tenant")) if has_request_context() else None
+    origin = info.branding.logo_origin if info is not None else None
+    if origin:
+        # A tenant's logo by URL: its origin was validated (https, a plain host) when set.
+        images += f" {origin}"
     response.headers["Content-Security-Policy"] = (
         # Scripts only from our origin, never inline: the passkey ceremony's one file.
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+        f"default-src 'none'; style-src 'self'; img-src {images}; script-src 'self'; "
         "connect-src 'self'; "
         f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
     response.headers["X-Frame-Options"] = "DENY"
