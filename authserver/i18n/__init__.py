@@ -25,6 +25,12 @@ def translations(locale: str | None) -> NullTranslations:
     return Translations.load(str(TRANSLATIONS_DIR), [locale])
 
 
+def N_(message: str) -> str:
+    """Marks ``message`` for the catalogue (pybabel extract) where it is defined; it is
+    translated where it is shown."""
+    return message
+
+
 def gettext(locale: str | None, message: str, **values: object) -> str:
     """``message`` in ``locale``, with ``%(name)s`` placeholders filled from ``values``.
 

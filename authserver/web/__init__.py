@@ -19,6 +19,7 @@ def register(app: Flask, runtime: Runtime) -> None:
         jwks,
         landing,
         logout,
+        problems,
         reset,
         sessions,
         signup,
@@ -31,6 +32,7 @@ def register(app: Flask, runtime: Runtime) -> None:
     app.extensions["authserver"] = runtime
     errors.register(app)
     i18n.register(app)
+    problems.register(app)
     from authserver.web.security import refuse_nul_bytes
 
     app.before_request(refuse_nul_bytes)

@@ -8,12 +8,13 @@ import orjson
 from flask import Response
 from werkzeug.exceptions import HTTPException
 
+from authserver.services import sign_in_errors
 from authserver.services.authn.webauthn import PasskeySignIn, RelyingParty
 from authserver.services.passkeys import Passkeys
 from authserver.web.context import runtime, tenant
 from authserver.web.security import check_csrf
 
-EXPIRED_PAGE = "This page has expired. Reload it and try again."
+EXPIRED_PAGE = sign_in_errors.PASSKEY_PAGE_EXPIRED.message
 
 
 def relying_party() -> RelyingParty:

@@ -8,6 +8,8 @@ import secrets
 from flask import Response, abort, g, has_request_context, request, session
 from werkzeug.datastructures import MultiDict
 
+from authserver.services.sign_in_errors import FORM_EXPIRED, NUL_CHARACTER
+
 CSRF_FIELD = "csrf_token"
 
 
@@ -23,8 +25,7 @@ def check_csrf() -> None:
     sent = request.form.get(CSRF_FIELD, "")
     expected = session.get("csrf", "")
     if not sent or not expected or not hmac.compare_digest(str(sent), str(expected)):
-        abort(400, description="This form has expired or was not sent from this browser. "
-                               "Go back, reload the page and try again.")
+        abort(400, description=FORM_EXPIRED.message)
 
 
 def refuse_nul_bytes() -> None:
@@ -57,7 +58,7 @@ def _has_nul(source: MultiDict[str, str]) -> bool:
 
 
 def _refuse_nul() -> None:
-    abort(400, description="The request contains a NUL character.")
+    abort(400, description=NUL_CHARACTER.message)
 
 
 def page_headers(response: Response, form_action: str = "'self'") -> Response:
