@@ -14,7 +14,7 @@ from babel.support import NullTranslations, Translations
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 DEFAULT_LOCALE = "en"
 # Fully translated languages; the first is the source language of the catalogue.
-SUPPORTED_LOCALES: tuple[str, ...] = ("en",)
+SUPPORTED_LOCALES: tuple[str, ...] = ("en", "de")
 
 
 @functools.lru_cache(maxsize=16)

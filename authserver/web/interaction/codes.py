@@ -9,6 +9,7 @@ Phone-only sign-in answers identically whether or not the number belongs to an a
 from __future__ import annotations
 
 from flask import Flask, Response, render_template, request
+from flask_babel import gettext
 
 from authserver.protocol.interaction import AuthResult, Step
 from authserver.services import sign_in_errors
@@ -79,8 +80,8 @@ def send_code(uid: str, method: str) -> Response:
         return render_factor_page(flow, Step.FACTOR, error=NOT_OFFERED, status=400)
     sent = one_time_codes().send(user_id, channel, uid, flow.ctx.clock())
     if sent.outcome is Sent.SENT:
-        return render_factor_page(flow, Step.FACTOR, notice=f"We sent a code to "
-                                  f"{sent.masked}.")
+        return render_factor_page(flow, Step.FACTOR, notice=gettext(
+            "We sent a code to %(where)s.", where=sent.masked))
     if sent.outcome is Sent.THROTTLED:
         wait = sent.retry_after or 1
         return with_retry_after(render_factor_page(flow, Step.FACTOR, status=429, error=coded(
