@@ -3,7 +3,8 @@
 
 Which language a request gets is :func:`select_locale`'s decision: the authorization
 request's ``ui_locales`` (kept with the pending interaction, so every page of that sign-in
-honours it), then ``Accept-Language``, then English.
+honours it), then ``Accept-Language``, then the signed-in person's saved ``locale``,
+then English.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from flask_babel import Babel, get_locale
 
 from authserver.i18n import DEFAULT_LOCALE, SUPPORTED_LOCALES, TRANSLATIONS_DIR
 from authserver.protocol.authorization import parse_ui_locales
+from authserver.services.languages import saved_locale
+from authserver.web.context import runtime
 
 UI_LOCALES = "ui_locales"  # g key: the pending interaction's ui_locales
 
@@ -31,11 +34,24 @@ def _first_supported(tags: tuple[str, ...]) -> str | None:
     return None
 
 
+def _saved_choice() -> str | None:
+    """The signed-in person's ``users.locale``, when this request already knows who
+    they are (no session look-up only for this: it runs on a browser that sent no
+    language we speak)."""
+    active = g.get("signed_in")
+    info = g.get("tenant")
+    if active is None or info is None:
+        return None
+    saved = saved_locale(runtime().database, info.id, active.user_id)
+    return _first_supported((saved,)) if saved else None
+
+
 def select_locale() -> str:
     """The best supported language for this request."""
     tags: tuple[str, ...] = g.get(UI_LOCALES) or parse_ui_locales(request.args.get("ui_locales"))
     return (_first_supported(tags)
             or request.accept_languages.best_match(SUPPORTED_LOCALES)
+            or _saved_choice()
             or DEFAULT_LOCALE)
 
 

@@ -33,6 +33,7 @@ from tests.support.oauth import (
     build_world,
     csrf_of,
     form_action,
+    obtain_code,
 )
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -227,3 +228,23 @@ def test_hostile_accept_language_never_breaks_the_page(acme: Runtime, http: Flas
                                                            "Accept-Language": header})
     assert response.status_code == 404, header
     assert lang_of(response.get_data(as_text=True)) in ("en", "de")
+
+
+def test_a_saved_locale_applies_when_the_browser_names_no_language_we_speak(
+        acme: Runtime, http: FlaskClient) -> None:
+    from sqlalchemy import update
+
+    from authserver.storage.models import User
+
+    obtain_code(http, authorize_params(pkce=Pkce()))  # signs in: the session cookie is set
+    with acme.database.session() as session:
+        session.execute(update(User).where(User.email == "ann@example.com").values(locale="de"))
+    for accept_language, expected in (("fr", "de"), (None, "de"), ("en", "en")):
+        headers = {"Accept": HTML}
+        if accept_language:
+            headers["Accept-Language"] = accept_language
+        page = http.get(f"{ISSUER_PATH}/account", headers=headers)
+        assert page.status_code == 200, page.status_code
+        html = page.get_data(as_text=True)
+        assert lang_of(html) == expected, (accept_language, html[:300])
+    assert "<h1>Your account</h1>" in html, "Accept-Language wins over the saved choice"
