@@ -165,3 +165,19 @@ def test_expired_magic_verification_and_reset_links_share_one_page(
     reset = http.get(f"{ISSUER_PATH}/reset?token={'y' * 43}")
     assert reset.status_code == 410
     assert_expired_link_page(reset, "AUTH-3501", f"{ISSUER_PATH}/reset")
+
+
+def test_passkey_answers_carry_the_code_passkeys_js_shows(acme: Runtime,
+                                                         http: FlaskClient) -> None:
+    response = http.get(f"{ISSUER_PATH}/authorize", query_string=authorize_params(pkce=Pkce()))
+    location = urlsplit(interaction_location(response)).path
+    stale = http.post(f"{location}/passkey/options", data={"mode": "login",
+                                                           "csrf_token": "stale"})
+    assert stale.status_code == 400 and stale.is_json
+    assert stale.get_json() == {
+        "error": "This page has expired. Reload it and try again. (AUTH-1051)",
+        "error_code": "AUTH-1051"}
+    german = http.post(f"{location}/passkey/options", data={"mode": "login"},
+                       headers={"Accept-Language": "de"})
+    assert german.get_json()["error"] == ("Diese Seite ist abgelaufen. Laden Sie sie neu und "
+                                          "versuchen Sie es erneut. (AUTH-1051)")
