@@ -7,8 +7,6 @@ but a PNG, JPEG or WebP is ever served as the logo."""
 from __future__ import annotations
 
 import re
-import struct
-import zlib
 from pathlib import Path
 
 import pytest
@@ -17,20 +15,10 @@ from flask.testing import FlaskClient
 from authserver.runtime import Runtime
 from tests.cli.support import Cli, ok, ok_json, refused
 from tests.support.browser_flow import interaction_location
+from tests.support.images import png
 from tests.support.oauth import ISSUER_PATH, Pkce, authorize_params, build_world
 
 HTML = {"Accept": "text/html,application/xhtml+xml,*/*;q=0.8"}
-
-
-def png(width: int = 2, height: int = 1) -> bytes:
-    """A real, decodable PNG."""
-    def chunk(kind: bytes, data: bytes) -> bytes:
-        return (struct.pack(">I", len(data)) + kind + data
-                + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF))
-    raw = b"".join(b"\x00" + b"\x00\xaa\x55" * width for _ in range(height))
-    return (b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", width, height, 8, 2,
-                                                              0, 0, 0))
-            + chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b""))
 
 
 @pytest.fixture

@@ -17,8 +17,8 @@ from urllib.parse import urlencode
 import pytest
 
 from tests.conftest import MASTER_KEY
-from tests.flows.test_branding import png
 from tests.support.databases import fresh_database_url
+from tests.support.images import png
 from tests.support.server import start_server
 from tests.web.conftest import _cli, stop_processes
 
