@@ -6,7 +6,8 @@ BIND   ?= 127.0.0.1:8000
 # Debian packages the tests drive for real (browser tests).
 SYSTEM_PACKAGES := chromium chromium-driver
 
-.PHONY: run test install install-test system-deps lint migrate demo wheel verifier-wheel clean
+.PHONY: run test install install-test system-deps lint migrate demo wheel verifier-wheel clean \
+        translations
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,6 +49,19 @@ demo: migrate
 run: demo
 	@echo "Serving on http://$(BIND) (Ctrl-C stops); open the demo relying party above."
 	$(BIN)/authserver serve --bind $(BIND)
+
+# The message catalogue (docs/branding-and-languages.md): extract every _()/N_()/define()
+# message into messages.pot, merge it into each language's .po (new messages arrive
+# untranslated, changed ones fuzzy: tests/flows/test_translations.py fails until they are
+# translated), compile the .mo files (committed, so a clean clone needs no build step).
+BABEL_KEYWORDS := -k N_ -k define:3
+translations: install
+	$(BIN)/pybabel extract -F babel.cfg $(BABEL_KEYWORDS) --no-location --sort-output \
+	  --project authserver --copyright-holder "authserver contributors" \
+	  -o authserver/translations/messages.pot .
+	$(BIN)/pybabel update -i authserver/translations/messages.pot -d authserver/translations \
+	  --width 100 --ignore-obsolete
+	$(BIN)/pybabel compile -d authserver/translations --statistics
 
 lint: install-test
 	$(BIN)/ruff check authserver migrations tests bench

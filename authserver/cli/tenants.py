@@ -9,6 +9,7 @@ import click
 from authserver.cli.common import DURATION, admin, cli, echo_fields, emit, json_option, runtime
 from authserver.services import tenant_admin
 from authserver.services.account_policy import AccountPolicyChange
+from authserver.services.branding import MAX_LOGO_BYTES, BrandingChange
 from authserver.services.session_limits import SessionLimitsChange
 from authserver.services.sign_in_policy import SignInPolicyChange
 from authserver.services.tenant_admin import TenantRecord
@@ -87,6 +88,14 @@ DURATION_OR_OFF = _DurationOrOff()
               help="Passwords must be changed this long after they were set (off: never).")
 @click.option("--single-session", type=ON_OFF,
               help="A new sign-in ends the user's other sessions.")
+@click.option("--brand-name", metavar="NAME",
+              help="Name shown on the hosted pages (the display name, like --name).")
+@click.option("--brand-color", metavar="#RGB",
+              help="Primary colour of the hosted pages: #rgb or #rrggbb (\"\": default).")
+@click.option("--brand-logo-url", metavar="URL",
+              help="Logo shown on the hosted pages, an https URL (\"\": none).")
+@click.option("--brand-logo-file", metavar="PATH",
+              help="Upload a PNG, JPEG or WebP logo of at most 256 KiB (\"\": none).")
 @json_option
 def tenant_update(slug: str, name: str | None, refresh_token_idle_ttl: int | None,
                   refresh_token_absolute_ttl: int | None, mfa: str | None,
@@ -97,9 +106,17 @@ def tenant_update(slug: str, name: str | None, refresh_token_idle_ttl: int | Non
                   password_min_length: int | None, password_max_length: int | None,
                   password_min_score: int | None, password_history: int | None,
                   password_history_period: int | None, password_max_age: int | None,
-                  single_session: str | None, as_json: bool) -> None:
+                  single_session: str | None, brand_name: str | None,
+                  brand_color: str | None, brand_logo_url: str | None,
+                  brand_logo_file: str | None, as_json: bool) -> None:
     """Change a tenant's display name, refresh token limits, sign-in policy, session
-    limits or account policy (sign-up, passwords, single session)."""
+    limits, account policy (sign-up, passwords, single session) or branding."""
+    if brand_name is not None:
+        if name is not None and name != brand_name:
+            raise click.UsageError("--name and --brand-name both set the display name; "
+                                   "give one")
+        name = brand_name
+    brand = BrandingChange(brand_color, brand_logo_url, _logo_file(brand_logo_file))
     sign_in = SignInPolicyChange(mfa, mfa_methods, _switch(magic_links),
                                  _switch(phone_sign_in))
     sessions = SessionLimitsChange(session_idle_ttl, session_absolute_ttl)
@@ -109,13 +126,29 @@ def tenant_update(slug: str, name: str | None, refresh_token_idle_ttl: int | Non
         password_max_age, _switch(single_session))
     if (name is None and refresh_token_idle_ttl is None
             and refresh_token_absolute_ttl is None and sign_in.is_empty()
-            and sessions.is_empty() and accounts.is_empty()):
+            and sessions.is_empty() and accounts.is_empty() and brand.is_empty()):
         raise click.UsageError("nothing to update; give at least one option "
                                "(authserver tenant update --help lists them)")
     view = _view(tenant_admin.update_tenant(admin(), slug, name, refresh_token_idle_ttl,
                                             refresh_token_absolute_ttl, sign_in, sessions,
-                                            accounts))
+                                            accounts, brand))
     emit(as_json, view, lambda: click.echo(f"updated tenant {slug}"))
+
+
+def _logo_file(path: str | None) -> bytes | None:
+    """The bytes of ``--brand-logo-file`` (b"" for ""), read no further than the cap so
+    a huge file is refused without loading it."""
+    if path is None or path == "":
+        return None if path is None else b""
+    try:
+        with open(path, "rb") as handle:
+            data = handle.read(MAX_LOGO_BYTES + 1)
+    except OSError as exc:
+        raise click.BadParameter(f"cannot read {path}: {exc.strerror}",
+                                 param_hint="--brand-logo-file") from None
+    if not data:
+        raise click.BadParameter(f"{path} is empty", param_hint="--brand-logo-file")
+    return data
 
 
 def _switch(value: str | None) -> bool | None:

@@ -14,7 +14,7 @@ from babel.support import NullTranslations, Translations
 TRANSLATIONS_DIR = Path(__file__).resolve().parent.parent / "translations"
 DEFAULT_LOCALE = "en"
 # Fully translated languages; the first is the source language of the catalogue.
-SUPPORTED_LOCALES: tuple[str, ...] = ("en",)
+SUPPORTED_LOCALES: tuple[str, ...] = ("en", "de")
 
 
 @functools.lru_cache(maxsize=16)
@@ -23,6 +23,12 @@ def translations(locale: str | None) -> NullTranslations:
     if not locale or locale not in SUPPORTED_LOCALES or locale == DEFAULT_LOCALE:
         return NullTranslations()
     return Translations.load(str(TRANSLATIONS_DIR), [locale])
+
+
+def N_(message: str) -> str:
+    """Marks ``message`` for the catalogue (pybabel extract) where it is defined; it is
+    translated where it is shown."""
+    return message
 
 
 def gettext(locale: str | None, message: str, **values: object) -> str:

@@ -9,6 +9,7 @@ renders as a page on authserver.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from typing import Any
@@ -51,6 +52,7 @@ class AuthorizationRequest:
     acr_values: str | None = None
     claims: dict[str, Any] | None = None
     resources: tuple[str, ...] = field(default_factory=tuple)
+    ui_locales: tuple[str, ...] = ()  # preferred page languages, best first (OIDC §3.1.2.1)
 
     @property
     def openid(self) -> bool:
@@ -64,6 +66,7 @@ class AuthorizationRequest:
         values = dict(data)
         values["prompt"] = tuple(values.get("prompt") or ())
         values["resources"] = tuple(values.get("resources") or ())
+        values["ui_locales"] = tuple(values.get("ui_locales") or ())
         return cls(**values)
 
 
@@ -168,6 +171,20 @@ def _prompt(params: Mapping[str, str]) -> tuple[str, ...]:
     return values
 
 
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z]{1,8}(?:-[A-Za-z0-9]{1,8})*$")
+MAX_UI_LOCALES = 10
+
+
+def parse_ui_locales(raw: str | None) -> tuple[str, ...]:
+    """``ui_locales``: space-separated BCP 47 tags, best first. Only a preference (OIDC
+    Core §3.1.2.1), so a malformed value never fails the request: tags that are not
+    well-formed are dropped, and a value over 512 characters is ignored whole."""
+    if not raw or len(raw) > MAX_HINT:
+        return ()
+    tags = [tag for tag in raw.split(" ") if _LANGUAGE_TAG.fullmatch(tag)]
+    return tuple(dict.fromkeys(tags))[:MAX_UI_LOCALES]
+
+
 def _max_age(params: Mapping[str, str]) -> int | None:
     raw = params.get("max_age")
     if raw is None:
@@ -201,4 +218,5 @@ def validate(params: Mapping[str, str], resources: Sequence[str], client: Client
         acr_values=_bounded(params, "acr_values", MAX_HINT),
         claims=parse_claims_parameter(params.get("claims")),
         resources=validate_resources(resources),
+        ui_locales=parse_ui_locales(params.get("ui_locales")),
     )

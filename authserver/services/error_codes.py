@@ -33,6 +33,7 @@ class ErrorCode:
 
 
 _REGISTRY: dict[str, ErrorCode] = {}
+_BY_MESSAGE: dict[str, ErrorCode] = {}
 
 
 def define(code: str, name: str, message: str, status: int = 400) -> ErrorCode:
@@ -46,7 +47,15 @@ def define(code: str, name: str, message: str, status: int = 400) -> ErrorCode:
         raise ValueError(f"{name} already has a code")
     entry = ErrorCode(code, name, message, status)
     _REGISTRY[code] = entry
+    _BY_MESSAGE.setdefault(message, entry)
     return entry
+
+
+def by_message(message: str) -> ErrorCode | None:
+    """The code whose message is ``message`` (pages show messages; this finds their
+    code). Should two codes share a message, the first defined is found, so give each
+    code its own wording."""
+    return _BY_MESSAGE.get(message)
 
 
 def all_codes() -> list[ErrorCode]:

@@ -11,6 +11,7 @@ from sqlalchemy.exc import IntegrityError
 from authserver.services import tenants
 from authserver.services.account_policy import AccountPolicyChange, account_policy_view
 from authserver.services.admin_context import AdminContext
+from authserver.services.branding import BrandingChange, branding_view
 from authserver.services.errors import Conflict
 from authserver.services.session_limits import SessionLimitsChange
 from authserver.services.sign_in_policy import SignInPolicyChange, policy_view
@@ -29,13 +30,14 @@ class TenantRecord:
     session_idle_ttl: int | None = None
     session_absolute_ttl: int | None = None
     accounts: dict[str, Any] | None = None
+    branding: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, row: Tenant) -> TenantRecord:
         return cls(row.slug, row.display_name, row.refresh_token_idle_ttl,
                    row.refresh_token_absolute_ttl, row.created_at, policy_view(row),
                    row.session_idle_ttl, row.session_absolute_ttl,
-                   account_policy_view(row))
+                   account_policy_view(row), branding_view(row))
 
     def view(self, issuer: str) -> dict[str, Any]:
         """What operators see of the tenant, with ``issuer`` its issuer URL."""
@@ -51,6 +53,7 @@ class TenantRecord:
             "session_absolute_ttl": self.session_absolute_ttl,
             "sign_in": self.sign_in,
             **(self.accounts or {}),
+            **(self.branding or {}),
             "created_at": self.created_at.isoformat(),
         }
 
@@ -67,15 +70,16 @@ def update_tenant(ctx: AdminContext, slug: str, display_name: str | None,
                   refresh_idle: int | None, refresh_absolute: int | None,
                   sign_in: SignInPolicyChange | None = None,
                   sessions: SessionLimitsChange | None = None,
-                  accounts: AccountPolicyChange | None = None) -> TenantRecord:
-    """Change the display name, refresh token limits, sign-in policy, session limits or
-    account policy (None leaves a setting as it is)."""
+                  accounts: AccountPolicyChange | None = None,
+                  brand: BrandingChange | None = None) -> TenantRecord:
+    """Change the display name, refresh token limits, sign-in policy, session limits,
+    account policy or branding (None leaves a setting as it is)."""
     with ctx.transaction() as session:
         row = tenants.update_tenant(session, slug, display_name, refresh_idle,
                                     refresh_absolute, ctx.actor,
                                     global_limits=ctx.refresh_limits, sign_in=sign_in,
                                     sessions=sessions, global_sessions=ctx.session_limits,
-                                    accounts=accounts)
+                                    accounts=accounts, brand=brand)
         record = TenantRecord.of(row)
     if ctx.tenants is not None:
         ctx.tenants.invalidate()  # this process sees the change now; others within the TTL

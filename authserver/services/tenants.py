@@ -11,13 +11,14 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from authserver.protocol.policies import PASSWORD_ALONE, FactorPolicy
-from authserver.services import account_policy, envelope, session_limits
+from authserver.services import account_policy, branding, envelope, session_limits
 from authserver.services.account_policy import (
     DEFAULT_ACCOUNT_POLICY,
     AccountPolicy,
     AccountPolicyChange,
     account_policy_of,
 )
+from authserver.services.branding import NO_BRANDING, Branding, BrandingChange, branding_of
 from authserver.services.errors import Conflict, InvalidInput, NotFound
 from authserver.services.keys import KeyManager, KeyTiming
 from authserver.services.refresh_limits import (
@@ -54,6 +55,7 @@ class TenantInfo:
     session_idle_ttl: int | None = None  # None: the SESSION_IDLE_TTL setting
     session_absolute_ttl: int | None = None
     accounts: AccountPolicy = DEFAULT_ACCOUNT_POLICY  # sign-up, passwords, single session
+    branding: Branding = NO_BRANDING  # logo and colour of the hosted pages
 
 
 def validate_slug(slug: str) -> str:
@@ -102,7 +104,8 @@ def update_tenant(session: Session, slug: str, display_name: str | None,
                   sign_in: SignInPolicyChange | None = None,
                   sessions: SessionLimitsChange | None = None,
                   global_sessions: SessionLimits | None = None,
-                  accounts: AccountPolicyChange | None = None) -> Tenant:
+                  accounts: AccountPolicyChange | None = None,
+                  brand: BrandingChange | None = None) -> Tenant:
     """Change a tenant. ``global_limits``: the REFRESH_TOKEN_* settings, so that an idle
     limit longer than the global absolute limit is refused (services read no settings)."""
     tenant = get_tenant(session, slug)
@@ -121,6 +124,8 @@ def update_tenant(session: Session, slug: str, display_name: str | None,
         session_limits.apply_change(tenant, sessions, global_sessions)
     if accounts is not None:
         account_policy.apply_change(tenant, accounts)
+    if brand is not None:
+        branding.apply_change(tenant, brand)
     idle, absolute = tenant.refresh_token_idle_ttl, tenant.refresh_token_absolute_ttl
     check_refresh_limits(RefreshLimits(idle, absolute), global_absolute(global_limits))
     _check_inheriting_clients(session, tenant, global_limits)
@@ -130,7 +135,7 @@ def update_tenant(session: Session, slug: str, display_name: str | None,
         mfa=tenant.mfa_mode, mfa_methods=tenant.mfa_methods, magic_links=tenant.magic_links,
         phone_sign_in=tenant.phone_sign_in, session_idle_ttl=tenant.session_idle_ttl,
         session_absolute_ttl=tenant.session_absolute_ttl,
-        **account_policy.account_policy_view(tenant))
+        **account_policy.account_policy_view(tenant), **branding.branding_view(tenant))
     return tenant
 
 
@@ -181,7 +186,7 @@ class TenantDirectory:
             info = TenantInfo(row.id, row.slug, row.display_name, row.refresh_token_idle_ttl,
                               row.refresh_token_absolute_ttl, policy_of(row),
                               row.session_idle_ttl, row.session_absolute_ttl,
-                              account_policy_of(row)) if row else None
+                              account_policy_of(row), branding_of(row)) if row else None
         with self._lock:
             if len(self._cache) > 10_000:  # unknown slugs must not grow memory without bound
                 self._cache.clear()

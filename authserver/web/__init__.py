@@ -10,6 +10,7 @@ from authserver.runtime import Runtime
 def register(app: Flask, runtime: Runtime) -> None:
     from authserver.web import (
         account,
+        branding,
         discovery,
         errors,
         health,
@@ -20,6 +21,7 @@ def register(app: Flask, runtime: Runtime) -> None:
         landing,
         logout,
         password_change,
+        problems,
         reset,
         sessions,
         signup,
@@ -32,6 +34,7 @@ def register(app: Flask, runtime: Runtime) -> None:
     app.extensions["authserver"] = runtime
     errors.register(app)
     i18n.register(app)
+    problems.register(app)
     from authserver.web.security import refuse_nul_bytes
 
     app.before_request(refuse_nul_bytes)
@@ -46,6 +49,7 @@ def register(app: Flask, runtime: Runtime) -> None:
     account.register(app)
     signup.register(app)
     password_change.register(app)
+    branding.register(app)
     from authserver.web.token_endpoint import TokenEndpoint
 
     app.wsgi_app = TokenEndpoint(app.wsgi_app, runtime)  # type: ignore[method-assign]

@@ -6,6 +6,7 @@ import json
 
 from flask import Blueprint, Response
 
+from authserver.i18n import SUPPORTED_LOCALES
 from authserver.protocol.metadata import metadata
 from authserver.web import cors
 from authserver.web.context import runtime, tenant
@@ -19,8 +20,9 @@ def _document(openid: bool) -> Response:
     info = tenant()
     algs = sorted(rt.keyring.snapshot(info.id).signing_algs(rt.clock()))
     acr_values = info.factor_policy.acr_values_supported
-    body = json.dumps(metadata(rt.issuer(info.slug), algs, openid, acr_values),
-                      separators=(",", ":"))
+    document = metadata(rt.issuer(info.slug), algs, openid, acr_values)
+    document["ui_locales_supported"] = list(SUPPORTED_LOCALES)  # the hosted pages' languages
+    body = json.dumps(document, separators=(",", ":"))
     response = Response(body, mimetype="application/json")
     response.headers["Cache-Control"] = "public, max-age=300"
     return cors.apply(response, cors.PUBLIC_DOCUMENT)

@@ -7,29 +7,31 @@ import logging
 
 from flask import Flask, Response, jsonify, render_template, request
 from flask.typing import ResponseReturnValue
+from flask_babel import gettext
 from werkzeug.exceptions import HTTPException, InternalServerError
 
+from authserver.i18n import N_
 from authserver.protocol.errors import error_response, http_error
+from authserver.services import sign_in_errors
+from authserver.web.problems import code_of, text_of
 from authserver.web.security import page_headers
 
 log = logging.getLogger(__name__)
 
 # For people: what happened and what to do, instead of Werkzeug's developer-facing text.
 _TITLES = {
-    400: "We can\u2019t continue",
-    404: "Page not found",
-    405: "This page can\u2019t be used that way",
-    413: "That was too much to send",
-    500: "Something went wrong",
+    400: N_("We can\u2019t continue"),
+    404: N_("Page not found"),
+    405: N_("This page can\u2019t be used that way"),
+    413: N_("That was too much to send"),
+    500: N_("Something went wrong"),
 }
-_EXPLANATIONS = {
-    404: "There is nothing at this address. Check the link, or go back to the application "
-         "you came from and start again.",
-    405: "This address exists, but does not answer this kind of request. If a link or a "
-         "bookmark brought you here, go back to the application you came from and start "
-         "again.",
-    413: "The request was larger than this server accepts.",
-    500: "The server could not complete the request. Please try again in a moment.",
+_CODES = {
+    400: sign_in_errors.BAD_REQUEST,
+    404: sign_in_errors.NOT_FOUND,
+    405: sign_in_errors.WRONG_METHOD,
+    413: sign_in_errors.TOO_LARGE,
+    500: sign_in_errors.SERVER_ERROR,
 }
 
 
@@ -38,19 +40,25 @@ def _wants_html() -> bool:
     return request.accept_mimetypes.best_match(["application/json", "text/html"]) == "text/html"
 
 
-def _explanation(exc: HTTPException, code: int) -> str:
-    # A description given to abort() is written for people; Werkzeug's defaults are not.
+def _explanation(exc: HTTPException, code: int) -> tuple[str, str | None]:
+    """The message in the page's language and its code. A description given to abort()
+    is written for people (and has its own code); Werkzeug's defaults are not."""
     if exc.description and exc.description != type(exc).description:
-        return exc.description
-    return _EXPLANATIONS.get(code) or exc.description or exc.name
+        return text_of(exc.description), code_of(exc.description)
+    known = _CODES.get(code)
+    if known is not None:
+        return gettext(known.message), known.code
+    return exc.description or exc.name, None
 
 
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
     code = exc.code or 500
     description = exc.description or exc.name
     if _wants_html():
-        html = render_template("http_error.html", title=_TITLES.get(code, exc.name),
-                               explanation=_explanation(exc, code), status=code)
+        explanation, error_code = _explanation(exc, code)
+        title = gettext(_TITLES[code]) if code in _TITLES else exc.name
+        html = render_template("http_error.html", title=title, explanation=explanation,
+                               error_code=error_code, status=code)
         return page_headers(Response(html, status=code, mimetype="text/html"))
     status, body, _ = error_response(http_error(code, description))
     response = jsonify(body)

@@ -14,6 +14,7 @@ from flask import Blueprint, Response, redirect, render_template, request, sessi
 from authserver.protocol.context import TenantContext
 from authserver.protocol.errors import LogoutRefused
 from authserver.protocol.logout import check_logout_request, return_uri
+from authserver.services import sign_in_errors
 from authserver.web.context import runtime, tenant
 from authserver.web.redirects import error_page, form_action_for
 from authserver.web.security import check_csrf, csrf_token, page_headers
@@ -62,7 +63,7 @@ def end_session() -> Response:
     pending = session.pop(LOGOUT_KEY, None)
     if (not pending or pending.get("id") != request.form.get("logout_id")
             or pending.get("tenant") != tenant().slug):
-        return error_page("This sign-out request has expired. Try again from the application.")
+        return error_page(sign_in_errors.SIGN_OUT_EXPIRED.message)
     signed_out = request.form.get("action") == "logout"
     response: Response
     if signed_out:

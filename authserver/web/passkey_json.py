@@ -8,12 +8,14 @@ import orjson
 from flask import Response
 from werkzeug.exceptions import HTTPException
 
+from authserver.services import sign_in_errors
 from authserver.services.authn.webauthn import PasskeySignIn, RelyingParty
 from authserver.services.passkeys import Passkeys
 from authserver.web.context import runtime, tenant
+from authserver.web.problems import code_of, text_of
 from authserver.web.security import check_csrf
 
-EXPIRED_PAGE = "This page has expired. Reload it and try again."
+EXPIRED_PAGE = sign_in_errors.PASSKEY_PAGE_EXPIRED.message
 
 
 def relying_party() -> RelyingParty:
@@ -38,7 +40,12 @@ def json_answer(body: str | bytes, status: int = 200) -> Response:
 
 
 def json_error(status: int, message: str) -> Response:
-    return json_answer(orjson.dumps({"error": message}), status)
+    """``error`` is what passkeys.js shows: the message in the page's language with its
+    code, as the pages show it; ``error_code`` alone, for scripts."""
+    code = code_of(message)
+    text = text_of(message)
+    body = {"error": f"{text} ({code})" if code else text, "error_code": code}
+    return json_answer(orjson.dumps(body), status)
 
 
 def csrf_refused() -> Response | None:

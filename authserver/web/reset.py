@@ -10,9 +10,10 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, render_template, request
+from flask import Blueprint, Response, render_template, request, url_for
 from flask_babel import gettext
 
+from authserver.i18n import N_
 from authserver.runtime.outbox_wiring import durable_notifier
 from authserver.services import account_tokens
 from authserver.services.account_tokens import Purpose
@@ -25,6 +26,7 @@ from authserver.services.password_reset import (
     ResetOutcome,
 )
 from authserver.web.context import request_source, runtime, tenant
+from authserver.web.expired import expired_link_page
 from authserver.web.password_pages import problem_lines
 from authserver.web.security import check_csrf, csrf_token, page_headers
 from authserver.web.tenancy import TENANT_PREFIX
@@ -46,10 +48,8 @@ def _page(template: str, status: int = 200, **context: object) -> Response:
 
 
 def _gone() -> Response:
-    html = render_template("reset/notice.html", tenant=tenant(), alert=True, again=True,
-                           heading=gettext("This link no longer works"),
-                           message=gettext(LINK_GONE.message), code=LINK_GONE.code)
-    return page_headers(Response(html, status=LINK_GONE.status, mimetype="text/html"))
+    return expired_link_page(LINK_GONE, url_for("reset.reset_page", tenant=tenant().slug),
+                             N_("Ask for a new link"))
 
 
 @bp.get("/reset")

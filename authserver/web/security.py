@@ -5,8 +5,10 @@ from __future__ import annotations
 import hmac
 import secrets
 
-from flask import Response, abort, request, session
+from flask import Response, abort, g, has_request_context, request, session
 from werkzeug.datastructures import MultiDict
+
+from authserver.services.sign_in_errors import FORM_EXPIRED, NUL_CHARACTER
 
 CSRF_FIELD = "csrf_token"
 
@@ -23,8 +25,7 @@ def check_csrf() -> None:
     sent = request.form.get(CSRF_FIELD, "")
     expected = session.get("csrf", "")
     if not sent or not expected or not hmac.compare_digest(str(sent), str(expected)):
-        abort(400, description="This form has expired or was not sent from this browser. "
-                               "Go back, reload the page and try again.")
+        abort(400, description=FORM_EXPIRED.message)
 
 
 def refuse_nul_bytes() -> None:
@@ -57,14 +58,20 @@ def _has_nul(source: MultiDict[str, str]) -> bool:
 
 
 def _refuse_nul() -> None:
-    abort(400, description="The request contains a NUL character.")
+    abort(400, description=NUL_CHARACTER.message)
 
 
 def page_headers(response: Response, form_action: str = "'self'") -> Response:
     """Headers for login, consent and logout pages (docs/security.md)."""
+    images = "'self' data:"
+    info = (g.get("tenant") or g.get("brand_tenant")) if has_request_context() else None
+    origin = info.branding.logo_origin if info is not None else None
+    if origin:
+        # A tenant's logo by URL: its origin was validated (https, a plain host) when set.
+        images += f" {origin}"
     response.headers["Content-Security-Policy"] = (
         # Scripts only from our origin, never inline: the passkey ceremony's one file.
-        "default-src 'none'; style-src 'self'; img-src 'self' data:; script-src 'self'; "
+        f"default-src 'none'; style-src 'self'; img-src {images}; script-src 'self'; "
         "connect-src 'self'; "
         f"form-action {form_action}; frame-ancestors 'none'; base-uri 'none'")
     response.headers["X-Frame-Options"] = "DENY"

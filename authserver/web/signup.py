@@ -11,8 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, Flask, Response, abort, jsonify, render_template, request
+from flask import Blueprint, Flask, Response, abort, jsonify, render_template, request, url_for
 
+from authserver.i18n import N_
 from authserver.protocol.interaction.progress import AuthResult, Progress
 from authserver.runtime.outbox_wiring import durable_notifier
 from authserver.services import invitations
@@ -20,6 +21,7 @@ from authserver.services import signup as service
 from authserver.services.error_codes import ErrorCode
 from authserver.services.link_resend import RESEND_WAIT, LinkResend, Resent
 from authserver.web.context import request_source, runtime, tenant
+from authserver.web.expired import expired_link_page
 from authserver.web.interaction.flow import Flow, expired, resume
 from authserver.web.interaction.gates import register_gate
 from authserver.web.security import check_csrf, csrf_token, page_headers
@@ -74,8 +76,9 @@ def signup_page() -> Response:
 def verify() -> Response:
     token = request.args.get("token", "")
     if not service.verify_email(runtime().database, tenant(), token, runtime().clock()):
-        return _page("signup_message.html", 400, title=service.LINK_GONE.message,
-                     code=service.LINK_GONE.code)
+        return expired_link_page(service.LINK_GONE,
+                                 url_for("account.home", tenant=tenant().slug),
+                                 N_("Sign in to get a new link"))
     return _page("signup_verified.html")
 
 

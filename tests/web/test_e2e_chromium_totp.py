@@ -204,7 +204,7 @@ def test_a_replayed_code_is_refused(totp_stack: TotpStack, ada: App, fresh: Any)
     with fresh.expect_response(lambda r: r.request.method == "POST") as answer:
         fresh.get_by_role("button", name="Continue").click()
     assert answer.value.status == 401, f"the replay is refused, got {answer.value.status}"
-    assert fresh.locator("[role=alert]").inner_text() == REPLAYED
+    assert fresh.locator("[role=alert]").inner_text() == f"{REPLAYED} (AUTH-1021)"
     assert fresh.locator("h1").inner_text() == "Confirm it's you"
 
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from authserver.i18n import N_
 from authserver.protocol.interaction import AuthResult
 from authserver.services.authentication import Outcome
 from authserver.services.authn import Attempt, Submission
@@ -16,10 +17,10 @@ from authserver.services.senders import Channel
 ACR = "1"  # one factor; the policy joins it to another for "2"
 AMR = {Channel.SMS: ("sms",), Channel.EMAIL: ("mail",)}  # RFC 8176 §2
 REFUSALS = {
-    Checked.WRONG: "That code is not right. Check it and try again.",
-    Checked.EXPIRED: "That code has expired. Send a new one.",
-    Checked.EXHAUSTED: "Too many wrong codes. Send a new one.",
-    Checked.NONE_SENT: "No code is waiting for this sign-in. Send a code first.",
+    Checked.WRONG: N_("That code is not right. Check it and try again."),
+    Checked.EXPIRED: N_("That code has expired. Send a new one."),
+    Checked.EXHAUSTED: N_("Too many wrong codes. Send a new one."),
+    Checked.NONE_SENT: N_("No code is waiting for this sign-in. Send a code first."),
 }
 
 

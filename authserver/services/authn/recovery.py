@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from authserver.i18n import N_
 from authserver.protocol.interaction import AuthResult
 from authserver.protocol.policies import ACR_MULTI, METHOD_AMR
 from authserver.services import recovery_codes
@@ -21,7 +22,7 @@ from authserver.storage.database import Database
 
 AMR = (METHOD_AMR["recovery"],)
 SCOPE = "recovery-code"
-REFUSED = "That recovery code is not correct, or it has already been used."
+REFUSED = N_("That recovery code is not correct, or it has already been used.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import enum
 from dataclasses import dataclass
 
+from authserver.i18n import N_
 from authserver.protocol.interaction import AuthResult
 from authserver.protocol.policies import ACR_MULTI, METHOD_AMR
 from authserver.services import totp_codes
@@ -35,10 +36,10 @@ class Verdict(enum.Enum):
 
 
 MESSAGES = {
-    Verdict.WRONG_CODE: "That code is not correct. Type the code your app shows now.",
-    Verdict.REPLAYED: "That code has already been used. Wait for your app to show the "
-                      "next one.",
-    Verdict.NOT_ENROLLED: "That code is not correct. Type the code your app shows now.",
+    Verdict.WRONG_CODE: N_("That code is not correct. Type the code your app shows now."),
+    Verdict.REPLAYED: N_("That code has already been used. Wait for your app to show the "
+                         "next one."),
+    Verdict.NOT_ENROLLED: N_("That code is not correct. Type the code your app shows now."),
 }
 
 

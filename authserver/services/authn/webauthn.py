@@ -35,6 +35,7 @@ from webauthn.helpers.structs import (
     UserVerificationRequirement,
 )
 
+from authserver.i18n import N_
 from authserver.protocol.interaction import AuthResult
 from authserver.protocol.policies import MFA, acr_for
 from authserver.protocol.tokens import digest
@@ -53,7 +54,7 @@ PASSWORDLESS, SECOND_FACTOR, REGISTRATION = "passwordless", "second", "register"
 # Per source address: a passkey cannot be guessed, so this only bounds noise and work.
 PASSKEY_SOURCE = Policy(20, dt.timedelta(minutes=15), dt.timedelta(minutes=1),
                         dt.timedelta(minutes=30))
-REFUSED = "That passkey could not be used. Try again, or sign in another way."
+REFUSED = N_("That passkey could not be used. Try again, or sign in another way.")
 
 
 @dataclass(frozen=True, slots=True)

@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Flask, Response, request
+from flask_babel import gettext
 
+from authserver.i18n import N_
 from authserver.services.authn.code_factor import REFUSALS
 from authserver.services.authn.one_time_codes import Checked, OneTimeCodes, Sent
 from authserver.services.phone_numbers import parse_phone
@@ -55,8 +57,8 @@ def add_phone() -> Response:
                               "form, such as +15551234567.", status=400)
     sent = _verification().send(view.user_id, phone, view.session.sid, runtime().clock())
     if sent.outcome is Sent.SENT:
-        return render_account(view, notice=f"We sent a code to {sent.masked}.",
-                              phone_code_sent=True)
+        return render_account(view, phone_code_sent=True,
+                              notice=gettext("We sent a code to %(where)s.", where=sent.masked))
     if sent.outcome is Sent.THROTTLED:
         return render_account(view, error="A code was sent a moment ago. Wait "
                               f"{sent.retry_after or 1} seconds before asking for another.",
@@ -77,7 +79,7 @@ def confirm_phone() -> Response:
         view.user_id, view.session.sid, request.form.get("code", "")[:20],
         request_source(), rt.clock())
     if outcome is Checked.ACCEPTED:
-        return render_account(view, notice="Your phone number is verified.")
+        return render_account(view, notice=N_("Your phone number is verified."))
     if outcome is Checked.THROTTLED:
         return render_account(view, error="Too many attempts. Try again later.",
                               status=429)
@@ -90,4 +92,4 @@ def remove_phone() -> Response:
     if isinstance(view, Response):
         return view
     _verification().remove(view.user_id)
-    return render_account(view, notice="Your phone number was removed.")
+    return render_account(view, notice=N_("Your phone number was removed."))

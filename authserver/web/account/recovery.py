@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, Response
 
+from authserver.i18n import N_
 from authserver.services import recovery_codes
 from authserver.web.account.access import AccountView, changing_account
 from authserver.web.account.blueprint import bp
@@ -16,7 +17,7 @@ from authserver.web.account.home import render_account
 from authserver.web.account.sections import AccountSection, register_section
 from authserver.web.context import runtime, tenant
 
-GENERATED = ("Here are your new recovery codes. Save them now: they are shown only this "
+GENERATED = N_("Here are your new recovery codes. Save them now: they are shown only this "
              "once, and any codes you had before no longer work.")
 
 

@@ -9,6 +9,7 @@ from typing import Any
 
 from flask import Flask, Response, request
 
+from authserver.i18n import N_
 from authserver.services.totp_enrolment import Confirmed
 from authserver.web.account.access import AccountView, changing_account
 from authserver.web.account.blueprint import bp
@@ -17,8 +18,8 @@ from authserver.web.account.sections import AccountSection, register_section
 from authserver.web.context import runtime
 from authserver.web.interaction.totp import START_AGAIN, WRONG_CODE, shown, totp_enrolment
 
-SET_UP = "Your authenticator app is set up. You will be asked for a code when you sign in."
-REMOVED = "Your authenticator app was removed."
+SET_UP = N_("Your authenticator app is set up. You will be asked for a code when you sign in.")
+REMOVED = N_("Your authenticator app was removed.")
 TOO_MANY = "Too many attempts. Try again in a few minutes."
 
 

@@ -9,8 +9,10 @@ Phone-only sign-in answers identically whether or not the number belongs to an a
 from __future__ import annotations
 
 from flask import Flask, Response, render_template, request
+from flask_babel import gettext
 
 from authserver.protocol.interaction import AuthResult, Step
+from authserver.services import sign_in_errors
 from authserver.services.authn import Authenticator
 from authserver.services.authn.code_factor import CodeAuthenticator
 from authserver.services.authn.enrolment import METHOD_CHANNEL, deliverable
@@ -30,14 +32,14 @@ from authserver.web.interaction.factors import (
 from authserver.web.interaction.flow import Flow, presented, resume
 from authserver.web.interaction.pages import notice_page
 from authserver.web.interaction.waits import seconds_or_minutes, with_retry_after
+from authserver.web.problems import coded
 from authserver.web.redirects import form_action_for
 from authserver.web.security import check_csrf, csrf_token, page_headers
 
 CHANNELS = METHOD_CHANNEL
-SEND_FAILED = ("We could not send the code. Try again in a few minutes or use another "
-               "method.")
-NOT_OFFERED = "Codes cannot be sent this way for your account. Use another method."
-PHONE_REFUSED = "That code is not right, or it has expired. Send a new one."
+SEND_FAILED = sign_in_errors.CODE_NOT_SENT.message
+NOT_OFFERED = sign_in_errors.CODES_NOT_OFFERED.message
+PHONE_REFUSED = sign_in_errors.PHONE_CODE_REFUSED.message
 MAX_TYPED = 64
 
 
@@ -78,13 +80,12 @@ def send_code(uid: str, method: str) -> Response:
         return render_factor_page(flow, Step.FACTOR, error=NOT_OFFERED, status=400)
     sent = one_time_codes().send(user_id, channel, uid, flow.ctx.clock())
     if sent.outcome is Sent.SENT:
-        return render_factor_page(flow, Step.FACTOR, notice=f"We sent a code to "
-                                  f"{sent.masked}.")
+        return render_factor_page(flow, Step.FACTOR, notice=gettext(
+            "We sent a code to %(where)s.", where=sent.masked))
     if sent.outcome is Sent.THROTTLED:
         wait = sent.retry_after or 1
-        return with_retry_after(render_factor_page(flow, Step.FACTOR, status=429, error=(
-            f"A code was sent a moment ago. Wait {seconds_or_minutes(wait)} before "
-            "asking for another.")), wait)
+        return with_retry_after(render_factor_page(flow, Step.FACTOR, status=429, error=coded(
+            sign_in_errors.CODE_RESEND_WAIT, wait=seconds_or_minutes(wait))), wait)
     if sent.outcome is Sent.FAILED:
         return render_factor_page(flow, Step.FACTOR, error=SEND_FAILED, status=503)
     return render_factor_page(flow, Step.FACTOR, error=NOT_OFFERED, status=400)
@@ -143,6 +144,6 @@ def phone_code(uid: str) -> Response:
     if result.outcome is Checked.THROTTLED:
         wait = result.retry_after or 1
         return with_retry_after(_code_page(
-            flow, phone, f"Too many attempts. Try again in {seconds_or_minutes(wait)}.",
+            flow, phone, coded(sign_in_errors.TOO_MANY_ATTEMPTS, wait=seconds_or_minutes(wait)),
             429), wait)
     return _code_page(flow, phone, PHONE_REFUSED, 401)

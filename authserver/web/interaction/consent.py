@@ -5,6 +5,7 @@ from __future__ import annotations
 from flask import Response, request
 
 from authserver.protocol.errors import AccessDeniedError
+from authserver.services import sign_in_errors
 from authserver.services.consent import ConsentService
 from authserver.web.context import runtime, tenant
 from authserver.web.interaction.blueprint import bp
@@ -22,7 +23,7 @@ def consent(uid: str) -> Response:
         return flow
     active = current_session()
     if active is None:
-        return error_page("Your session has ended. Go back to the application and start again.")
+        return error_page(sign_in_errors.SESSION_ENDED.message)
     if request.form.get("action") != "approve":
         return finish_error(flow, AccessDeniedError("The user denied access."))
     ConsentService(runtime().database, tenant().id).remember(

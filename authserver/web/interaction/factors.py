@@ -11,6 +11,7 @@ from flask import Response, redirect, request, url_for
 
 from authserver.protocol.interaction import AuthResult, Progress, Step, factor_step
 from authserver.protocol.policies import acr_for, with_mfa
+from authserver.services import sign_in_errors
 from authserver.services.authn import Attempt, Outcome, Submission
 from authserver.web.context import request_source, tenant
 from authserver.web.interaction import gates, pending
@@ -40,8 +41,8 @@ from authserver.web.sessions import (
 
 __all__ = ["after_factor", "finish_sign_in", "offered_methods", "person", "render_factor_page",
            "throttled_page"]
-NOT_OFFERED = "That way of signing in is not available here."
-WRONG_CODE = "That is not the right code. Check it and try again."
+NOT_OFFERED = sign_in_errors.METHOD_NOT_OFFERED.message
+WRONG_CODE = sign_in_errors.WRONG_CODE.message
 
 
 def _so_far(flow: Flow) -> Progress:

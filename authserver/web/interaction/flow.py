@@ -15,6 +15,7 @@ from authserver.protocol.errors import OAuth2Error
 from authserver.protocol.interaction import Progress, SignedIn, Step, next_step, signing_in
 from authserver.protocol.policies import SECOND_FACTOR_METHODS, FactorPolicy, completes
 from authserver.protocol.ports import ClientRecord
+from authserver.services import sign_in_errors
 from authserver.services.authn.enrolment import (
     deliverable,
     enrolled_methods,
@@ -28,7 +29,7 @@ from authserver.web.interaction.account_client import account_client, is_account
 from authserver.web.redirects import authorization_response, error_page
 from authserver.web.sessions import current_session, sessions
 
-EXPIRED = "This sign-in request has expired. Go back to the application and start again."
+EXPIRED = sign_in_errors.SIGN_IN_EXPIRED.message
 
 
 def tenant_context() -> TenantContext:
@@ -60,7 +61,7 @@ def resume(uid: str) -> Flow | Response:
     client = (account_client() if is_account_request(found.request)
               else ctx.clients.get(found.request.client_id))
     if client is None:
-        return error_page("The application is no longer registered.")
+        return error_page(sign_in_errors.CLIENT_GONE.message)
     return Flow(ctx, uid, found.request, found.progress, client)
 
 

@@ -7,6 +7,7 @@ from flask import Response, request
 
 from authserver.protocol.errors import AccessDeniedError
 from authserver.protocol.interaction import Step
+from authserver.services import sign_in_errors
 from authserver.services.authn import Outcome, Submission
 from authserver.web.context import request_source
 from authserver.web.interaction.authenticators import authenticator
@@ -37,7 +38,7 @@ def login(uid: str) -> Response:
                                             error=too_many_attempts(wait), status=429), wait)
     if attempt.result is None:
         return render_step(Step.LOGIN, flow, None, identifier=identifier,
-                           error="The email address or password is not correct.", status=401)
+                           error=sign_in_errors.SIGN_IN_REFUSED.message, status=401)
     return after_factor(flow, attempt.result, attempt.device_token)
 
 

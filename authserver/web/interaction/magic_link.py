@@ -13,11 +13,14 @@ from __future__ import annotations
 
 from urllib.parse import urlencode
 
-from flask import Flask, Response, render_template, request
+from flask import Flask, Response, render_template, request, url_for
 
+from authserver.i18n import N_
 from authserver.protocol.interaction import AuthResult
+from authserver.services import sign_in_errors
 from authserver.services.authn.magic_link import LinkUse, MagicLinks
 from authserver.web.context import request_source, runtime, tenant
+from authserver.web.expired import expired_link_page
 from authserver.web.interaction import pending
 from authserver.web.interaction.authenticators import Factor, register_factor
 from authserver.web.interaction.blueprint import bp
@@ -28,10 +31,8 @@ from authserver.web.interaction.waits import with_retry_after
 from authserver.web.security import check_csrf, page_headers
 
 MAX_TYPED = 320
-OTHER_BROWSER = ("Open this link in the browser where you asked for it. It still works "
-                 "there for a few minutes.")
-GONE = ("This sign-in link has expired or was already used. Go back to the application "
-        "and ask for a new one.")
+OTHER_BROWSER = sign_in_errors.MAGIC_LINK_OTHER_BROWSER.message
+GONE = sign_in_errors.MAGIC_LINK_GONE.message
 
 
 def magic_links() -> MagicLinks:
@@ -51,7 +52,7 @@ def magic_link(uid: str) -> Response:
     if isinstance(flow, Response):
         return flow
     if not flow.ctx.factor_policy.magic_links:
-        return notice_page("Not available", "Sign-in links are not offered here.", 404)
+        return notice_page(N_("Not available"), sign_in_errors.MAGIC_LINKS_OFF.message, 404)
     handle = pending.browser_handle()  # the browser the link must come back to
     issuer = flow.ctx.issuer
 
@@ -72,13 +73,16 @@ def follow_magic_link(uid: str) -> Response:
     now = runtime().clock()
     used = magic_links().use(token, uid, pending.browser_handle(), request_source(), now)
     if used.outcome is LinkUse.OTHER_BROWSER:
-        return notice_page("Open the link in the other browser", OTHER_BROWSER, 409)
+        return notice_page(N_("Open the link in the other browser"), OTHER_BROWSER, 409)
     if used.outcome is LinkUse.THROTTLED:
         return with_retry_after(notice_page(
-            "Too many attempts", "Too many sign-in links were tried from here. Wait a few "
-            "minutes and open your link again.", 429), used.retry_after)
+            N_("Too many attempts"), sign_in_errors.MAGIC_LINK_THROTTLED.message, 429),
+            used.retry_after)
     if used.user_id is None:
-        return notice_page("This link no longer works", GONE, 410)
+        return expired_link_page(
+            sign_in_errors.MAGIC_LINK_GONE,
+            url_for("authorize.interaction", tenant=tenant().slug, uid=uid),
+            N_("Back to sign-in"))
     flow = resume(uid)
     if isinstance(flow, Response):
         return flow

@@ -6,7 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from flask import Response, redirect, render_template, url_for
+from flask_babel import gettext
 
+from authserver.i18n import N_
 from authserver.protocol.errors import InvalidRequestError, OAuth2Error
 from authserver.protocol.interaction import FactorPolicy, Step
 from authserver.protocol.policies import SECOND_FACTOR_METHODS
@@ -31,12 +33,12 @@ from authserver.web.sessions import current_session
 TEMPLATES = {Step.LOGIN: "login.html", Step.SELECT_ACCOUNT: "select_account.html",
              Step.CONSENT: "consent.html"}
 SCOPE_WORDS = {
-    "openid": "Confirm who you are",
-    "profile": "See your name and user name",
-    "email": "See your email address",
-    "phone": "See your phone number",
-    "address": "See your postal address",
-    "offline_access": "Keep access while you are not using it",
+    "openid": N_("Confirm who you are"),
+    "profile": N_("See your name and user name"),
+    "email": N_("See your email address"),
+    "phone": N_("See your phone number"),
+    "address": N_("See your postal address"),
+    "offline_access": N_("Keep access while you are not using it"),
 }
 
 
@@ -97,7 +99,8 @@ def render_step(step: Step, flow: Flow, active: ActiveSession | None,
     if step not in TEMPLATES:
         raise InvalidRequestError("Unexpected interaction step.")
     authz = flow.authz
-    scopes = [(s, SCOPE_WORDS.get(s, f"Use “{s}”")) for s in authz.scope.split()]
+    scopes = [(s, gettext(SCOPE_WORDS[s]) if s in SCOPE_WORDS
+               else gettext("Use “%(scope)s”", scope=s)) for s in authz.scope.split()]
     policy = flow.ctx.factor_policy
     table = factors()
     login_partials = [table[m].login_template for m in LOGIN_ORDER

@@ -17,6 +17,7 @@ from __future__ import annotations
 from flask import Flask, Response, request
 
 from authserver.protocol.interaction import Step
+from authserver.services import sign_in_errors
 from authserver.services.authn import Authenticator, Outcome, Submission
 from authserver.web.context import request_source
 from authserver.web.interaction.authenticators import Factor, register_factor
@@ -56,12 +57,12 @@ def passkey_options(uid: str) -> Response:
         return json_error(400, EXPIRED)
     mode = request.form.get("mode", "")
     if mode not in ("login", "factor"):
-        return json_error(400, "Unknown passkey request.")
+        return json_error(400, sign_in_errors.PASSKEY_UNKNOWN_REQUEST.message)
     if not _offered(flow):
         return json_error(400, NOT_OFFERED)
     user_id = person(flow) if mode == "factor" else None
     if mode == "factor" and user_id is None:
-        return json_error(400, "Sign in first, then use your passkey.")
+        return json_error(400, sign_in_errors.PASSKEY_SIGN_IN_FIRST.message)
     return json_answer(passkey_sign_in().options(uid, user_id, flow.ctx.clock()))
 
 

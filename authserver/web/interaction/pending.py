@@ -14,6 +14,7 @@ from authserver.services.interactions import (
     new_browser_handle,
 )
 from authserver.web.context import runtime, tenant
+from authserver.web.i18n import remember_ui_locales
 
 HANDLE_KEY = "interactions"
 
@@ -40,7 +41,11 @@ def begin(authz: AuthorizationRequest, progress: Progress) -> str:
 
 
 def find(uid: str) -> Pending | None:
-    return _store().find(uid, browser_handle(), runtime().clock())
+    found = _store().find(uid, browser_handle(), runtime().clock())
+    if found is not None:
+        # The pages of this sign-in speak the language the application asked for.
+        remember_ui_locales(found.request.ui_locales)
+    return found
 
 
 def save(uid: str, progress: Progress) -> bool:

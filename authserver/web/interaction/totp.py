@@ -17,6 +17,7 @@ from markupsafe import Markup
 from authserver.protocol.errors import OAuth2Error
 from authserver.protocol.interaction import AuthResult, Step
 from authserver.protocol.policies import ACR_MULTI
+from authserver.services import sign_in_errors
 from authserver.services.authn import Attempt, Authenticator, Outcome
 from authserver.services.authn.totp import AMR, TotpAuthenticator
 from authserver.services.totp_enrolment import Confirmed, TotpEnrolment, TotpSetup
@@ -33,9 +34,9 @@ from authserver.web.interaction.flow import Flow, resume, step_for
 from authserver.web.security import check_csrf
 from authserver.web.sessions import current_session
 
-WRONG_CODE = "That code is not correct. Type the code your app shows now."
-START_AGAIN = "Set up your authenticator app again: the key shown before is no longer valid."
-NOT_HERE = "An authenticator app cannot be set up here."
+WRONG_CODE = sign_in_errors.TOTP_WRONG.message
+START_AGAIN = sign_in_errors.TOTP_SET_UP_AGAIN.message
+NOT_HERE = sign_in_errors.TOTP_NOT_HERE.message
 
 
 @dataclass(frozen=True, slots=True)

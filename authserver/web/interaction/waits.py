@@ -4,21 +4,25 @@
 from __future__ import annotations
 
 from flask import Response
+from flask_babel import ngettext
+
+from authserver.services.sign_in_errors import TOO_MANY_ATTEMPTS
+from authserver.web.problems import Coded, coded
 
 
 def minutes(seconds: int) -> str:
     whole = -(-seconds // 60)
-    return "1 minute" if whole == 1 else f"{whole} minutes"
+    return ngettext("%(num)d minute", "%(num)d minutes", whole)
 
 
 def seconds_or_minutes(seconds: int) -> str:
     if seconds < 60:
-        return "1 second" if seconds == 1 else f"{seconds} seconds"
+        return ngettext("%(num)d second", "%(num)d seconds", seconds)
     return minutes(seconds)
 
 
-def too_many_attempts(seconds: int) -> str:
-    return f"Too many attempts. Try again in {minutes(seconds)}."
+def too_many_attempts(seconds: int) -> Coded:
+    return coded(TOO_MANY_ATTEMPTS, wait=minutes(seconds))
 
 
 def with_retry_after(response: Response, seconds: int | None) -> Response:
