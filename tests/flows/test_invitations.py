@@ -17,22 +17,24 @@ from authserver.services.account_policy import PasswordRules
 from authserver.services.accounts import NewUser
 from authserver.services.invitation_admin import InvitationMail, create_invited, reinvite
 from authserver.services.password_policy import password_problems
-from authserver.services.senders import Channel, Senders
+from authserver.services.senders import Senders
 from authserver.storage.models import User
+from tests.support import mail_runtime
 from tests.support.browser_flow import html_of, page_after
 from tests.support.oauth import (
     PASSWORD,
     REDIRECT,
     Pkce,
     authorize_params,
-    build_world,
     csrf_of,
     form_action,
     query_of,
 )
-from tests.support.runtimes import make_runtime
 from tests.support.senders import RecordingSender
 from tests.support.tokens import audit_events
+
+# The mailing runtime's fixtures (tests/support/mail_runtime.py).
+runtime, sender, world = mail_runtime.runtime, mail_runtime.sender, mail_runtime.world
 
 INVITEE = "ivy@example.com"
 FIRST_PASSWORD = "a first passphrase nobody guesses 42"
@@ -40,21 +42,6 @@ FIRST_PASSWORD = "a first passphrase nobody guesses 42"
 HOSTILE = ["\"'><script>alert(1)</script>", "\u202e\u0000\ufeff", "тест-токен", "%00",
            "../../etc/passwd", "' OR '1'='1"]
 LINK = re.compile(r"https?://[^/\s]+(/t/acme/invitation\?token=([\w\-]+))")
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
-
-
-@pytest.fixture
-def runtime(settings, database, clock, sender):
-    return make_runtime(settings, database, clock, senders=Senders({Channel.EMAIL: sender}))
-
-
-@pytest.fixture
-def world(runtime):
-    return build_world(runtime)
 
 
 def mail(runtime) -> InvitationMail:

@@ -29,6 +29,7 @@ from authserver.services.tenant_admin import update_tenant
 from authserver.storage.database import Database
 from authserver.storage.models import LoginSession, Tenant
 from tests.flows.test_oidc_rp_initiated_logout import confirm, logout_page
+from tests.support import mail_runtime
 from tests.support.backchannel import (
     assert_logout_token,
     end_directly,
@@ -41,31 +42,17 @@ from tests.support.browser_flow import html_of, id_token_claims
 from tests.support.oauth import (
     Pkce,
     authorize_params,
-    build_world,
     csrf_of,
     exchange,
     obtain_code,
 )
 from tests.support.runtimes import make_runtime
-from tests.support.senders import RecordingSender
 from tests.support.tokens import audit_events, tenant_id, unverified_parts, user_tokens
 
+# The mailing runtime's fixtures (tests/support/mail_runtime.py).
+runtime, sender, world = mail_runtime.runtime, mail_runtime.sender, mail_runtime.world
+
 EMAIL = "ann@example.com"
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
-
-
-@pytest.fixture
-def runtime(settings, database, clock, sender):
-    return make_runtime(settings, database, clock, senders=Senders({Channel.EMAIL: sender}))
-
-
-@pytest.fixture
-def world(runtime):
-    return build_world(runtime)
 
 
 @pytest.fixture

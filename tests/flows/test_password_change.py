@@ -15,8 +15,8 @@ import pytest
 from authserver.runtime import admin_context
 from authserver.services import tenant_admin
 from authserver.services.account_policy import AccountPolicyChange
-from authserver.services.senders import Channel, Senders
 from authserver.storage.models import LoginSession, User
+from tests.support import mail_runtime
 from tests.support.browser_flow import html_of
 from tests.support.oauth import (
     ISSUER_PATH,
@@ -25,33 +25,18 @@ from tests.support.oauth import (
     Pkce,
     approve_consent,
     authorize_params,
-    build_world,
     csrf_of,
     form_action,
     query_of,
     sign_in,
 )
-from tests.support.runtimes import make_runtime
-from tests.support.senders import RecordingSender
 from tests.support.tokens import audit_events, signed_in, tenant_id
+
+# The mailing runtime's fixtures (tests/support/mail_runtime.py).
+runtime, sender, world = mail_runtime.runtime, mail_runtime.sender, mail_runtime.world
 
 NEW = "a brand new long passphrase 42"
 DAY = 86_400
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
-
-
-@pytest.fixture
-def runtime(settings, database, clock, sender):
-    return make_runtime(settings, database, clock, senders=Senders({Channel.EMAIL: sender}))
-
-
-@pytest.fixture
-def world(runtime):
-    return build_world(runtime)
 
 
 def set_rules(runtime, **columns) -> None:

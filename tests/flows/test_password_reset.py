@@ -8,32 +8,17 @@ import datetime as dt
 import re
 import time
 
-import pytest
-
-from authserver.services.senders import Channel, Senders
+from tests.support import mail_runtime
 from tests.support.browser_flow import html_of
-from tests.support.oauth import build_world, csrf_of
-from tests.support.runtimes import make_runtime
+from tests.support.oauth import csrf_of
 from tests.support.senders import RecordingSender
 from tests.support.tokens import audit_events, expect_error, refresh, user_tokens
 
+# The mailing runtime's fixtures (tests/support/mail_runtime.py).
+runtime, sender, world = mail_runtime.runtime, mail_runtime.sender, mail_runtime.world
+
 EMAIL = "ann@example.com"
 NEW_PASSWORD = "a brand new long passphrase 42"
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
-
-
-@pytest.fixture
-def runtime(settings, database, clock, sender):
-    return make_runtime(settings, database, clock, senders=Senders({Channel.EMAIL: sender}))
-
-
-@pytest.fixture
-def world(runtime):
-    return build_world(runtime)
 
 
 def ask(http, email: str):

@@ -12,8 +12,8 @@ from sqlalchemy import select
 from authserver.runtime import admin_context
 from authserver.services import tenant_admin
 from authserver.services.account_policy import AccountPolicyChange
-from authserver.services.senders import Channel, Senders
 from authserver.storage.models import User
+from tests.support import mail_runtime
 from tests.support.browser_flow import html_of, page_after
 from tests.support.oauth import (
     REDIRECT,
@@ -24,22 +24,13 @@ from tests.support.oauth import (
     form_action,
     query_of,
 )
-from tests.support.runtimes import make_runtime
-from tests.support.senders import RecordingSender
+
+# The mailing runtime's fixtures (tests/support/mail_runtime.py).
+runtime, sender = mail_runtime.runtime, mail_runtime.sender
 
 NEW = "zoe@example.com"
 EXISTING = "ann@example.com"
 PASSWORD_NEW = "a long and unusual passphrase 42"
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
-
-
-@pytest.fixture
-def runtime(settings, database, clock, sender):
-    return make_runtime(settings, database, clock, senders=Senders({Channel.EMAIL: sender}))
 
 
 def set_signup(runtime, on: bool, domains: str | None = None) -> None:

@@ -13,25 +13,16 @@ import pytest
 from authserver.runtime import admin_context
 from authserver.services import tenant_admin
 from authserver.services.account_policy import AccountPolicyChange
-from authserver.services.senders import Channel, Senders
+from tests.support import mail_runtime
 from tests.support.browser_flow import html_of, page_after
 from tests.support.oauth import Pkce, authorize_params, build_world, csrf_of, form_action
-from tests.support.runtimes import make_runtime
-from tests.support.senders import RecordingSender
+
+# The mailing runtime's fixtures (tests/support/mail_runtime.py).
+runtime, sender = mail_runtime.runtime, mail_runtime.sender
 
 NEW = "zoe@example.com"
 PASSWORD_NEW = "a long and unusual passphrase 42"
 VERIFY = re.compile(r"https?://\S+/signup/verify\?token=\S+")
-
-
-@pytest.fixture
-def sender() -> RecordingSender:
-    return RecordingSender()
-
-
-@pytest.fixture
-def runtime(settings, database, clock, sender):
-    return make_runtime(settings, database, clock, senders=Senders({Channel.EMAIL: sender}))
 
 
 @pytest.fixture

@@ -39,7 +39,7 @@ from tests.conftest import MASTER_KEY
 from tests.support.databases import fresh_database_url
 from tests.support.mail_sink import MailSink
 from tests.support.server import loopback_listener, port_of, start_server
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, _cli, stop_processes
+from tests.web.conftest import _cli, stop_processes
 
 TENANT = "accounts"
 ZOE, IVY, ANN = "zoe@example.test", "ivy@example.test", "ann@example.test"
@@ -118,20 +118,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
     finally:
         stop_processes(server=server)
         sink.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: `make system-deps` installs chromium"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture

@@ -33,8 +33,6 @@ from tests.support.mail_sink import MailSink
 from tests.support.server import loopback_listener, port_of, start_server
 from tests.support.webhook_receiver import WebhookReceiver, make_secret
 from tests.web.conftest import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     _cli,
     _ensure_rp_installed,
     start_rp,
@@ -111,20 +109,6 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
         stop_processes(rp=rp, server=server)
         receiver.stop()
         sink.stop()
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: `make system-deps` installs chromium"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                              args=CHROMIUM_ARGS)
-        try:
-            yield launched
-        finally:
-            launched.close()
 
 
 @pytest.fixture
