@@ -45,8 +45,9 @@ def end_sessions(uow: UnitOfWork, tenant_id: int, now: dt.datetime, reason: EndR
     """End the open sessions of ``user_id`` and/or named by ``sids`` (all of the user's
     but ``except_sid`` when given), in the caller's transaction; returns those ended.
 
-    Exactly one of ``user_id`` and ``sids`` narrows the set; asking for neither is a
-    programming error (it would end every session of the tenant).
+    Given both, a session must be the user's *and* named: that is how the account page
+    and the CLI end only a person's own sessions whatever sids they are sent. Asking for
+    neither is a programming error (it would end every session of the tenant).
     """
     if user_id is None and sids is None:
         raise ValueError("end_sessions needs user_id or sids")
