@@ -28,8 +28,8 @@ from authserver.services.clients import secret_digest_matches
 from authserver.services.error_codes import ErrorCode, define
 from authserver.services.errors import Conflict, InvalidInput
 from authserver.services.notifications import Notifier
-from authserver.services.password_policy import password_problems
-from authserver.services.passwords import Passwords, password_problem
+from authserver.services.password_policy import TOO_LONG, TOO_SHORT, TOO_WEAK, password_problems
+from authserver.services.passwords import MAX_LENGTH, MIN_LENGTH, Passwords, password_problem
 from authserver.services.senders import Channel, OutgoingMessage
 from authserver.services.tenants import TenantInfo
 from authserver.services.throttle import Policy, Throttle
@@ -73,11 +73,14 @@ class Outcome(enum.Enum):
 
 class SignupRefused(Exception):
     """Sign-up is off, the domain is not allowed, or the input is malformed: said
-    openly (none of these depends on whether an account exists)."""
+    openly (none of these depends on whether an account exists). For a refused
+    password, ``problems`` holds every reason the password rules gave (AUTH-30xx)."""
 
-    def __init__(self, code: ErrorCode, detail: str = "") -> None:
+    def __init__(self, code: ErrorCode, detail: str = "",
+                 problems: tuple[ErrorCode, ...] = ()) -> None:
         super().__init__(detail or code.message)
         self.code = code
+        self.problems = problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -99,6 +102,16 @@ def already_text(service: str, sign_in: str) -> str:
             "an account. If it was you, sign in instead (you can reset your password "
             f"if you forgot it): {sign_in}\n\nIf it was not you, ignore this message; "
             "nothing changed.")
+
+
+def _base_codes(password: str) -> tuple[ErrorCode, ...]:
+    """The policy codes for what services/passwords.py's floor refuses (it speaks in
+    sentences, the pages in codes)."""
+    if len(password) < MIN_LENGTH:
+        return (TOO_SHORT,)
+    if len(password) > MAX_LENGTH:
+        return (TOO_LONG,)
+    return (TOO_WEAK,)  # only white space
 
 
 def _clean(request: SignupRequest) -> tuple[str, SignupRequest]:
@@ -123,12 +136,15 @@ def sign_up(database: Database, notifier: Notifier, throttle: Throttle, password
     email, request = _clean(request)
     # Every check of the password is made here, before the address is looked up: a
     # refusal for a new address only would tell which addresses have accounts.
+    # The reasons depend on the password and the tenant's rules only, never on the
+    # address, so they may be shown in full.
     if problem := password_problem(request.password):
-        raise SignupRefused(INVALID_PASSWORD, problem)
+        raise SignupRefused(INVALID_PASSWORD, problem, _base_codes(request.password))
     # The tenant's rules, before any account exists or any mail is queued: the answer
     # is the same whether or not the address is taken.
     if problems := password_problems(request.password, tenant.accounts.passwords):
-        raise SignupRefused(INVALID_PASSWORD, " ".join(p.code for p in problems))
+        raise SignupRefused(INVALID_PASSWORD, " ".join(p.code for p in problems),
+                            tuple(problems))
     if not policy.allows(email):
         raise SignupRefused(DOMAIN_REFUSED)
     keys = [("signup-source", source), ("signup-email", email)]

@@ -24,6 +24,7 @@ from authserver.web.context import request_source, runtime, tenant
 from authserver.web.expired import expired_link_page
 from authserver.web.interaction.flow import Flow, expired, resume
 from authserver.web.interaction.gates import register_gate
+from authserver.web.password_pages import problem_lines
 from authserver.web.security import check_csrf, csrf_token, page_headers
 from authserver.web.tenancy import TENANT_PREFIX
 
@@ -56,7 +57,8 @@ def signup_page() -> Response:
         return _page("signup_message.html", 403, title=service.SIGNUP_OFF.message,
                      code=service.SIGNUP_OFF.code)
     if request.method == "GET":
-        return _page("signup.html", csrf_token=csrf_token(), error=None, values={})
+        return _page("signup.html", csrf_token=csrf_token(), error=None, values={},
+                     problems=[])
     check_csrf()
     form = request.form
     fields = service.SignupRequest(
@@ -68,7 +70,8 @@ def signup_page() -> Response:
         values = {"email": fields.email, "given_name": fields.given_name or "",
                   "family_name": fields.family_name or ""}
         return _page("signup.html", refused.code.status, csrf_token=csrf_token(),
-                     error=refused.code, values=values)
+                     error=refused.code, values=values,
+                     problems=problem_lines(list(refused.problems)))
     return _page("signup_sent.html")
 
 
