@@ -22,6 +22,7 @@ from authserver.services.error_codes import ErrorCode
 from authserver.services.link_resend import RESEND_WAIT, LinkResend, Resent
 from authserver.web.context import request_source, runtime, tenant
 from authserver.web.expired import expired_link_page
+from authserver.web.i18n import request_locale
 from authserver.web.interaction.flow import Flow, expired, resume
 from authserver.web.interaction.gates import register_gate
 from authserver.web.password_pages import problem_lines
@@ -48,7 +49,8 @@ def _submit(fields: service.SignupRequest) -> service.Outcome:
     return service.sign_up(
         rt.database, durable_notifier(rt), rt.throttle, rt.passwords, tenant(),
         fields, request_source(), rt.clock(),
-        lambda token: f"{issuer}/signup/verify?token={token}", f"{issuer}/account")
+        lambda token: f"{issuer}/signup/verify?token={token}", f"{issuer}/account",
+        request_locale())
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -150,7 +152,7 @@ def resend_link() -> Response:
     rt, t = runtime(), tenant()
     issuer = _issuer()
     outcome = LinkResend(rt.database, rt.throttle, durable_notifier(rt), t.id,
-                         t.display_name).resend(
+                         t.display_name, request_locale()).resend(
         done.user_id, rt.clock(), lambda token: f"{issuer}/signup/verify?token={token}",
         lambda token: f"{issuer}/invitation?token={token}")
     if outcome is Resent.NOT_NEEDED:

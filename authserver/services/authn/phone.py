@@ -25,6 +25,7 @@ from authserver.services.authn.one_time_codes import (
     message_text,
     new_code,
 )
+from authserver.services.languages import mail_locale
 from authserver.services.notifications import Notifier
 from authserver.services.phone_numbers import parse_phone
 from authserver.services.senders import Channel, OutgoingMessage
@@ -88,7 +89,8 @@ class PhoneSignIn:
                         now)
             Notifier(codes.database, codes.senders).queue(
                 uow, codes.tenant_id, Channel.SMS, OutgoingMessage(
-                    phone, message_text(codes.service, code, Purpose.SIGN_IN),
+                    phone, message_text(mail_locale(user.locale, codes.locale),
+                                        codes.service, code, Purpose.SIGN_IN),
                     str(Purpose.SIGN_IN)))
 
     def check(self, typed: str, attempt: str, code: str, source: str,
