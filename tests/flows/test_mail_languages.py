@@ -14,6 +14,8 @@ from sqlalchemy import select
 from authserver.runtime import admin_context
 from authserver.services import tenant_admin
 from authserver.services.account_policy import AccountPolicyChange
+from authserver.services.accounts import NewUser
+from authserver.services.invitation_admin import InvitationMail, create_invited, reinvite
 from authserver.services.senders import Channel, Senders
 from authserver.storage.models import User
 from tests.support.browser_flow import html_of, page_after
@@ -206,3 +208,94 @@ def test_a_hostile_header_on_sign_up_records_no_language(http, runtime, world, s
     assert text.startswith((ENGLISH_VERIFY, GERMAN_VERIFY)), text
     assert saved_locale(runtime, NEW) in (None, "de"), \
         "only a language we speak may be recorded"
+
+
+INVITEE = "ivy@example.com"
+INVITATION_LINK = re.compile(r"https?://[^/\s]+(/t/acme/invitation\?token=[\w\-]+)")
+
+
+def invite(runtime, locale: str | None = None) -> str:
+    """Invite INVITEE as an operator would (no request, so no request language); with
+    ``locale``, the account's locale is saved first and the invitation sent again.
+    Returns the (last) invitation mail's text."""
+    mail = InvitationMail(runtime.senders, runtime.issuer("acme"))
+    invited = create_invited(admin_context(runtime, "test"), "acme",
+                             NewUser(email=INVITEE, password=None, given_name="Ivy"), mail)
+    if locale is not None:
+        save_locale(runtime, INVITEE, locale)
+        invited = reinvite(admin_context(runtime, "test"), "acme", INVITEE, None, mail)
+    assert invited.delivered, f"the invitation must be delivered: {invited.problem}"
+    return runtime.senders.get(Channel.EMAIL).last_to(INVITEE).text
+
+
+def accept_invitation(http, text: str, **headers: str):
+    found = INVITATION_LINK.search(text)
+    assert found, f"the invitation must carry its link: {text!r}"
+    page = http.get(found.group(1), headers=headers)
+    html = html_of(page)
+    token = re.search(r'name="token" value="([^"]+)"', html).group(1)
+    response = http.post("/t/acme/invitation", headers=headers, data={
+        "csrf_token": csrf_of(html), "token": token, "password": PASSWORD_NEW,
+        "password_again": PASSWORD_NEW})
+    assert response.status_code == 200, f"accepting answered {response.status_code}"
+
+
+def test_an_invitation_from_the_cli_is_english_unless_the_account_has_a_locale(
+        runtime, world):
+    assert invite(runtime).startswith("You have been invited to Acme.")
+
+
+def test_an_invitee_with_a_saved_locale_is_invited_in_it(runtime, world):
+    text = invite(runtime, locale="de")
+    assert text.startswith("Sie wurden zu Acme eingeladen."), \
+        f"the invitation must follow the account's locale: {text!r}"
+    assert "innerhalb von 7 Tagen" in text
+
+
+def test_accepting_an_invitation_records_its_language(app, runtime, world, sender):
+    accept_invitation(app.test_client(), invite(runtime), **{"Accept-Language": "de"})
+    assert saved_locale(runtime, INVITEE) == "de", \
+        "the language the invitation was accepted in must be recorded"
+    ask_reset(app.test_client(), INVITEE)
+    mails = sender.wait_for(2, to=INVITEE)
+    assert len(mails) == 2 and mails[1].text.startswith(GERMAN_RESET), \
+        f"a later reset from a silent request must be German: {mails}"
+
+
+def test_accepting_keeps_an_operators_choice(app, runtime, world):
+    accept_invitation(app.test_client(), invite(runtime, locale="en"),
+                      **{"Accept-Language": "de"})
+    assert saved_locale(runtime, INVITEE) == "en", \
+        "a locale saved before acceptance must stand"
+
+
+PHONE = "+15551234567"
+
+
+def german_login_page(http, runtime) -> tuple[str, str]:
+    with runtime.database.session() as session:
+        ann = session.scalar(select(User).where(User.email == EMAIL))
+        ann.phone, ann.phone_verified = PHONE, True
+    set_sign_in_policy(runtime, phone_sign_in=True, magic_links=True)
+    return page_after(http, http.get("/t/acme/authorize", query_string=authorize_params(
+        pkce=Pkce(), ui_locales="de")))
+
+
+def test_a_magic_link_asked_on_a_german_sign_in_is_german(http, runtime, world, sender):
+    location, html = german_login_page(http, runtime)
+    asked = http.post(f"{location}/magic-link", data={"csrf_token": csrf_of(html),
+                                                      "identifier": EMAIL})
+    assert asked.status_code == 200, f"asking for a link answered {asked.status_code}"
+    text = only_mail(sender, EMAIL)
+    assert text.startswith("Melden Sie sich bei Acme an, indem Sie diesen Link"), \
+        f"the magic link mail must be German: {text!r}"
+    assert "innerhalb von 10 Minuten" in text and "/magic?token=" in text
+
+
+def test_a_phone_sign_in_code_on_a_german_sign_in_is_german(http, runtime, world, sender):
+    location, html = german_login_page(http, runtime)
+    asked = http.post(f"{location}/phone", data={"csrf_token": csrf_of(html),
+                                                 "identifier": PHONE})
+    assert asked.status_code == 200, f"asking for a code answered {asked.status_code}"
+    text = only_mail(sender, PHONE)
+    assert GERMAN_CODE.match(text), f"the SMS must be German: {text!r}"
