@@ -95,9 +95,10 @@ def send(uow: UnitOfWork, notifier: Notifier, tenant_id: int, service: str, user
     locale, else ``locale`` (the causing request's language; None from the CLI)."""
     user.verification_required = True
     token = account_tokens.issue(uow, tenant_id, user.id, Purpose.INVITATION, now)
+    language = mail_locale(user.locale, locale)
     notifier.queue(uow, tenant_id, Channel.EMAIL, OutgoingMessage(
-        user.email, invitation_text(mail_locale(user.locale, locale), service,
-                                    link_for(token)), "invitation"))
+        user.email, invitation_text(language, service, link_for(token)), "invitation",
+        language))
     uow.audit(tenant_id).record(actor, "user.invited", user.sub)
     return now + account_tokens.LIFETIMES[Purpose.INVITATION]
 

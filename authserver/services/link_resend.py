@@ -75,9 +75,9 @@ class LinkResend:
                 return Resent.INVITATION
             token = account_tokens.issue(uow, self.tenant_id, user.id, Purpose.VERIFY_EMAIL,
                                          now)
+            language = mail_locale(user.locale, self.locale)
             self.notifier.queue(uow, self.tenant_id, Channel.EMAIL, OutgoingMessage(
-                user.email, verification_text(mail_locale(user.locale, self.locale),
-                                              self.service, verify_link(token)),
-                "verify_email"))
+                user.email, verification_text(language, self.service, verify_link(token)),
+                "verify_email", language))
             uow.audit(self.tenant_id).record(account, "signup.verification_resent", user.sub)
             return Resent.VERIFICATION

@@ -132,7 +132,8 @@ class PasswordChanges:
                              actor=actor, user_id=user.id, except_sid=except_sid)
         audit.record(actor, "user.password_changed", user.sub, sessions_ended=len(ended))
         if user.email:
+            language = mail_locale(user.locale, self.locale)
             self.notifier.queue(uow, self.tenant_id, Channel.EMAIL, OutgoingMessage(
-                user.email, changed_text(mail_locale(user.locale, self.locale),
-                                         self.service), "password_changed"))
+                user.email, changed_text(language, self.service), "password_changed",
+                language))
         return len(ended)

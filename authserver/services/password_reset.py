@@ -140,9 +140,10 @@ class PasswordReset:
                 return
             token = account_tokens.issue(uow, self.tenant_id, user.id,
                                          Purpose.PASSWORD_RESET, now)
+            language = mail_locale(user.locale, self.locale)
             self.notifier.queue(uow, self.tenant_id, Channel.EMAIL, OutgoingMessage(
-                user.email, link_text(mail_locale(user.locale, self.locale), self.service,
-                                      link_for(token)), "password_reset"))
+                user.email, link_text(language, self.service, link_for(token)),
+                "password_reset", language))
 
     def link_works(self, token: str, now: dt.datetime) -> bool:
         """Whether ``token`` is a valid, unspent reset link of an enabled account."""
@@ -182,7 +183,8 @@ class PasswordReset:
                                  actor=actor, user_id=user.id)
             audit.record(actor, "user.password_reset", user.sub, sessions_ended=len(ended))
             if user.email:
+                language = mail_locale(user.locale, self.locale)
                 self.notifier.queue(uow, self.tenant_id, Channel.EMAIL, OutgoingMessage(
-                    user.email, changed_text(mail_locale(user.locale, self.locale),
-                                             self.service), "password_changed"))
+                    user.email, changed_text(language, self.service), "password_changed",
+                    language))
             return ResetOutcome.DONE

@@ -197,12 +197,12 @@ def _complete(database: Database, notifier: Notifier, passwords: Passwords,
                                              Purpose.VERIFY_EMAIL, now)
                 notifier.queue(uow, tenant.id, Channel.EMAIL, OutgoingMessage(
                     email, verification_text(language, tenant.display_name,
-                                             verify_link(token)), "verify_email"))
+                                             verify_link(token)), "verify_email", language))
                 audit.record("anonymous", "signup.verification_resent", existing.sub)
                 return
             notifier.queue(uow, tenant.id, Channel.EMAIL, OutgoingMessage(
                 email, already_text(language, tenant.display_name, sign_in_link),
-                "signup_existing"))
+                "signup_existing", language))
             audit.record("anonymous", "signup.existing_email", None)
             return
         try:
@@ -223,9 +223,10 @@ def _complete(database: Database, notifier: Notifier, passwords: Passwords,
         set_password(users, audit, user, request.password, f"user:{user.id}", now,
                      passwords, tenant.accounts.passwords)
         token = account_tokens.issue(uow, tenant.id, user.id, Purpose.VERIFY_EMAIL, now)
+        language = mail_locale(locale, None)
         notifier.queue(uow, tenant.id, Channel.EMAIL, OutgoingMessage(
-            email, verification_text(mail_locale(locale, None), tenant.display_name,
-                                     verify_link(token)), "verify_email"))
+            email, verification_text(language, tenant.display_name, verify_link(token)),
+            "verify_email", language))
         audit.record(f"user:{user.id}", "signup.created", user.sub)
 
 

@@ -89,8 +89,10 @@ def only_mail(sender: RecordingSender, to: str) -> str:
 def test_a_german_sign_up_gets_the_german_verification_mail(http, runtime, world, sender):
     page = sign_up(http, NEW, **{"Accept-Language": "de-DE,de;q=0.9,en;q=0.5"})
     assert 'lang="de"' in html_of(page), "the answer page itself must be German"
-    text = only_mail(sender, NEW)
+    [mail] = sender.wait_for(1, to=NEW)
+    text = mail.text
     assert text.startswith(GERMAN_VERIFY), f"the verification mail must be German: {text!r}"
+    assert mail.locale == "de", "the message must say its language (the subject follows it)"
     assert re.search(r"https?://\S+/signup/verify\?token=\S+", text), \
         f"the German mail must still carry the link: {text!r}"
     assert "Er funktioniert einmal, innerhalb von 24 Stunden." in text
@@ -151,8 +153,10 @@ def test_a_user_with_locale_de_gets_a_german_reset_mail_from_a_silent_request(
         http, runtime, world, sender):
     save_locale(runtime, EMAIL, "de")
     ask_reset(http, EMAIL)
-    text = only_mail(sender, EMAIL)
+    [mail] = sender.wait_for(1, to=EMAIL)
+    text = mail.text
     assert text.startswith(GERMAN_RESET), f"the reset mail must be German: {text!r}"
+    assert mail.locale == "de", "the message must say its language (the subject follows it)"
     assert "Er funktioniert einmal, innerhalb von 30 Minuten." in text
     assert re.search(r"/t/acme/reset\?token=[\w\-]+", text), "the link must be there"
 
@@ -175,8 +179,9 @@ def test_a_regional_saved_locale_is_served_in_its_language(http, runtime, world,
 def test_english_is_the_default(http, runtime, world, sender, saved):
     save_locale(runtime, EMAIL, saved)
     ask_reset(http, EMAIL)
-    text = only_mail(sender, EMAIL)
-    assert text.startswith(ENGLISH_RESET), f"the fallback must be English: {text!r}"
+    [mail] = sender.wait_for(1, to=EMAIL)
+    assert mail.text.startswith(ENGLISH_RESET), f"the fallback must be English: {mail.text!r}"
+    assert mail.locale == "en"
 
 
 def test_a_request_in_a_language_we_do_not_speak_gets_english(http, runtime, world, sender):

@@ -131,10 +131,11 @@ class MagicLinks:
             links.add(user.id, digest(token), interaction_uid, digest(browser), now,
                       now + TTL)
             uow.audit(self.tenant_id).record(f"user:{user.id}", "magic_link.sent", None)
+            language = mail_locale(user.locale, self.locale)
             Notifier(self.database, self.senders).queue(
                 uow, self.tenant_id, Channel.EMAIL, OutgoingMessage(
-                    user.email, message_text(mail_locale(user.locale, self.locale),
-                                             self.service, link_for(token)), "magic_link"))
+                    user.email, message_text(language, self.service, link_for(token)),
+                    "magic_link", language))
 
     def use(self, token: str, interaction_uid: str, browser: str | None, source: str,
             now: dt.datetime) -> LinkResult:

@@ -147,11 +147,12 @@ class OneTimeCodes:
             self.throttle.failure(self.tenant_id, scope, key, policy)
         code = new_code()
         saved = self._store(user_id, channel, destination, attempt, purpose, code, now)
-        text = message_text(mail_locale(saved, self.locale), self.service, code, purpose)
+        language = mail_locale(saved, self.locale)
+        text = message_text(language, self.service, code, purpose)
         try:
             # After the commit, never inside the transaction: a gateway's retries must
             # not hold a database connection.
-            sender.send(OutgoingMessage(destination, text, str(purpose)))
+            sender.send(OutgoingMessage(destination, text, str(purpose), language))
         except SendFailed as failure:
             self._audit(user_id, "code.send_failed", channel=str(channel),
                         purpose=str(purpose), reason=str(failure))

@@ -87,11 +87,11 @@ class PhoneSignIn:
                 return  # changed in the last millisecond
             codes.store(uow, user_id, Channel.SMS, phone, attempt, Purpose.SIGN_IN, code,
                         now)
+            language = mail_locale(user.locale, codes.locale)
             Notifier(codes.database, codes.senders).queue(
                 uow, codes.tenant_id, Channel.SMS, OutgoingMessage(
-                    phone, message_text(mail_locale(user.locale, codes.locale),
-                                        codes.service, code, Purpose.SIGN_IN),
-                    str(Purpose.SIGN_IN)))
+                    phone, message_text(language, codes.service, code, Purpose.SIGN_IN),
+                    str(Purpose.SIGN_IN), language))
 
     def check(self, typed: str, attempt: str, code: str, source: str,
               now: dt.datetime) -> tuple[CheckResult, int | None]:
