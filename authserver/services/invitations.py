@@ -19,12 +19,14 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from authserver.i18n import N_, gettext
 from authserver.services import account_tokens
 from authserver.services.account_policy import PasswordRules
 from authserver.services.account_tokens import Purpose
 from authserver.services.accounts import invitation_pending, set_password
 from authserver.services.error_codes import ErrorCode, define
 from authserver.services.errors import InvalidInput
+from authserver.services.languages import mail_locale, supported
 from authserver.services.notifications import Notifier
 from authserver.services.password_policy import TOO_LONG, password_problems
 from authserver.services.passwords import Passwords
@@ -74,21 +76,29 @@ def days_valid() -> int:
     return account_tokens.LIFETIMES[Purpose.INVITATION].days
 
 
-def invitation_text(service: str, link: str) -> str:
-    return (f"You have been invited to {service}. To set up your account and choose your "
-            f"password, open this link:\n\n{link}\n\nIt works once, within {days_valid()} "
-            "days. If you did not expect this invitation, ignore this message: nothing "
-            "happens without it.")
+INVITATION_TEXT = N_(
+    "You have been invited to %(service)s. To set up your account and choose your "
+    "password, open this link:\n\n%(link)s\n\nIt works once, within %(days)s days. If "
+    "you did not expect this invitation, ignore this message: nothing happens without "
+    "it.")
+
+
+def invitation_text(locale: str | None, service: str, link: str) -> str:
+    return gettext(locale, INVITATION_TEXT, service=service, link=link, days=days_valid())
 
 
 def send(uow: UnitOfWork, notifier: Notifier, tenant_id: int, service: str, user: User,
-         actor: str, now: dt.datetime, link_for: Callable[[str], str]) -> dt.datetime:
+         actor: str, now: dt.datetime, link_for: Callable[[str], str],
+         locale: str | None = None) -> dt.datetime:
     """Make ``user`` a pending invitee and queue the mail with a fresh link (earlier links
-    stop working); returns when the new link expires."""
+    stop working); returns when the new link expires. The mail is in the user's saved
+    locale, else ``locale`` (the causing request's language; None from the CLI)."""
     user.verification_required = True
     token = account_tokens.issue(uow, tenant_id, user.id, Purpose.INVITATION, now)
+    language = mail_locale(user.locale, locale)
     notifier.queue(uow, tenant_id, Channel.EMAIL, OutgoingMessage(
-        user.email, invitation_text(service, link_for(token)), "invitation"))
+        user.email, invitation_text(language, service, link_for(token)), "invitation",
+        language))
     uow.audit(tenant_id).record(actor, "user.invited", user.sub)
     return now + account_tokens.LIFETIMES[Purpose.INVITATION]
 
@@ -128,9 +138,11 @@ class Invitations:
         return user
 
     def accept(self, token: str, password: str, repeated: str,
-               now: dt.datetime) -> AcceptOutcome:
+               now: dt.datetime, locale: str | None = None) -> AcceptOutcome:
         """Set the first password and spend the link. Raises :class:`PasswordRefused`
-        (nothing changed, the link still works) when the password is refused."""
+        (nothing changed, the link still works) when the password is refused.
+        ``locale``, the language of the accept page's request, becomes the account's
+        ``users.locale`` unless one was already saved (an operator's choice stands)."""
         if len(password) > MAX_PASSWORD_INPUT:
             raise PasswordRefused([TOO_LONG])
         if password != repeated:
@@ -154,5 +166,7 @@ class Invitations:
             user.email_verified = True
             user.verification_required = False
             user.password_change_required = False
+            if not user.locale and supported(locale):
+                user.locale = supported(locale)
             uow.audit(self.tenant_id).record(actor, "user.invitation_accepted", user.sub)
             return AcceptOutcome.ACCEPTED

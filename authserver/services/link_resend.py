@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from authserver.services import account_tokens, invitations
 from authserver.services.account_tokens import Purpose
 from authserver.services.error_codes import define
+from authserver.services.languages import mail_locale
 from authserver.services.notifications import Notifier
 from authserver.services.senders import Channel, OutgoingMessage
 from authserver.services.signup import verification_text
@@ -51,6 +52,7 @@ class LinkResend:
     notifier: Notifier
     tenant_id: int
     service: str
+    locale: str | None = None  # the request's language; users.locale comes first
 
     def resend(self, user_id: int, now: dt.datetime, verify_link: Callable[[str], str],
                invitation_link: Callable[[str], str]) -> Resent:
@@ -69,12 +71,13 @@ class LinkResend:
                                   RESEND_DESTINATION)
             if invitations.is_pending(user):
                 invitations.send(uow, self.notifier, self.tenant_id, self.service, user,
-                                 account, now, invitation_link)
+                                 account, now, invitation_link, self.locale)
                 return Resent.INVITATION
             token = account_tokens.issue(uow, self.tenant_id, user.id, Purpose.VERIFY_EMAIL,
                                          now)
+            language = mail_locale(user.locale, self.locale)
             self.notifier.queue(uow, self.tenant_id, Channel.EMAIL, OutgoingMessage(
-                user.email, verification_text(self.service, verify_link(token)),
-                "verify_email"))
+                user.email, verification_text(language, self.service, verify_link(token)),
+                "verify_email", language))
             uow.audit(self.tenant_id).record(account, "signup.verification_resent", user.sub)
             return Resent.VERIFICATION

@@ -88,7 +88,7 @@ def notification_enqueuer(master_key: bytes, clock: Clock,
         if tenant is None:
             return
         plain = json.dumps({"channel": str(channel), "to": message.to, "text": message.text,
-                            "purpose": message.purpose}).encode()
+                            "purpose": message.purpose, "locale": message.locale}).encode()
         row = uow.outbox().enqueue(tenant_id, NOTIFICATION,
                                    seal_for(master_key, tenant, plain, _SEALED_FOR), clock())
         if deliver_now is not None:
@@ -207,7 +207,9 @@ class OutboxProcessor:
             # Not "delivered": a worker started without this sender (another
             # environment) must leave the message for one that has it, or give up loudly.
             raise DeliveryFailed(f"this worker has no {channel} sender")
-        outgoing = OutgoingMessage(to=data["to"], text=data["text"], purpose=data["purpose"])
+        # Rows queued before messages had a language are English.
+        outgoing = OutgoingMessage(to=data["to"], text=data["text"], purpose=data["purpose"],
+                                   locale=str(data.get("locale") or "en"))
         try:
             self.notifier.deliver(message.tenant_id, channel, outgoing)
         except SendFailed as exc:

@@ -16,8 +16,10 @@ import datetime as dt
 import enum
 from dataclasses import dataclass
 
+from authserver.i18n import N_, gettext
 from authserver.services.account_policy import PasswordRules, account_policy_of
 from authserver.services.error_codes import ErrorCode
+from authserver.services.languages import mail_locale
 from authserver.services.notifications import Notifier
 from authserver.services.password_policy import password_change_due, set_password_under_rules
 from authserver.services.passwords import MAX_LENGTH, Passwords
@@ -44,9 +46,13 @@ class ChangeResult:
     sessions_ended: int = 0
 
 
-def changed_text(service: str) -> str:
-    return (f"The password of your {service} account was just changed. If this was not "
-            "you, reset your password at once and tell your administrator.")
+CHANGED_TEXT = N_(
+    "The password of your %(service)s account was just changed. If this was not you, "
+    "reset your password at once and tell your administrator.")
+
+
+def changed_text(locale: str | None, service: str) -> str:
+    return gettext(locale, CHANGED_TEXT, service=service)
 
 
 @dataclass(frozen=True, slots=True)
@@ -59,6 +65,7 @@ class PasswordChanges:
     passwords: Passwords
     tenant_id: int
     service: str
+    locale: str | None = None  # the request's language; users.locale comes first
 
     def _rules(self, uow: UnitOfWork) -> PasswordRules:
         row = uow.tenants.get(self.tenant_id)
@@ -125,6 +132,8 @@ class PasswordChanges:
                              actor=actor, user_id=user.id, except_sid=except_sid)
         audit.record(actor, "user.password_changed", user.sub, sessions_ended=len(ended))
         if user.email:
+            language = mail_locale(user.locale, self.locale)
             self.notifier.queue(uow, self.tenant_id, Channel.EMAIL, OutgoingMessage(
-                user.email, changed_text(self.service), "password_changed"))
+                user.email, changed_text(language, self.service), "password_changed",
+                language))
         return len(ended)

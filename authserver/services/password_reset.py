@@ -22,12 +22,14 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from authserver.i18n import N_, gettext
 from authserver.services import account_tokens, deferred, invitations
 from authserver.services.account_policy import PasswordRules, account_policy_of
 from authserver.services.account_tokens import Purpose
 from authserver.services.accounts import normalise_email, set_password
 from authserver.services.error_codes import define
 from authserver.services.errors import InvalidInput
+from authserver.services.languages import mail_locale
 from authserver.services.notifications import Notifier
 from authserver.services.passwords import Passwords
 from authserver.services.senders import Channel, OutgoingMessage
@@ -54,18 +56,24 @@ class ResetOutcome(enum.Enum):
     GONE = "gone"  # unknown, expired, used or superseded link, or a disabled account
 
 
-def link_text(service: str, link: str) -> str:
+LINK_TEXT = N_(
+    "Someone asked to reset the password of your %(service)s account. To choose a new "
+    "password, open this link:\n\n%(link)s\n\nIt works once, within %(minutes)s "
+    "minutes. If you did not ask for it, ignore this message: your password stays as "
+    "it is.")
+CHANGED_TEXT = N_(
+    "The password of your %(service)s account was just changed with a reset link, and "
+    "every device signed in to it was signed out. If this was not you, reset your "
+    "password again at once and tell your administrator.")
+
+
+def link_text(locale: str | None, service: str, link: str) -> str:
     minutes = int(account_tokens.LIFETIMES[Purpose.PASSWORD_RESET].total_seconds() // 60)
-    return (f"Someone asked to reset the password of your {service} account. To choose a "
-            f"new password, open this link:\n\n{link}\n\nIt works once, within {minutes} "
-            "minutes. If you did not ask for it, ignore this message: your password "
-            "stays as it is.")
+    return gettext(locale, LINK_TEXT, service=service, link=link, minutes=minutes)
 
 
-def changed_text(service: str) -> str:
-    return (f"The password of your {service} account was just changed with a reset link, "
-            "and every device signed in to it was signed out. If this was not you, reset "
-            "your password again at once and tell your administrator.")
+def changed_text(locale: str | None, service: str) -> str:
+    return gettext(locale, CHANGED_TEXT, service=service)
 
 
 @dataclass(frozen=True, slots=True)
@@ -78,6 +86,9 @@ class PasswordReset:
     passwords: Passwords
     tenant_id: int
     service: str
+    # The language of the request (None: none we speak); the account's saved locale
+    # comes first (services/languages.py mail_locale).
+    locale: str | None = None
 
     def request(self, typed_email: str, source: str, link_for: Callable[[str], str],
                 now: dt.datetime,
@@ -125,12 +136,14 @@ class PasswordReset:
                 return  # disabled or deleted in the last millisecond
             if invitation_link_for is not None and invitations.is_pending(user):
                 invitations.send(uow, self.notifier, self.tenant_id, self.service, user,
-                                 f"user:{user.id}", now, invitation_link_for)
+                                 f"user:{user.id}", now, invitation_link_for, self.locale)
                 return
             token = account_tokens.issue(uow, self.tenant_id, user.id,
                                          Purpose.PASSWORD_RESET, now)
+            language = mail_locale(user.locale, self.locale)
             self.notifier.queue(uow, self.tenant_id, Channel.EMAIL, OutgoingMessage(
-                user.email, link_text(self.service, link_for(token)), "password_reset"))
+                user.email, link_text(language, self.service, link_for(token)),
+                "password_reset", language))
 
     def link_works(self, token: str, now: dt.datetime) -> bool:
         """Whether ``token`` is a valid, unspent reset link of an enabled account."""
@@ -170,6 +183,8 @@ class PasswordReset:
                                  actor=actor, user_id=user.id)
             audit.record(actor, "user.password_reset", user.sub, sessions_ended=len(ended))
             if user.email:
+                language = mail_locale(user.locale, self.locale)
                 self.notifier.queue(uow, self.tenant_id, Channel.EMAIL, OutgoingMessage(
-                    user.email, changed_text(self.service), "password_changed"))
+                    user.email, changed_text(language, self.service), "password_changed",
+                    language))
             return ResetOutcome.DONE

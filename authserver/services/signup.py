@@ -21,15 +21,17 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from authserver.i18n import N_, gettext
 from authserver.services import account_tokens, deferred
 from authserver.services.account_tokens import Purpose
 from authserver.services.accounts import NewUser, create_user, normalise_email, set_password
 from authserver.services.clients import secret_digest_matches
 from authserver.services.error_codes import ErrorCode, define
 from authserver.services.errors import Conflict, InvalidInput
+from authserver.services.languages import mail_locale, supported
 from authserver.services.notifications import Notifier
-from authserver.services.password_policy import password_problems
-from authserver.services.passwords import Passwords, password_problem
+from authserver.services.password_policy import TOO_LONG, TOO_SHORT, TOO_WEAK, password_problems
+from authserver.services.passwords import MAX_LENGTH, MIN_LENGTH, Passwords, password_problem
 from authserver.services.senders import Channel, OutgoingMessage
 from authserver.services.tenants import TenantInfo
 from authserver.services.throttle import Policy, Throttle
@@ -73,11 +75,14 @@ class Outcome(enum.Enum):
 
 class SignupRefused(Exception):
     """Sign-up is off, the domain is not allowed, or the input is malformed: said
-    openly (none of these depends on whether an account exists)."""
+    openly (none of these depends on whether an account exists). For a refused
+    password, ``problems`` holds every reason the password rules gave (AUTH-30xx)."""
 
-    def __init__(self, code: ErrorCode, detail: str = "") -> None:
+    def __init__(self, code: ErrorCode, detail: str = "",
+                 problems: tuple[ErrorCode, ...] = ()) -> None:
         super().__init__(detail or code.message)
         self.code = code
+        self.problems = problems
 
 
 @dataclass(frozen=True, slots=True)
@@ -88,17 +93,32 @@ class SignupRequest:
     family_name: str | None = None
 
 
-def verification_text(service: str, link: str) -> str:
-    return (f"Welcome to {service}. Confirm your email address by opening this link:\n\n"
-            f"{link}\n\nIt works once, within 24 hours. If you did not sign up, ignore "
-            "this message: no account is usable without it.")
+VERIFICATION_TEXT = N_(
+    "Welcome to %(service)s. Confirm your email address by opening this link:\n\n"
+    "%(link)s\n\nIt works once, within 24 hours. If you did not sign up, ignore this "
+    "message: no account is usable without it.")
+ALREADY_TEXT = N_(
+    "Someone tried to sign up to %(service)s with your address, which already has an "
+    "account. If it was you, sign in instead (you can reset your password if you forgot "
+    "it): %(sign_in)s\n\nIf it was not you, ignore this message; nothing changed.")
 
 
-def already_text(service: str, sign_in: str) -> str:
-    return (f"Someone tried to sign up to {service} with your address, which already has "
-            "an account. If it was you, sign in instead (you can reset your password "
-            f"if you forgot it): {sign_in}\n\nIf it was not you, ignore this message; "
-            "nothing changed.")
+def verification_text(locale: str | None, service: str, link: str) -> str:
+    return gettext(locale, VERIFICATION_TEXT, service=service, link=link)
+
+
+def already_text(locale: str | None, service: str, sign_in: str) -> str:
+    return gettext(locale, ALREADY_TEXT, service=service, sign_in=sign_in)
+
+
+def _base_codes(password: str) -> tuple[ErrorCode, ...]:
+    """The policy codes for what services/passwords.py's floor refuses (it speaks in
+    sentences, the pages in codes)."""
+    if len(password) < MIN_LENGTH:
+        return (TOO_SHORT,)
+    if len(password) > MAX_LENGTH:
+        return (TOO_LONG,)
+    return (TOO_WEAK,)  # only white space
 
 
 def _clean(request: SignupRequest) -> tuple[str, SignupRequest]:
@@ -114,21 +134,28 @@ def _clean(request: SignupRequest) -> tuple[str, SignupRequest]:
 
 def sign_up(database: Database, notifier: Notifier, throttle: Throttle, passwords: Passwords,
             tenant: TenantInfo, request: SignupRequest, source: str, now: dt.datetime,
-            verify_link: Callable[[str], str], sign_in_link: str) -> Outcome:
+            verify_link: Callable[[str], str], sign_in_link: str,
+            locale: str | None = None) -> Outcome:
     """Create an unverified account and mail its link, or mail the owner of the existing
-    account; raises :class:`SignupRefused` for what may be said openly."""
+    account; raises :class:`SignupRefused` for what may be said openly. ``locale`` is
+    the language the request asked for (None: it asked for none we speak): a new
+    account keeps it as ``users.locale``, and the mail is in it unless the existing
+    account saved another (services/languages.py mail_locale)."""
     policy = tenant.accounts.signup
     if not policy.enabled:
         raise SignupRefused(SIGNUP_OFF)
     email, request = _clean(request)
     # Every check of the password is made here, before the address is looked up: a
     # refusal for a new address only would tell which addresses have accounts.
+    # The reasons depend on the password and the tenant's rules only, never on the
+    # address, so they may be shown in full.
     if problem := password_problem(request.password):
-        raise SignupRefused(INVALID_PASSWORD, problem)
+        raise SignupRefused(INVALID_PASSWORD, problem, _base_codes(request.password))
     # The tenant's rules, before any account exists or any mail is queued: the answer
     # is the same whether or not the address is taken.
     if problems := password_problems(request.password, tenant.accounts.passwords):
-        raise SignupRefused(INVALID_PASSWORD, " ".join(p.code for p in problems))
+        raise SignupRefused(INVALID_PASSWORD, " ".join(p.code for p in problems),
+                            tuple(problems))
     if not policy.allows(email):
         raise SignupRefused(DOMAIN_REFUSED)
     keys = [("signup-source", source), ("signup-email", email)]
@@ -147,19 +174,21 @@ def sign_up(database: Database, notifier: Notifier, throttle: Throttle, password
         uow.audit(tenant.id).record("anonymous", "signup.requested", None)
         deferred.after_commit(uow, "signup", lambda: _complete(
             database, notifier, passwords, tenant, email, request, now, verify_link,
-            sign_in_link))
+            sign_in_link, supported(locale)))
     return Outcome.CREATED if existing is None else Outcome.EMAIL_TAKEN
 
 
 def _complete(database: Database, notifier: Notifier, passwords: Passwords,
               tenant: TenantInfo, email: str, request: SignupRequest, now: dt.datetime,
-              verify_link: Callable[[str], str], sign_in_link: str) -> None:
+              verify_link: Callable[[str], str], sign_in_link: str,
+              locale: str | None) -> None:
     """The part of a sign-up that depends on whether the address has an account; runs
     after the answer, in its own unit of work."""
     with database.unit_of_work() as uow:
         users, audit = uow.users(tenant.id), uow.audit(tenant.id)
         existing = users.by_email(email)
         if existing is not None:
+            language = mail_locale(existing.locale, locale)
             if existing.verification_required and not existing.disabled:
                 # Signed up before and never verified (the mail was lost or expired):
                 # a fresh link, not a notice that leaves the account stuck. The password
@@ -167,12 +196,13 @@ def _complete(database: Database, notifier: Notifier, passwords: Passwords,
                 token = account_tokens.issue(uow, tenant.id, existing.id,
                                              Purpose.VERIFY_EMAIL, now)
                 notifier.queue(uow, tenant.id, Channel.EMAIL, OutgoingMessage(
-                    email, verification_text(tenant.display_name, verify_link(token)),
-                    "verify_email"))
+                    email, verification_text(language, tenant.display_name,
+                                             verify_link(token)), "verify_email", language))
                 audit.record("anonymous", "signup.verification_resent", existing.sub)
                 return
             notifier.queue(uow, tenant.id, Channel.EMAIL, OutgoingMessage(
-                email, already_text(tenant.display_name, sign_in_link), "signup_existing"))
+                email, already_text(language, tenant.display_name, sign_in_link),
+                "signup_existing", language))
             audit.record("anonymous", "signup.existing_email", None)
             return
         try:
@@ -184,15 +214,19 @@ def _complete(database: Database, notifier: Notifier, passwords: Passwords,
             return  # a concurrent sign-up won; nothing is created
         user.verification_required = True
         user.role = tenant.accounts.signup.default_role
+        # The language they signed up in is theirs from now on: a reset asked later
+        # from a browser that says nothing (or something else) still mails them in it.
+        user.locale = locale
         # The password and the names were checked before the answer (sign_up), so
         # neither refuses here; if one did, the unit of work rolls back and no account
         # exists, which the person sees as a link that never came.
         set_password(users, audit, user, request.password, f"user:{user.id}", now,
                      passwords, tenant.accounts.passwords)
         token = account_tokens.issue(uow, tenant.id, user.id, Purpose.VERIFY_EMAIL, now)
+        language = mail_locale(locale, None)
         notifier.queue(uow, tenant.id, Channel.EMAIL, OutgoingMessage(
-            email, verification_text(tenant.display_name, verify_link(token)),
-            "verify_email"))
+            email, verification_text(language, tenant.display_name, verify_link(token)),
+            "verify_email", language))
         audit.record(f"user:{user.id}", "signup.created", user.sub)
 
 

@@ -64,3 +64,13 @@ def register(app: Flask) -> None:
     Babel(app, locale_selector=select_locale, default_locale=DEFAULT_LOCALE,
           default_translation_directories=str(TRANSLATIONS_DIR))
     app.context_processor(lambda: {"page_lang": page_language()})
+
+
+def request_locale() -> str | None:
+    """The language this request asked for and we speak (ui_locales, then
+    Accept-Language), or None: what services are told for the mail a request causes
+    (services/languages.py mail_locale puts the person's saved locale first) and what
+    a sign-up records. Unlike :func:`select_locale` it never falls back to English or
+    to the saved locale, so "asked for nothing" stays distinguishable."""
+    tags: tuple[str, ...] = g.get(UI_LOCALES) or parse_ui_locales(request.args.get("ui_locales"))
+    return _first_supported(tags) or request.accept_languages.best_match(SUPPORTED_LOCALES)

@@ -19,6 +19,7 @@ from authserver.services.invitations import (
     PasswordRefused,
 )
 from authserver.web.context import runtime, tenant
+from authserver.web.i18n import request_locale
 from authserver.web.security import check_csrf, csrf_token, page_headers
 from authserver.web.tenancy import TENANT_PREFIX
 
@@ -74,7 +75,7 @@ def accept() -> Response:
     if invitee is None:
         return _gone()
     try:
-        outcome = invitations.accept(token, password, repeated, now)
+        outcome = invitations.accept(token, password, repeated, now, request_locale())
     except PasswordRefused as refused:
         return _form(token, invitee.email, refused.codes, refused.detail or None)
     if outcome is AcceptOutcome.GONE:

@@ -27,6 +27,7 @@ from authserver.services.password_policy import (
     PasswordRefused,
 )
 from authserver.web.context import runtime, tenant
+from authserver.web.i18n import request_locale
 from authserver.web.interaction.factors import finish_sign_in
 from authserver.web.interaction.flow import Flow, resume
 from authserver.web.interaction.gates import register_gate
@@ -40,7 +41,7 @@ bp = Blueprint("password_change", __name__, url_prefix=TENANT_PREFIX)
 def password_changes() -> PasswordChanges:
     rt, t = runtime(), tenant()
     return PasswordChanges(rt.database, rt.throttle, durable_notifier(rt),
-                           rt.passwords, t.id, t.display_name)
+                           rt.passwords, t.id, t.display_name, request_locale())
 
 
 def _page(uid: str, why: ErrorCode, status: int = 200, **context: Any) -> Response:

@@ -27,6 +27,7 @@ from authserver.services.password_reset import (
 )
 from authserver.web.context import request_source, runtime, tenant
 from authserver.web.expired import expired_link_page
+from authserver.web.i18n import request_locale
 from authserver.web.password_pages import problem_lines
 from authserver.web.security import check_csrf, csrf_token, page_headers
 from authserver.web.tenancy import TENANT_PREFIX
@@ -39,7 +40,7 @@ MAX_PASSWORD = 1024  # far above any policy's max_length; the policy gives the m
 def _resets() -> PasswordReset:
     rt, t = runtime(), tenant()
     return PasswordReset(rt.database, rt.throttle, durable_notifier(rt),
-                         rt.passwords, t.id, t.display_name)
+                         rt.passwords, t.id, t.display_name, request_locale())
 
 
 def _page(template: str, status: int = 200, **context: object) -> Response:

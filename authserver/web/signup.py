@@ -22,8 +22,10 @@ from authserver.services.error_codes import ErrorCode
 from authserver.services.link_resend import RESEND_WAIT, LinkResend, Resent
 from authserver.web.context import request_source, runtime, tenant
 from authserver.web.expired import expired_link_page
+from authserver.web.i18n import request_locale
 from authserver.web.interaction.flow import Flow, expired, resume
 from authserver.web.interaction.gates import register_gate
+from authserver.web.password_pages import problem_lines
 from authserver.web.security import check_csrf, csrf_token, page_headers
 from authserver.web.tenancy import TENANT_PREFIX
 
@@ -47,7 +49,8 @@ def _submit(fields: service.SignupRequest) -> service.Outcome:
     return service.sign_up(
         rt.database, durable_notifier(rt), rt.throttle, rt.passwords, tenant(),
         fields, request_source(), rt.clock(),
-        lambda token: f"{issuer}/signup/verify?token={token}", f"{issuer}/account")
+        lambda token: f"{issuer}/signup/verify?token={token}", f"{issuer}/account",
+        request_locale())
 
 
 @bp.route("/signup", methods=["GET", "POST"])
@@ -56,7 +59,8 @@ def signup_page() -> Response:
         return _page("signup_message.html", 403, title=service.SIGNUP_OFF.message,
                      code=service.SIGNUP_OFF.code)
     if request.method == "GET":
-        return _page("signup.html", csrf_token=csrf_token(), error=None, values={})
+        return _page("signup.html", csrf_token=csrf_token(), error=None, values={},
+                     problems=[])
     check_csrf()
     form = request.form
     fields = service.SignupRequest(
@@ -68,7 +72,8 @@ def signup_page() -> Response:
         values = {"email": fields.email, "given_name": fields.given_name or "",
                   "family_name": fields.family_name or ""}
         return _page("signup.html", refused.code.status, csrf_token=csrf_token(),
-                     error=refused.code, values=values)
+                     error=refused.code, values=values,
+                     problems=problem_lines(list(refused.problems)))
     return _page("signup_sent.html")
 
 
@@ -147,7 +152,7 @@ def resend_link() -> Response:
     rt, t = runtime(), tenant()
     issuer = _issuer()
     outcome = LinkResend(rt.database, rt.throttle, durable_notifier(rt), t.id,
-                         t.display_name).resend(
+                         t.display_name, request_locale()).resend(
         done.user_id, rt.clock(), lambda token: f"{issuer}/signup/verify?token={token}",
         lambda token: f"{issuer}/invitation?token={token}")
     if outcome is Resent.NOT_NEEDED:

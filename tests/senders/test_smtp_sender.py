@@ -146,6 +146,24 @@ def test_the_subject_follows_the_purpose(plain: MailSink) -> None:
         assert plain.wait_for(to).message["Subject"] == subject, purpose
 
 
+def test_the_subject_is_in_the_message_language(plain: MailSink) -> None:
+    sender = email_sender(plain.url(), email_from="auth@example.com")
+    for purpose, locale, subject in [
+            ("password_reset", "de", "Passwort zurücksetzen"),
+            ("password_reset", "en", "Reset your password"),
+            ("sign_in", "de", "Ihr Anmeldecode"),
+            ("verify_email", "de", "Bestätigen Sie Ihre E-Mail-Adresse"),
+            ("invitation", "de", "Sie wurden eingeladen"),
+            ("signup_existing", "de",
+             "Jemand hat versucht, sich mit Ihrer Adresse zu registrieren"),
+            ("password_changed", "de", "Ihr Passwort wurde geändert"),
+            ("magic_link", "xx", "Your sign-in link")]:
+        to = f"{purpose}-{locale}@example.org"
+        sender.send(OutgoingMessage(to=to, text="text", purpose=purpose, locale=locale))
+        got = str(plain.wait_for(to).message["Subject"])
+        assert got == subject, f"{purpose} in {locale}: the subject was {got!r}"
+
+
 def test_a_cafile_that_cannot_be_read_stops_start_up(tmp_path: Path) -> None:
     missing = tmp_path / "missing.pem"
     with pytest.raises(SettingsError) as caught:

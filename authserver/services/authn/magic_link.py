@@ -23,11 +23,13 @@ import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from authserver.i18n import N_, gettext
 from authserver.protocol.tokens import digest
 from authserver.services import deferred
 from authserver.services.accounts import normalise_email
 from authserver.services.authn.one_time_codes import SEND_BURST, SEND_WINDOW
 from authserver.services.errors import InvalidInput
+from authserver.services.languages import mail_locale
 from authserver.services.notifications import Notifier
 from authserver.services.senders import Channel, OutgoingMessage, Senders
 from authserver.services.throttle import Policy, Throttle
@@ -55,11 +57,15 @@ class LinkResult:
     retry_after: int | None = None
 
 
-def message_text(service: str, link: str) -> str:
+MESSAGE_TEXT = N_(
+    "Sign in to %(service)s by opening this link in the browser where you asked for "
+    "it:\n\n%(link)s\n\nIt works once, within %(minutes)s minutes. If you did not ask "
+    "for it, ignore this message.")
+
+
+def message_text(locale: str | None, service: str, link: str) -> str:
     minutes = int(TTL.total_seconds() // 60)
-    return (f"Sign in to {service} by opening this link in the browser where you asked "
-            f"for it:\n\n{link}\n\nIt works once, within {minutes} minutes. If you did "
-            "not ask for it, ignore this message.")
+    return gettext(locale, MESSAGE_TEXT, service=service, link=link, minutes=minutes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -71,6 +77,7 @@ class MagicLinks:
     senders: Senders
     tenant_id: int
     service: str
+    locale: str | None = None  # the request's language; users.locale comes first
 
     @property
     def offered(self) -> bool:
@@ -124,9 +131,11 @@ class MagicLinks:
             links.add(user.id, digest(token), interaction_uid, digest(browser), now,
                       now + TTL)
             uow.audit(self.tenant_id).record(f"user:{user.id}", "magic_link.sent", None)
+            language = mail_locale(user.locale, self.locale)
             Notifier(self.database, self.senders).queue(
                 uow, self.tenant_id, Channel.EMAIL, OutgoingMessage(
-                    user.email, message_text(self.service, link_for(token)), "magic_link"))
+                    user.email, message_text(language, self.service, link_for(token)),
+                    "magic_link", language))
 
     def use(self, token: str, interaction_uid: str, browser: str | None, source: str,
             now: dt.datetime) -> LinkResult:

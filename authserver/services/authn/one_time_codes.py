@@ -24,7 +24,9 @@ import hmac
 import secrets
 from dataclasses import dataclass
 
+from authserver.i18n import N_, gettext
 from authserver.protocol.tokens import digest
+from authserver.services.languages import mail_locale
 from authserver.services.phone_numbers import mask_email, mask_phone
 from authserver.services.senders import Channel, OutgoingMessage, Senders, SendFailed
 from authserver.services.throttle import LOGIN_ACCOUNT, LOGIN_PAIR, Policy, Throttle
@@ -89,11 +91,18 @@ def masked(channel: Channel, destination: str) -> str:
     return mask_phone(destination) if channel is Channel.SMS else mask_email(destination)
 
 
-def message_text(service: str, code: str, purpose: Purpose) -> str:
-    what = "sign-in code" if purpose is Purpose.SIGN_IN else "code to confirm this number"
+SIGN_IN_TEXT = N_(
+    "Your %(service)s sign-in code is %(code)s. It expires in %(minutes)s minutes. If "
+    "you did not ask for it, ignore this message.")
+VERIFY_PHONE_TEXT = N_(
+    "Your %(service)s code to confirm this number is %(code)s. It expires in "
+    "%(minutes)s minutes. If you did not ask for it, ignore this message.")
+
+
+def message_text(locale: str | None, service: str, code: str, purpose: Purpose) -> str:
+    text = SIGN_IN_TEXT if purpose is Purpose.SIGN_IN else VERIFY_PHONE_TEXT
     minutes = int(TTL.total_seconds() // 60)
-    return (f"Your {service} {what} is {code}. It expires in {minutes} minutes. "
-            "If you did not ask for it, ignore this message.")
+    return gettext(locale, text, service=service, code=code, minutes=minutes)
 
 
 @dataclass(frozen=True, slots=True)
@@ -105,6 +114,9 @@ class OneTimeCodes:
     senders: Senders
     tenant_id: int
     service: str  # how the message names us (the tenant's name)
+    # The language of the request (None: none we speak); the account's saved locale
+    # comes first (services/languages.py mail_locale).
+    locale: str | None = None
 
     def destination(self, user_id: int, channel: Channel) -> str | None:
         """Where a sign-in code for ``user_id`` goes on ``channel``: the email address,
@@ -134,12 +146,13 @@ class OneTimeCodes:
         for scope, key, policy in keys:
             self.throttle.failure(self.tenant_id, scope, key, policy)
         code = new_code()
-        self._store(user_id, channel, destination, attempt, purpose, code, now)
+        saved = self._store(user_id, channel, destination, attempt, purpose, code, now)
+        language = mail_locale(saved, self.locale)
+        text = message_text(language, self.service, code, purpose)
         try:
             # After the commit, never inside the transaction: a gateway's retries must
             # not hold a database connection.
-            sender.send(OutgoingMessage(destination, message_text(self.service, code,
-                                                                  purpose), str(purpose)))
+            sender.send(OutgoingMessage(destination, text, str(purpose), language))
         except SendFailed as failure:
             self._audit(user_id, "code.send_failed", channel=str(channel),
                         purpose=str(purpose), reason=str(failure))
@@ -158,9 +171,13 @@ class OneTimeCodes:
                 ("code-send", f"to:{destination}", SEND_WINDOW)]
 
     def _store(self, user_id: int, channel: Channel, destination: str, attempt: str,
-               purpose: Purpose, code: str, now: dt.datetime) -> None:
+               purpose: Purpose, code: str, now: dt.datetime) -> str | None:
+        """Store the code; returns the user's saved locale (read in the same unit of
+        work, so the message needs no second look-up)."""
         with self.database.unit_of_work() as uow:
             self.store(uow, user_id, channel, destination, attempt, purpose, code, now)
+            user = uow.users(self.tenant_id).by_id(user_id)
+            return user.locale if user is not None else None
 
     def store(self, uow: UnitOfWork, user_id: int, channel: Channel, destination: str,
               attempt: str, purpose: Purpose, code: str, now: dt.datetime) -> None:

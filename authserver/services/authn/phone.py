@@ -25,6 +25,7 @@ from authserver.services.authn.one_time_codes import (
     message_text,
     new_code,
 )
+from authserver.services.languages import mail_locale
 from authserver.services.notifications import Notifier
 from authserver.services.phone_numbers import parse_phone
 from authserver.services.senders import Channel, OutgoingMessage
@@ -86,10 +87,11 @@ class PhoneSignIn:
                 return  # changed in the last millisecond
             codes.store(uow, user_id, Channel.SMS, phone, attempt, Purpose.SIGN_IN, code,
                         now)
+            language = mail_locale(user.locale, codes.locale)
             Notifier(codes.database, codes.senders).queue(
                 uow, codes.tenant_id, Channel.SMS, OutgoingMessage(
-                    phone, message_text(codes.service, code, Purpose.SIGN_IN),
-                    str(Purpose.SIGN_IN)))
+                    phone, message_text(language, codes.service, code, Purpose.SIGN_IN),
+                    str(Purpose.SIGN_IN), language))
 
     def check(self, typed: str, attempt: str, code: str, source: str,
               now: dt.datetime) -> tuple[CheckResult, int | None]:

@@ -19,11 +19,13 @@ class Channel(enum.StrEnum):
 
 @dataclass(frozen=True, slots=True)
 class OutgoingMessage:
-    """One message to one destination; ``purpose`` says why it is sent (e.g. sign-in)."""
+    """One message to one destination; ``purpose`` says why it is sent (e.g. sign-in);
+    ``locale`` is the language ``text`` is in (the SMTP sender words the subject in it)."""
 
     to: str
     text: str
     purpose: str
+    locale: str = "en"
 
 
 class SendFailed(Exception):

@@ -17,23 +17,31 @@ import ssl
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 
+from authserver.i18n import N_, gettext
 from authserver.services.senders.base import OutgoingMessage, SendFailed
 from authserver.settings import SettingsError, SmtpTarget
 
-# Subjects for the purposes the sign-in code uses; any other purpose gets a generic one.
+# Subjects by purpose, in the message's language (authserver/i18n); any other purpose
+# gets a generic one.
 SUBJECTS = {
-    "sign_in": "Your sign-in code",
-    "sign-in": "Your sign-in code",
-    "mfa": "Your sign-in code",
-    "magic_link": "Your sign-in link",
-    "verify_email": "Confirm your email address",
-    "verify_phone": "Confirm your phone number",
+    "sign_in": N_("Your sign-in code"),
+    "sign-in": N_("Your sign-in code"),
+    "mfa": N_("Your sign-in code"),
+    "magic_link": N_("Your sign-in link"),
+    "verify_email": N_("Confirm your email address"),
+    "verify_phone": N_("Confirm your phone number"),
+    "signup_existing": N_("Someone tried to sign up with your address"),
+    "invitation": N_("You have been invited"),
+    "password_reset": N_("Reset your password"),
+    "password_changed": N_("Your password was changed"),
 }
 
 
-def subject_for(purpose: str) -> str:
+def subject_for(purpose: str, locale: str | None = None) -> str:
+    if purpose in SUBJECTS:
+        return gettext(locale, SUBJECTS[purpose])
     words = " ".join(purpose.replace("_", " ").replace("-", " ").split())
-    return SUBJECTS.get(purpose) or (f"Your {words} message" if words else "Your message")
+    return f"Your {words} message" if words else "Your message"
 
 
 # One bare address: no display name, no list, nothing a header or the SMTP envelope would
@@ -82,7 +90,7 @@ class SmtpSender:
         mail = EmailMessage()
         mail["From"] = self.from_address
         mail["To"] = _destination(message.to)
-        mail["Subject"] = subject_for(message.purpose)
+        mail["Subject"] = subject_for(message.purpose, message.locale)
         mail["Date"] = formatdate(localtime=False)
         mail["Message-ID"] = make_msgid(domain=self._envelope_from.rpartition("@")[2])
         mail.set_content(message.text)

@@ -20,6 +20,7 @@ from authserver.web.account.blueprint import bp
 from authserver.web.account.home import render_account
 from authserver.web.account.sections import AccountSection, register_section
 from authserver.web.context import request_source, runtime, tenant
+from authserver.web.i18n import request_locale
 
 SEND_FAILED = "We could not send the code. Try again in a few minutes."
 
@@ -27,7 +28,7 @@ SEND_FAILED = "We could not send the code. Try again in a few minutes."
 def _verification() -> PhoneVerification:
     rt, t = runtime(), tenant()
     return PhoneVerification(OneTimeCodes(rt.database, rt.throttle, rt.senders, t.id,
-                                          t.display_name))
+                                          t.display_name, request_locale()))
 
 
 def _context(view: AccountView) -> dict[str, Any]:

@@ -21,6 +21,7 @@ from authserver.services.authn.phone import PhoneSignIn
 from authserver.services.phone_numbers import parse_phone
 from authserver.services.senders import Channel
 from authserver.web.context import request_source, runtime, tenant
+from authserver.web.i18n import request_locale
 from authserver.web.interaction.authenticators import Factor, register_factor
 from authserver.web.interaction.blueprint import bp
 from authserver.web.interaction.factors import (
@@ -45,7 +46,8 @@ MAX_TYPED = 64
 
 def one_time_codes() -> OneTimeCodes:
     rt, t = runtime(), tenant()
-    return OneTimeCodes(rt.database, rt.throttle, rt.senders, t.id, t.display_name)
+    return OneTimeCodes(rt.database, rt.throttle, rt.senders, t.id, t.display_name,
+                        request_locale())
 
 
 def _authenticator(channel: Channel) -> Authenticator:

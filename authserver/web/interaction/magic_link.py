@@ -21,6 +21,7 @@ from authserver.services import sign_in_errors
 from authserver.services.authn.magic_link import LinkUse, MagicLinks
 from authserver.web.context import request_source, runtime, tenant
 from authserver.web.expired import expired_link_page
+from authserver.web.i18n import request_locale
 from authserver.web.interaction import pending
 from authserver.web.interaction.authenticators import Factor, register_factor
 from authserver.web.interaction.blueprint import bp
@@ -37,7 +38,8 @@ GONE = sign_in_errors.MAGIC_LINK_GONE.message
 
 def magic_links() -> MagicLinks:
     rt, t = runtime(), tenant()
-    return MagicLinks(rt.database, rt.throttle, rt.senders, t.id, t.display_name)
+    return MagicLinks(rt.database, rt.throttle, rt.senders, t.id, t.display_name,
+                      request_locale())
 
 
 def register(app: Flask) -> None:
