@@ -8,6 +8,10 @@ Every end goes through :func:`services.session_end.end_sessions` with its reason
 audit trail and back-channel logout see each one. Under "single active session" (the
 tenant's switch, or the user's own ``users.single_session`` overriding it) a sign-in ends
 the user's other sessions as ``displaced``.
+
+A browser whose session someone or something else ended is told why on its next
+sign-in page (:data:`SIGNED_OUT`): only the holder of the cookie can name the session,
+since its token is random and stored as a digest, so the reason reaches no one else.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import secrets
 from dataclasses import dataclass
 
 from authserver.protocol.tokens import digest as _digest
+from authserver.services.error_codes import ErrorCode, define
 from authserver.services.session_end import EndReason, end_sessions
 from authserver.storage.database import Database
 from authserver.storage.models import LoginSession
@@ -39,6 +44,40 @@ class ActiveSession:
     acr: str
 
 
+# Why this browser was signed out, said on its next sign-in page (a notice: the page is
+# 200). Not for ``logout`` and ``replaced`` (this browser did it) nor ``user_disabled``
+# (the sign-in page never tells that an account is disabled).
+SIGNED_OUT: dict[EndReason, ErrorCode] = {
+    EndReason.DISPLACED: define(
+        "AUTH-4003", "signed_out_displaced",
+        "You were signed out because your account signed in on another device.", 200),
+    EndReason.ADMIN: define(
+        "AUTH-4004", "signed_out_by_administrator",
+        "You were signed out by an administrator.", 200),
+    EndReason.PASSWORD_RESET: define(
+        "AUTH-4005", "signed_out_password_reset",
+        "You were signed out because the password of your account was reset.", 200),
+    EndReason.PASSWORD_CHANGED: define(
+        "AUTH-4006", "signed_out_password_changed",
+        "You were signed out because the password of your account was changed.", 200),
+    EndReason.USER_ENDED: define(
+        "AUTH-4007", "signed_out_from_another_device",
+        "You were signed out because this session was ended from another device.", 200),
+    EndReason.EXPIRED: define(
+        "AUTH-4008", "signed_out_expired",
+        "You were signed out because your session expired.", 200),
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Seen:
+    """What a session cookie names: a live session, or why its session ended (for the
+    holder of the cookie only: see :data:`SIGNED_OUT`), or neither."""
+
+    active: ActiveSession | None = None
+    signed_out: ErrorCode | None = None
+
+
 @dataclass(frozen=True, slots=True)
 class Browser:
     """Where a sign-in comes from, as the request said it (shown on the session list)."""
@@ -53,6 +92,13 @@ def printable(text: str | None, length: int) -> str | None:
     if not text:
         return None
     return "".join(c if c.isprintable() else "?" for c in text[:length])
+
+
+def _notice(reason: str | None) -> ErrorCode | None:
+    try:
+        return SIGNED_OUT.get(EndReason(reason)) if reason else None
+    except ValueError:
+        return None  # a reason this version does not know: say nothing
 
 
 class SessionService:
@@ -97,26 +143,33 @@ class SessionService:
         return token, sid
 
     def find(self, token: str | None, now: dt.datetime) -> ActiveSession | None:
+        return self.look_up(token, now).active
+
+    def look_up(self, token: str | None, now: dt.datetime) -> Seen:
+        """The live session ``token`` names, or the notice of why it ended."""
         if not token or len(token) > 100:
-            return None
+            return Seen()
         with self.database.unit_of_work() as uow:
             found = uow.sessions(self.tenant_id).with_user(_digest(token))
             if found is None:
-                return None
+                return Seen()
             row, user = found
-            if row.ended_at is not None or user.disabled:
-                return None
+            if user.disabled:
+                return Seen()
+            if row.ended_at is not None:
+                return Seen(signed_out=_notice(row.ended_reason))
             if self.expired(row, now):
                 # Ended now, so refresh tokens bound to it stop too and the relying
                 # parties hear of it.
                 end_sessions(uow, self.tenant_id, now, EndReason.EXPIRED, sids=[row.sid])
-                return None
+                return Seen(signed_out=SIGNED_OUT[EndReason.EXPIRED])
             if now - row.last_seen_at > TOUCH_INTERVAL:
                 row.last_seen_at = now
             name = " ".join(p for p in (user.given_name, user.family_name) if p)
-            return ActiveSession(sid=row.sid, user_id=user.id, sub=user.sub, email=user.email,
-                                 display_name=name or user.email, auth_time=row.auth_time,
-                                 amr=tuple(row.amr), acr=row.acr)
+            return Seen(active=ActiveSession(
+                sid=row.sid, user_id=user.id, sub=user.sub, email=user.email,
+                display_name=name or user.email, auth_time=row.auth_time,
+                amr=tuple(row.amr), acr=row.acr))
 
     def expired(self, row: LoginSession, now: dt.datetime) -> bool:
         """Past the idle or the absolute limit (ended or not)."""

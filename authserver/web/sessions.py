@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from flask import Flask, Request, Response, g, request
 from flask_login import LoginManager, UserMixin
 
+from authserver.services.error_codes import ErrorCode
 from authserver.services.sessions import ActiveSession, Browser, SessionService
 from authserver.web.context import request_source, runtime, tenant
 from authserver.web.security import session_cookie_name
@@ -42,9 +43,20 @@ def current_session() -> ActiveSession | None:
     """The live session of this browser for the current tenant (cached per request)."""
     if "signed_in" not in g:
         token = request.cookies.get(cookie_name())
-        g.signed_in = sessions().find(token, runtime().clock()) if token else None
+        seen = sessions().look_up(token, runtime().clock()) if token else None
+        g.signed_in = seen.active if seen else None
+        g.signed_out = seen.signed_out if seen else None
     active: ActiveSession | None = g.signed_in
     return active
+
+
+def signed_out_notice() -> ErrorCode | None:
+    """Why this browser's session was ended by someone or something else (None when it
+    is live, was signed out here, or the cookie names no session). The page that shows
+    it clears the cookie (clear_session_cookie), so it is said once."""
+    current_session()
+    notice: ErrorCode | None = g.get("signed_out")
+    return notice
 
 
 def set_session_cookie(response: Response, token: str) -> None:
@@ -53,6 +65,7 @@ def set_session_cookie(response: Response, token: str) -> None:
     response.set_cookie(cookie_name(), token, max_age=max_age, path="/",
                         secure=settings.https, httponly=True, samesite="Lax")
     g.pop("signed_in", None)
+    g.pop("signed_out", None)
 
 
 def clear_session_cookie(response: Response) -> None:

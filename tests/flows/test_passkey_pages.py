@@ -197,3 +197,42 @@ def test_passkeys_are_no_way_in_where_the_tenant_does_not_list_them(
                         data={"csrf_token": csrf, "credential": key.get(
                             '{"rpId": "127.0.0.1", "challenge": "AAAA"}')})
     assert refused.status_code == 400 and "not available" in html_of(refused)
+
+
+PASSKEY_TEXTS = {
+    "en": {"cancelled": "The passkey request was cancelled or timed out. Try again.",
+           "failed": "The passkey could not be used.",
+           "refused": "The server refused the passkey request. Reload the page and try again.",
+           "unsupported": "This browser cannot use passkeys."},
+    "de": {"cancelled": "Die Passkey-Anfrage wurde abgebrochen oder hat zu lange gedauert. "
+                        "Versuchen Sie es erneut.",
+           "failed": "Der Passkey konnte nicht verwendet werden.",
+           "refused": "Der Server hat die Passkey-Anfrage abgelehnt. Laden Sie die Seite neu "
+                      "und versuchen Sie es erneut.",
+           "unsupported": "Dieser Browser kann keine Passkeys verwenden."},
+}
+
+
+def passkey_form_texts(html: str) -> list[dict[str, str]]:
+    """The data-text-* messages of each passkey form on the page (what passkeys.js shows)."""
+    forms = re.findall(r'<form method="post" class="passkey"(.*?)>', html, re.S)
+    assert forms, "the page has a passkey form"
+    return [{name: value.replace("&#39;", "'")
+             for name, value in re.findall(r'data-text-(\w+)="([^"]*)"', tag)} for tag in forms]
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_scripts_messages_come_from_the_page_in_its_language(
+        http, world, runtime, language) -> None:
+    registered_key(runtime)
+    headers = {"Accept-Language": language}
+    response = http.get(f"{ISSUER_PATH}/authorize", headers=headers,
+                        query_string=authorize_params(pkce=Pkce()))
+    login = http.get(response.headers["Location"], headers=headers)
+    assert passkey_form_texts(html_of(login)) == [PASSKEY_TEXTS[language]], \
+        "the sign-in page's passkey form carries the script's messages, translated"
+    first = http.get(f"{ISSUER_PATH}/account", headers=headers)
+    assert sign_in(http, first.headers["Location"]).status_code == 303
+    account = http.get(f"{ISSUER_PATH}/account", headers=headers)
+    assert passkey_form_texts(html_of(account)) == [PASSKEY_TEXTS[language]], \
+        "so does the account page's form that adds a passkey"

@@ -107,6 +107,12 @@ def test_single_session_displaces_the_earlier_browser(stack: SessionStack,
     laptop.reload()
     assert laptop.locator("h1").inner_text() == "Sign in", \
         f"the displaced laptop must sign in again: {laptop.url}\n{stack.logs()}"
+    notice = laptop.locator("#signed-out")
+    assert notice.inner_text() == ("You were signed out because your account signed in on "
+                                   "another device. (AUTH-4003)"), laptop.content()
+    laptop.reload()
+    assert laptop.locator("h1").inner_text() == "Sign in"
+    assert laptop.locator("#signed-out").count() == 0, "the notice is shown once"
     phone.reload()
     assert phone.locator("h1").inner_text() == "Your account", "the newer sign-in stays"
     items = phone.locator(".session-item")
@@ -132,5 +138,6 @@ def test_ending_a_session_from_the_account_page_signs_the_other_browser_out(
     phone.reload()
     assert phone.locator("h1").inner_text() == "Sign in", \
         f"the ended phone must sign in again: {phone.url}\n{stack.logs()}"
+    assert "ended from another device. (AUTH-4007)" in phone.locator("#signed-out").inner_text()
     laptop.reload()
     assert laptop.locator("h1").inner_text() == "Your account", "the laptop stays signed in"

@@ -10,10 +10,17 @@ from flask import Flask, Response, request
 from flask_babel import gettext
 
 from authserver.i18n import N_
-from authserver.services.authn.code_factor import REFUSALS
+from authserver.services import sign_in_errors
 from authserver.services.authn.one_time_codes import Checked, OneTimeCodes, Sent
+from authserver.services.error_codes import ErrorCode
 from authserver.services.phone_numbers import parse_phone
-from authserver.services.phone_verification import PhoneVerification
+from authserver.services.phone_verification import (
+    NO_CODE_WAITING,
+    NO_SMS,
+    NOT_A_NUMBER,
+    SEND_FAILED,
+    PhoneVerification,
+)
 from authserver.services.senders import Channel
 from authserver.web.account.access import AccountView, changing_account
 from authserver.web.account.blueprint import bp
@@ -21,8 +28,16 @@ from authserver.web.account.home import render_account
 from authserver.web.account.sections import AccountSection, register_section
 from authserver.web.context import request_source, runtime, tenant
 from authserver.web.i18n import request_locale
+from authserver.web.interaction.waits import seconds_or_minutes, with_retry_after
+from authserver.web.problems import coded
 
-SEND_FAILED = "We could not send the code. Try again in a few minutes."
+# A refused code, as on the sign-in pages; "none sent" in this page's own words.
+REFUSED: dict[Checked, ErrorCode] = {
+    Checked.WRONG: sign_in_errors.SENT_CODE_WRONG,
+    Checked.EXPIRED: sign_in_errors.SENT_CODE_EXPIRED,
+    Checked.EXHAUSTED: sign_in_errors.SENT_CODE_EXHAUSTED,
+    Checked.NONE_SENT: NO_CODE_WAITING,
+}
 
 
 def _verification() -> PhoneVerification:
@@ -54,20 +69,23 @@ def add_phone() -> Response:
         return view
     phone = parse_phone(request.form.get("phone", "")[:64])
     if phone is None:
-        return render_account(view, error="That is not a phone number in international "
-                              "form, such as +15551234567.", status=400)
+        return _refused(view, NOT_A_NUMBER)
     sent = _verification().send(view.user_id, phone, view.session.sid, runtime().clock())
     if sent.outcome is Sent.SENT:
         return render_account(view, phone_code_sent=True,
                               notice=gettext("We sent a code to %(where)s.", where=sent.masked))
     if sent.outcome is Sent.THROTTLED:
-        return render_account(view, error="A code was sent a moment ago. Wait "
-                              f"{sent.retry_after or 1} seconds before asking for another.",
-                              status=429, phone_code_sent=True)
+        wait = sent.retry_after or 1
+        return with_retry_after(render_account(
+            view, error=coded(sign_in_errors.CODE_RESEND_WAIT, wait=seconds_or_minutes(wait)),
+            status=sign_in_errors.CODE_RESEND_WAIT.status, phone_code_sent=True), wait)
     if sent.outcome is Sent.FAILED:
-        return render_account(view, error=SEND_FAILED, status=503)
-    return render_account(view, error="Text messages cannot be sent from this server.",
-                          status=400)
+        return _refused(view, SEND_FAILED)
+    return _refused(view, NO_SMS)
+
+
+def _refused(view: AccountView, error: ErrorCode, **once: Any) -> Response:
+    return render_account(view, error=coded(error), status=error.status, **once)
 
 
 @bp.post("/phone/confirm")
@@ -76,15 +94,17 @@ def confirm_phone() -> Response:
     if isinstance(view, Response):
         return view
     rt = runtime()
-    outcome = _verification().confirm(
+    result = _verification().confirm(
         view.user_id, view.session.sid, request.form.get("code", "")[:20],
         request_source(), rt.clock())
-    if outcome is Checked.ACCEPTED:
+    if result.outcome is Checked.ACCEPTED:
         return render_account(view, notice=N_("Your phone number is verified."))
-    if outcome is Checked.THROTTLED:
-        return render_account(view, error="Too many attempts. Try again later.",
-                              status=429)
-    return render_account(view, error=REFUSALS[outcome], status=401, phone_code_sent=True)
+    if result.outcome is Checked.THROTTLED:
+        wait = result.retry_after or 1
+        return with_retry_after(render_account(
+            view, error=coded(sign_in_errors.TOO_MANY_ATTEMPTS, wait=seconds_or_minutes(wait)),
+            status=sign_in_errors.TOO_MANY_ATTEMPTS.status), wait)
+    return _refused(view, REFUSED[result.outcome], phone_code_sent=True)
 
 
 @bp.post("/phone/remove")

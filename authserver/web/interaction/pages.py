@@ -28,7 +28,7 @@ from authserver.web.interaction.flow import (
 )
 from authserver.web.redirects import form_action_for
 from authserver.web.security import csrf_token, page_headers
-from authserver.web.sessions import current_session
+from authserver.web.sessions import clear_session_cookie, current_session, signed_out_notice
 
 TEMPLATES = {Step.LOGIN: "login.html", Step.SELECT_ACCOUNT: "select_account.html",
              Step.CONSENT: "consent.html"}
@@ -105,10 +105,14 @@ def render_step(step: Step, flow: Flow, active: ActiveSession | None,
     table = factors()
     login_partials = [table[m].login_template for m in LOGIN_ORDER
                       if m in table and table[m].login_template and _login_offered(m, policy)]
-    return _page(TEMPLATES[step], flow, status, active=active, scopes=scopes,
-                 identifier=identifier if identifier is not None else (
-                     authz.login_hint or ""),
-                 error=error, login_partials=login_partials)
+    signed_out = signed_out_notice() if step is Step.LOGIN else None
+    response = _page(TEMPLATES[step], flow, status, active=active, scopes=scopes,
+                     identifier=identifier if identifier is not None else (
+                         authz.login_hint or ""),
+                     error=error, login_partials=login_partials, signed_out=signed_out)
+    if signed_out is not None:
+        clear_session_cookie(response)  # said once: the cookie named nothing live
+    return response
 
 
 def render_factor_page(flow: Flow, step: Step, error: str | None = None,

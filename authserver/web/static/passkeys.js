@@ -6,9 +6,23 @@
 // server (the CSRF token goes along as a form field), calls navigator.credentials
 // create/get, puts the browser's answer as JSON into the form's "credential" field and
 // submits the form normally, so the server's answer (a redirect or a page) is followed
-// like any other form's.
+// like any other form's. The messages it shows come from the form's data-text-*
+// attributes (templates/passkey_texts.html), rendered in the page's language; the
+// English here is only for a form without them.
 (function () {
   "use strict";
+
+  var FALLBACK = {
+    cancelled: "The passkey request was cancelled or timed out. Try again.",
+    failed: "The passkey could not be used.",
+    refused: "The server refused the passkey request. Reload the page and try again.",
+    unsupported: "This browser cannot use passkeys."
+  };
+
+  function text(form, name) {
+    var key = "text" + name.charAt(0).toUpperCase() + name.slice(1);
+    return form.dataset[key] || FALLBACK[name];
+  }
 
   function toBytes(text) {
     var base64 = text.replace(/-/g, "+").replace(/_/g, "/");
@@ -74,7 +88,7 @@
       headers: { "Accept": "application/json" }
     }).then(function (answer) {
       return answer.json().then(function (json) {
-        if (!answer.ok) { throw new Error(json.error || "The server refused."); }
+        if (!answer.ok) { throw new Error(json.error || text(form, "refused")); }
         return json;
       });
     });
@@ -104,8 +118,8 @@
     }).catch(function (error) {
       delete form.dataset.busy;
       var cancelled = error && (error.name === "NotAllowedError" || error.name === "AbortError");
-      showError(form, cancelled ? "The passkey request was cancelled or timed out. Try again."
-        : (error && error.message) || "The passkey could not be used.");
+      showError(form, cancelled ? text(form, "cancelled")
+        : (error && error.message) || text(form, "failed"));
     });
   }
 
@@ -114,7 +128,7 @@
     document.querySelectorAll("form[data-passkey]").forEach(function (form) {
       var needs = form.querySelector("[data-passkey-needs-js]");
       if (!supported) {
-        if (needs) { needs.textContent = "This browser cannot use passkeys."; }
+        if (needs) { needs.textContent = text(form, "unsupported"); }
         return;
       }
       if (needs) { needs.hidden = true; }
