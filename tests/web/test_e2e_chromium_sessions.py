@@ -17,7 +17,7 @@ import pytest
 from tests.conftest import MASTER_KEY
 from tests.support.databases import fresh_database_url
 from tests.support.server import start_server
-from tests.web.conftest import CHROMIUM, CHROMIUM_ARGS, EMAIL, PASSWORD, _cli, stop_processes
+from tests.web.conftest import EMAIL, PASSWORD, _cli, stop_processes
 
 SINGLE = "e2e-single"  # single active session on
 MANY = "e2e-many"  # several sessions allowed (the default)
@@ -61,24 +61,10 @@ def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SessionStack]:
                 server_log.read_text(errors="replace")[-3000:]
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    assert Path(CHROMIUM).exists(), f"{CHROMIUM} missing: `make system-deps` installs chromium"
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, headless=True,
-                                             args=CHROMIUM_ARGS)
-        try:
-            yield browser
-        finally:
-            browser.close()
-
-
 @pytest.fixture
-def devices(chromium: Any) -> Iterator[tuple[Any, Any]]:
+def devices(browser: Any) -> Iterator[tuple[Any, Any]]:
     """A laptop and a phone: two contexts, so two cookie jars."""
-    contexts = [chromium.new_context(user_agent=ua) for ua in (LAPTOP_UA, PHONE_UA)]
+    contexts = [browser.new_context(user_agent=ua) for ua in (LAPTOP_UA, PHONE_UA)]
     pages = []
     for context in contexts:
         context.set_default_timeout(10_000)
