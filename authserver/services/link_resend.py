@@ -16,13 +16,11 @@ import enum
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from authserver.services import account_tokens, invitations
-from authserver.services.account_tokens import Purpose
+from authserver.services import invitations
 from authserver.services.error_codes import define
 from authserver.services.languages import mail_locale
 from authserver.services.notifications import Notifier
-from authserver.services.senders import Channel, OutgoingMessage
-from authserver.services.signup import verification_text
+from authserver.services.signup import send_verification
 from authserver.services.throttle import Policy, Throttle
 from authserver.storage.database import Database
 
@@ -73,11 +71,8 @@ class LinkResend:
                 invitations.send(uow, self.notifier, self.tenant_id, self.service, user,
                                  account, now, invitation_link, self.locale)
                 return Resent.INVITATION
-            token = account_tokens.issue(uow, self.tenant_id, user.id, Purpose.VERIFY_EMAIL,
-                                         now)
-            language = mail_locale(user.locale, self.locale)
-            self.notifier.queue(uow, self.tenant_id, Channel.EMAIL, OutgoingMessage(
-                user.email, verification_text(language, self.service, verify_link(token)),
-                "verify_email", language))
+            send_verification(uow, self.notifier, self.tenant_id, self.service, user.id,
+                              user.email, mail_locale(user.locale, self.locale), verify_link,
+                              now)
             uow.audit(self.tenant_id).record(account, "signup.verification_resent", user.sub)
             return Resent.VERIFICATION

@@ -36,6 +36,7 @@ from authserver.services.senders import Channel, OutgoingMessage
 from authserver.services.tenants import TenantInfo
 from authserver.services.throttle import Policy, Throttle
 from authserver.storage.database import Database
+from authserver.storage.unit_of_work import UnitOfWork
 
 SIGNUP_OFF = define("AUTH-2001", "signup_disabled",
                     "Sign-up is not available here. Ask the people who run this service "
@@ -105,6 +106,17 @@ ALREADY_TEXT = N_(
 
 def verification_text(locale: str | None, service: str, link: str) -> str:
     return gettext(locale, VERIFICATION_TEXT, service=service, link=link)
+
+
+def send_verification(uow: UnitOfWork, notifier: Notifier, tenant_id: int, service: str,
+                      user_id: int, email: str, language: str, verify_link: Callable[[str], str],
+                      now: dt.datetime) -> None:
+    """Issue a fresh verification link (the earlier ones stop working) and queue its mail
+    in ``uow``: for a new sign-up, a second sign-up before verifying, and the resend."""
+    token = account_tokens.issue(uow, tenant_id, user_id, Purpose.VERIFY_EMAIL, now)
+    notifier.queue(uow, tenant_id, Channel.EMAIL, OutgoingMessage(
+        email, verification_text(language, service, verify_link(token)), "verify_email",
+        language))
 
 
 def already_text(locale: str | None, service: str, sign_in: str) -> str:
@@ -193,11 +205,8 @@ def _complete(database: Database, notifier: Notifier, passwords: Passwords,
                 # Signed up before and never verified (the mail was lost or expired):
                 # a fresh link, not a notice that leaves the account stuck. The password
                 # typed now is not applied: whoever owns the inbox chose the first one.
-                token = account_tokens.issue(uow, tenant.id, existing.id,
-                                             Purpose.VERIFY_EMAIL, now)
-                notifier.queue(uow, tenant.id, Channel.EMAIL, OutgoingMessage(
-                    email, verification_text(language, tenant.display_name,
-                                             verify_link(token)), "verify_email", language))
+                send_verification(uow, notifier, tenant.id, tenant.display_name, existing.id,
+                                  email, language, verify_link, now)
                 audit.record("anonymous", "signup.verification_resent", existing.sub)
                 return
             notifier.queue(uow, tenant.id, Channel.EMAIL, OutgoingMessage(
@@ -222,11 +231,8 @@ def _complete(database: Database, notifier: Notifier, passwords: Passwords,
         # exists, which the person sees as a link that never came.
         set_password(users, audit, user, request.password, f"user:{user.id}", now,
                      passwords, tenant.accounts.passwords)
-        token = account_tokens.issue(uow, tenant.id, user.id, Purpose.VERIFY_EMAIL, now)
-        language = mail_locale(locale, None)
-        notifier.queue(uow, tenant.id, Channel.EMAIL, OutgoingMessage(
-            email, verification_text(language, tenant.display_name, verify_link(token)),
-            "verify_email", language))
+        send_verification(uow, notifier, tenant.id, tenant.display_name, user.id, email,
+                          mail_locale(locale, None), verify_link, now)
         audit.record(f"user:{user.id}", "signup.created", user.sub)
 
 
