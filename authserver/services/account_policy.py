@@ -16,6 +16,7 @@ from typing import Any
 
 from authserver.services.errors import InvalidInput
 from authserver.storage.models import Tenant
+from authserver.storage.unit_of_work import UnitOfWork
 
 MIN_LENGTH_FLOOR = 8  # below this no setting is accepted (NIST SP 800-63B §3.1.1.2)
 MAX_LENGTH_FLOOR = 128
@@ -137,6 +138,13 @@ def apply_change(row: Tenant, change: AccountPolicyChange) -> None:
     if change.single_session is not None:
         row.single_session = change.single_session
     _check_lengths(row)
+
+
+def password_rules_in(uow: UnitOfWork, tenant_id: int) -> PasswordRules:
+    """The tenant's password rules read in ``uow`` (the defaults for a tenant deleted
+    meanwhile), for a service about to set a password in that transaction."""
+    row = uow.tenants.get(tenant_id)
+    return account_policy_of(row).passwords if row is not None else PasswordRules()
 
 
 def _check_lengths(row: Tenant) -> None:

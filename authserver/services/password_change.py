@@ -17,7 +17,7 @@ import enum
 from dataclasses import dataclass
 
 from authserver.i18n import N_, gettext
-from authserver.services.account_policy import PasswordRules, account_policy_of
+from authserver.services.account_policy import password_rules_in
 from authserver.services.error_codes import ErrorCode
 from authserver.services.languages import mail_locale
 from authserver.services.notifications import Notifier
@@ -67,17 +67,13 @@ class PasswordChanges:
     service: str
     locale: str | None = None  # the request's language; users.locale comes first
 
-    def _rules(self, uow: UnitOfWork) -> PasswordRules:
-        row = uow.tenants.get(self.tenant_id)
-        return account_policy_of(row).passwords if row is not None else PasswordRules()
-
     def due(self, user_id: int, now: dt.datetime) -> ErrorCode | None:
         """Why this user must choose a new password before signing in, or None."""
         with self.database.unit_of_work() as uow:
             user = uow.users(self.tenant_id).by_id(user_id)
             if user is None:
                 return None
-            return password_change_due(user, self._rules(uow), now)
+            return password_change_due(user, password_rules_in(uow, self.tenant_id), now)
 
     def change(self, user_id: int, current: str, new: str, sid: str,
                now: dt.datetime) -> ChangeResult:
@@ -113,8 +109,8 @@ class PasswordChanges:
         page was stale); raises PasswordRefused when the rules refuse ``new``."""
         with self.database.unit_of_work() as uow:
             user = uow.users(self.tenant_id).by_id(user_id)
-            if user is None or user.disabled \
-                    or password_change_due(user, self._rules(uow), now) is None:
+            rules = password_rules_in(uow, self.tenant_id)
+            if user is None or user.disabled or password_change_due(user, rules, now) is None:
                 return False
             # Sessions elsewhere ran on the old, expired password: they end too.
             self._set(uow, user_id, new, now, except_sid=None)
@@ -126,8 +122,9 @@ class PasswordChanges:
         user = users.by_id(user_id)
         assert user is not None  # looked up by the caller in this tenant
         actor = f"user:{user.id}"
+        rules = password_rules_in(uow, self.tenant_id)
         set_password_under_rules(users, audit, uow.password_history(self.tenant_id), user,
-                                 new, self._rules(uow), actor, now, self.passwords)
+                                 new, rules, actor, now, self.passwords)
         ended = end_sessions(uow, self.tenant_id, now, EndReason.PASSWORD_CHANGED,
                              actor=actor, user_id=user.id, except_sid=except_sid)
         audit.record(actor, "user.password_changed", user.sub, sessions_ended=len(ended))

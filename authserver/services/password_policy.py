@@ -49,7 +49,7 @@ REUSED = define("AUTH-3004", "password_reused",
                 "You have used this password before. Choose one you have not used "
                 "recently.")
 WRONG_CURRENT = define("AUTH-3005", "current_password_wrong",
-                       "Your current password is not right.", 400)
+                       "Your current password is not right.", 401)
 NEW_PASSWORDS_DIFFER = define("AUTH-3006", "new_passwords_differ",
                               "The two new passwords are not the same. Type it again.")
 CHANGE_THROTTLED = define("AUTH-3007", "password_change_throttled",

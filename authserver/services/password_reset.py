@@ -24,7 +24,7 @@ from dataclasses import dataclass
 
 from authserver.i18n import N_, gettext
 from authserver.services import account_tokens, deferred, invitations
-from authserver.services.account_policy import PasswordRules, account_policy_of
+from authserver.services.account_policy import password_rules_in
 from authserver.services.account_tokens import Purpose
 from authserver.services.accounts import normalise_email, set_password
 from authserver.services.error_codes import define
@@ -170,8 +170,7 @@ class PasswordReset:
                 return ResetOutcome.GONE
             actor = f"user:{user.id}"
             audit = uow.audit(self.tenant_id)
-            tenant = uow.tenants.get(self.tenant_id)
-            rules = account_policy_of(tenant).passwords if tenant else PasswordRules()
+            rules = password_rules_in(uow, self.tenant_id)
             # Under the tenant's rules, history included: a reset link is no way round
             # "cannot reuse". It clears password_change_required.
             set_password(users, audit, user, password, actor, now, self.passwords, rules)

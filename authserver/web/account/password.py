@@ -71,7 +71,7 @@ def password_change() -> Response:
         response.headers["Retry-After"] = str(result.retry_after or 1)
         return response
     if result.outcome is Changed.WRONG_CURRENT:
-        return _refused(view, problem_lines([WRONG_CURRENT]), 401)
+        return _refused(view, problem_lines([WRONG_CURRENT]), WRONG_CURRENT.status)
     if result.outcome is Changed.NO_PASSWORD:
         return _refused(view, problem_lines([NO_PASSWORD]), NO_PASSWORD.status)
     return render_account(view, notice=gettext(
