@@ -88,8 +88,10 @@ def upgrade() -> None:
     with op.batch_alter_table("clients", schema=None) as batch_op:
         batch_op.add_column(sa.Column("claim_mapping", sa.JSON(), nullable=True))
     _roles_from_plain_column()
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.drop_column("role")
+    # Natively (SQLite 3.35+), not in batch mode: rebuilding users would drop the old
+    # table, and with foreign keys on, SQLite's implicit DELETE would cascade to every
+    # row referencing a user (the user_roles just written, sessions, grants, factors).
+    op.execute("ALTER TABLE users DROP COLUMN role")
 
 
 def _roles_from_plain_column() -> None:
@@ -116,8 +118,10 @@ def _roles_from_plain_column() -> None:
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("users", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("role", sa.String(100), nullable=True))
+    op.add_column("users", sa.Column("role", sa.String(100), nullable=True))
+    # One role back in the plain column (the first by name): it held only one.
+    op.execute("UPDATE users SET role = (SELECT MIN(roles.name) FROM user_roles JOIN roles "
+               "ON roles.id = user_roles.role_id WHERE user_roles.user_id = users.id)")
     with op.batch_alter_table("clients", schema=None) as batch_op:
         batch_op.drop_column("claim_mapping")
     op.drop_table("user_attributes")
