@@ -16,6 +16,7 @@ from sqlalchemy.orm import Session
 from authserver.services import roles, user_attributes, user_groups
 from authserver.services.accounts import find_user
 from authserver.services.admin_context import AdminContext
+from authserver.services.errors import NotFound
 from authserver.services.roles import RoleChanges, RoleSpec
 from authserver.services.tenants import get_tenant
 from authserver.storage.models import Tenant, User
@@ -24,6 +25,8 @@ from authserver.storage.repositories.roles import RoleRepository
 
 
 def _user(session: Session, tenant: Tenant, email: str | None, sub: str | None) -> User:
+    if sub is not None and (len(sub) > 64 or "\x00" in sub):
+        raise NotFound("no such user in this tenant")  # no sub looks like that
     return find_user(UserRepository(session, tenant.id), email, sub)
 
 

@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from authserver.services.errors import Conflict, InvalidInput, NotFound
+from authserver.storage.database import Database
 from authserver.storage.models import Role, Tenant, User
 from authserver.storage.repositories import AuditRepository, UserRepository
 from authserver.storage.repositories.roles import RoleRepository
@@ -44,6 +45,10 @@ def session_of(session_or_uow: Session | UnitOfWork) -> Session:
     return session_or_uow.session if isinstance(session_or_uow, UnitOfWork) else session_or_uow
 
 
+def valid_name(name: str) -> bool:
+    return isinstance(name, str) and _NAME.fullmatch(name) is not None
+
+
 def check_name(name: str, what: str = "name") -> str:
     if not isinstance(name, str) or not _NAME.fullmatch(name):
         raise InvalidInput(what, "use 1-100 letters, digits and _ - . :")
@@ -52,8 +57,8 @@ def check_name(name: str, what: str = "name") -> str:
 
 def check_description(description: str | None) -> str:
     description = (description or "").strip()
-    if len(description) > MAX_DESCRIPTION:
-        raise InvalidInput("description", f"must be at most {MAX_DESCRIPTION} characters")
+    if len(description) > MAX_DESCRIPTION or "\x00" in description:
+        raise InvalidInput("description", f"at most {MAX_DESCRIPTION} characters, no NUL")
     return description
 
 
@@ -97,6 +102,16 @@ def permissions_of_user(session_or_uow: Session | UnitOfWork, tenant_id: int,
     return frozenset(p for _, permissions in repo.effective(user_id) for p in permissions)
 
 
+def permissions_of_subject(database: Database, tenant_id: int, sub: str) -> frozenset[str]:
+    """What the person ``sub`` of the tenant holds through their roles: the admin API's
+    check of a person's token, read at every request (one statement, own transaction)."""
+    if not sub or len(sub) > 64 or "\x00" in sub:
+        return frozenset()
+    with database.session() as session:
+        repo = RoleRepository(session, tenant_id)
+        return frozenset(p for _, permissions in repo.effective(sub=sub) for p in permissions)
+
+
 def is_admin(permissions: frozenset[str]) -> bool:
     """Whether these permissions make their holder an administrator of their tenant."""
     return bool(permissions & {ADMIN_READ, ADMIN_WRITE})
@@ -123,7 +138,8 @@ class RoleChanges:
 
 
 def get_role(session: Session, tenant_id: int, name: str) -> Role:
-    role = RoleRepository(session, tenant_id).role(name)
+    # A name no role can have is not looked up (nor sent to a database that refuses NUL).
+    role = RoleRepository(session, tenant_id).role(name) if _NAME.fullmatch(name) else None
     if role is None:
         raise NotFound(f"no role {name!r} in this tenant")
     return role

@@ -19,6 +19,7 @@ from authserver.services.roles import (
     check_name,
     roles_named,
     session_of,
+    valid_name,
 )
 from authserver.storage.models import User, UserGroup
 from authserver.storage.repositories import AuditRepository
@@ -46,7 +47,7 @@ def group_view(repo: RoleRepository, group: UserGroup) -> dict[str, Any]:
 
 
 def get_group(session: Session, tenant_id: int, name: str) -> UserGroup:
-    group = RoleRepository(session, tenant_id).group(name)
+    group = RoleRepository(session, tenant_id).group(name) if valid_name(name) else None
     if group is None:
         raise NotFound(f"no user group {name!r} in this tenant")
     return group

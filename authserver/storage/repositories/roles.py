@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from sqlalchemy import delete, func, select, union
+from sqlalchemy import ScalarSelect, Subquery, delete, func, select, union
 from sqlalchemy.orm import Session
 
 from authserver.storage.models import (
@@ -23,7 +23,7 @@ from authserver.storage.models import (
 from authserver.storage.repositories.base import TenantScoped
 
 
-def effective_role_ids(user_id: int):  # type: ignore[no-untyped-def]
+def effective_role_ids(user_id: int | ScalarSelect[int]) -> Subquery:
     """The ids of a user's roles: direct ones and those of their groups, as a subquery."""
     direct = select(UserRole.role_id).where(UserRole.user_id == user_id)
     through_groups = (select(UserGroupRole.role_id)
@@ -79,10 +79,14 @@ class RoleRepository(TenantScoped):
             .where(Role.tenant_id == self.tenant_id, UserRole.user_id == user_id)
             .order_by(Role.name)).all()
 
-    def effective(self, user_id: int) -> Sequence[tuple[str, list[str]]]:
-        """(name, permissions) of every role the user holds, directly or through a group:
-        one statement, for the admin API's permission check and the token claims."""
-        ids = effective_role_ids(user_id)
+    def effective(self, user_id: int | None = None, sub: str | None = None
+                  ) -> Sequence[tuple[str, list[str]]]:
+        """(name, permissions) of every role the user (by id, or by sub) holds, directly
+        or through a group: one statement, for the admin API's permission check and the
+        token claims."""
+        who: int | ScalarSelect[int] = user_id if user_id is not None else select(
+            User.id).where(User.tenant_id == self.tenant_id, User.sub == sub).scalar_subquery()
+        ids = effective_role_ids(who)
         rows = self.session.execute(
             select(Role.name, Role.permissions)
             .where(Role.tenant_id == self.tenant_id, Role.id.in_(select(ids.c.role_id)))
