@@ -147,6 +147,8 @@ def get_role(session: Session, tenant_id: int, name: str) -> Role:
 
 def list_roles(session: Session, tenant_id: int, limit: int, after_id: int = 0,
                name_prefix: str | None = None) -> list[Role]:
+    if name_prefix is not None and not valid_name(name_prefix):
+        return []  # no role's name starts so (and PostgreSQL refuses a NUL to compare)
     return list(RoleRepository(session, tenant_id).roles_page(limit, after_id, name_prefix))
 
 

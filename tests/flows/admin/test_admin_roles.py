@@ -56,6 +56,9 @@ def test_roles_page_by_cursor_and_filter_by_name(admin: AdminHttp) -> None:
     assert seen == ["r-a", "r-b", "r-c", "other"], seen
     filtered = admin.get(f"{ROLES}?name=r-").get_json()["items"]
     assert [r["name"] for r in filtered] == ["r-a", "r-b", "r-c"]
+    assert admin.get(f"{ROLES}?name=sp%20ace").get_json()["items"] == []
+    nul = admin.get(f"{ROLES}?name=nul%00")
+    assert (nul.status_code, error_code(nul)) == (400, "invalid_input")
     bad = admin.get(f"{ROLES}?cursor=bm90LWFuLWlk")
     assert (bad.status_code, error_code(bad)) == (400, "invalid_cursor")
 
