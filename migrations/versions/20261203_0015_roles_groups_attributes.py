@@ -85,8 +85,8 @@ def upgrade() -> None:
                                 name="fk_user_attributes_user_id_users"),
         sa.UniqueConstraint("user_id", "key", name="uq_user_attributes_user_id_key"),
     )
-    with op.batch_alter_table("clients", schema=None) as batch_op:
-        batch_op.add_column(sa.Column("claim_mapping", sa.JSON(), nullable=True))
+    # Natively on both databases (no table rebuild: see the users column below).
+    op.add_column("clients", sa.Column("claim_mapping", sa.JSON(), nullable=True))
     _roles_from_plain_column()
     # Natively (SQLite 3.35+), not in batch mode: rebuilding users would drop the old
     # table, and with foreign keys on, SQLite's implicit DELETE would cascade to every
@@ -122,8 +122,7 @@ def downgrade() -> None:
     # One role back in the plain column (the first by name): it held only one.
     op.execute("UPDATE users SET role = (SELECT MIN(roles.name) FROM user_roles JOIN roles "
                "ON roles.id = user_roles.role_id WHERE user_roles.user_id = users.id)")
-    with op.batch_alter_table("clients", schema=None) as batch_op:
-        batch_op.drop_column("claim_mapping")
+    op.execute("ALTER TABLE clients DROP COLUMN claim_mapping")
     op.drop_table("user_attributes")
     for table in ("user_group_roles", "user_group_members", "user_roles"):
         op.drop_table(table)
