@@ -25,6 +25,11 @@ from authserver.storage.models.factors import (
 from authserver.storage.models.interactions import PendingInteraction
 from authserver.storage.models.keys import SigningKey
 from authserver.storage.models.outbox import OutboxMessage
+from authserver.storage.models.registration import (
+    ClientRegistration,
+    InitialAccessToken,
+    SoftwareStatementIssuer,
+)
 from authserver.storage.models.sessions import LoginSession
 from authserver.storage.models.tenants import Tenant
 from authserver.storage.models.throttle import ThrottleBucket
@@ -46,8 +51,10 @@ __all__ = [
     "AuthorizationCode",
     "Base",
     "Client",
+    "ClientRegistration",
     "Consent",
     "Grant",
+    "InitialAccessToken",
     "IssuedAccessToken",
     "LoginSession",
     "MagicLink",
@@ -59,6 +66,7 @@ __all__ = [
     "RefreshToken",
     "RevokedToken",
     "SigningKey",
+    "SoftwareStatementIssuer",
     "Tenant",
     "ThrottleBucket",
     "TotpCredential",
