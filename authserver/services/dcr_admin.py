@@ -15,6 +15,7 @@ from typing import Any
 from authserver.protocol.tokens import digest
 from authserver.services.admin_context import AdminContext
 from authserver.services.errors import InvalidInput, NotFound
+from authserver.services.registration_settings import registration_view
 from authserver.services.tenants import get_tenant
 from authserver.storage.models import InitialAccessToken
 from authserver.storage.repositories import AuditRepository
@@ -82,6 +83,23 @@ def list_tokens(ctx: AdminContext, tenant_slug: str) -> list[dict[str, Any]]:
         tenant = get_tenant(session, tenant_slug)
         return [token_view(t, now) for t in InitialAccessTokenRepository(session,
                                                                          tenant.id).all()]
+
+
+def page_tokens(ctx: AdminContext, tenant_slug: str, after: str | None,
+                limit: int) -> list[dict[str, Any]]:
+    """Up to ``limit`` tokens in token_id order after ``after`` (the admin API's pages)."""
+    now = ctx.clock()
+    with ctx.transaction() as session:
+        tenant = get_tenant(session, tenant_slug)
+        return [token_view(t, now) for t in InitialAccessTokenRepository(
+            session, tenant.id).page(after, limit)]
+
+
+def registration_settings(ctx: AdminContext, tenant_slug: str) -> dict[str, Any]:
+    """The tenant's registration mode, statement requirement and trusted issuers."""
+    with ctx.transaction() as session:
+        view: dict[str, Any] = registration_view(get_tenant(session, tenant_slug))
+        return view["registration"]
 
 
 def revoke_token(ctx: AdminContext, tenant_slug: str, token_id: str) -> dict[str, Any]:

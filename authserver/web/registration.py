@@ -23,7 +23,7 @@ from authserver.services.dynamic_registration import Answer, RegistrationThrottl
 from authserver.web.context import request_source, runtime, tenant
 from authserver.web.tenancy import TENANT_PREFIX
 
-bp = Blueprint("registration", __name__, url_prefix=TENANT_PREFIX)
+bp = Blueprint("dynamic_registration", __name__, url_prefix=TENANT_PREFIX)
 
 _HEADERS = {"Cache-Control": "no-store", "Pragma": "no-cache"}
 

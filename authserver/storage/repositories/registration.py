@@ -38,6 +38,14 @@ class InitialAccessTokenRepository(TenantScoped):
         return self.session.scalars(select(InitialAccessToken).where(
             InitialAccessToken.tenant_id == self.tenant_id).order_by(InitialAccessToken.id)).all()
 
+    def page(self, after: str | None, limit: int) -> Sequence[InitialAccessToken]:
+        """Up to ``limit`` tokens in token_id order, after ``after`` (keyset paging)."""
+        query = select(InitialAccessToken).where(InitialAccessToken.tenant_id == self.tenant_id)
+        if after is not None:
+            query = query.where(InitialAccessToken.token_id > after)
+        return self.session.scalars(query.order_by(InitialAccessToken.token_id)
+                                    .limit(limit)).all()
+
     def spend(self, token_digest: str, now: dt.datetime) -> InitialAccessToken | None:
         """Count one use of the token, if it is live and has a use left: one conditional
         UPDATE, so two registrations racing for the last use cannot both get it (the
