@@ -8,9 +8,7 @@ ID token and userinfo of the client it registered."""
 from __future__ import annotations
 
 import json
-import os
 import re
-import subprocess
 from html import unescape
 from pathlib import Path
 from typing import Any
@@ -18,7 +16,7 @@ from typing import Any
 from authserver.storage.database import Database
 from tests.support.loopback_browser import Browser
 from tests.support.server import live_server, loopback_listener, port_of, url_of
-from tests.web.conftest import RP_DIR, _ensure_rp_installed, _wait_ready, stop_processes
+from tests.web.conftest import _ensure_rp_installed, start_rp, stop_processes
 
 EMAIL = "ada@example.test"
 PASSWORD = "correct horse battery staple dcr"
@@ -46,16 +44,9 @@ def test_openid_client_registers_itself_and_signs_a_person_in(database: Database
         issuer = server.issuer("dcr")
         rp_base = f"http://127.0.0.1:{port_of(listener)}"
         log = tmp_path / "rp.log"
-        env = {**os.environ, "RP_ISSUER": issuer, "RP_REGISTER": "1",
-               "RP_INITIAL_ACCESS_TOKEN": token["token"], "RP_PORT": str(port_of(listener)),
-               "RP_LISTEN_FD": str(listener.fileno())}
-        with log.open("w") as out:
-            rp = subprocess.Popen([node, str(RP_DIR / "rp.mjs")], cwd=RP_DIR, env=env,
-                                  stdout=out, stderr=subprocess.STDOUT,
-                                  pass_fds=(listener.fileno(),))
-        listener.close()  # the RP holds it now
+        rp = start_rp(node, listener, issuer, None, log, RP_REGISTER="1",
+                      RP_INITIAL_ACCESS_TOKEN=token["token"])
         try:
-            _wait_ready(rp, log)
             registration = _ready_line(log)["registration"]
             client_id = registration["client_id"]
             assert registration["has_secret"], "a client_secret_basic client gets a secret"
