@@ -7,10 +7,13 @@ statements (RFC 7591 §2.3)."""
 from __future__ import annotations
 
 import json
+import threading
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric import ec
+from flask import Flask
 from flask.testing import FlaskClient
 from jwcrypto.jwk import JWK
 from werkzeug.test import TestResponse
@@ -214,6 +217,26 @@ def test_a_refused_registration_does_not_spend_the_tokens_use(world: Runtime,
     created(register(http, WEB, token.token))
     views = dcr_admin.list_tokens(admin_context(world, "test"), "acme")
     assert [(v["uses"], v["state"]) for v in views] == [(1, "used up")]
+
+
+def test_parallel_registrations_cannot_share_a_tokens_last_use(world: Runtime,
+                                                               app: Flask) -> None:
+    set_registration(world, mode="initial-access-token")
+    token = new_token(world, max_uses=1)
+    parallel = 6
+    barrier = threading.Barrier(parallel)
+
+    def attempt(_: int) -> tuple[int, str | None]:
+        client = app.test_client()
+        barrier.wait(timeout=30)
+        response = register(client, WEB, token.token)
+        return response.status_code, (response.get_json(silent=True) or {}).get("error")
+
+    with ThreadPoolExecutor(parallel) as pool:
+        outcomes = sorted(pool.map(attempt, range(parallel)), key=str)
+    assert [o for o in outcomes if o[0] == 201] == [(201, None)], \
+        f"one use must register exactly one client: {outcomes}"
+    assert all(o == (401, "invalid_token") for o in outcomes if o[0] != 201), outcomes
 
 
 def test_a_bad_body_without_a_valid_token_gets_401_not_the_metadata_rules(
