@@ -360,6 +360,10 @@ def parse_metadata(metadata: Mapping[str, Any], *, allowed_scopes: Collection[st
     public = method == "none"
     response_types, grant_types = _types(metadata)
     jwks, jwks_uri = _key_set(metadata, method)
+    if metadata.get("subject_type", "public") != "public":
+        # OIDC Registration §2: only public subject identifiers are offered (discovery
+        # says subject_types_supported ["public"]).
+        raise _bad("subject_type: only public is supported.")
     alg = metadata.get("id_token_signed_response_alg", "RS256")
     if alg not in signing_algs:
         raise _bad(f"id_token_signed_response_alg must be one of {', '.join(signing_algs)}.")

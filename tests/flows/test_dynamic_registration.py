@@ -158,6 +158,7 @@ def test_a_web_client_registers_with_an_initial_access_token_and_signs_a_person_
     assert body["application_type"] == "web"
     assert body["scope"] == "openid profile email"
     assert body["id_token_signed_response_alg"] == "RS256"
+    assert body["subject_type"] == "public"
     assert body["client_name"] == "Partner app"
     assert body["contacts"] == ["dev@partner.example"]
     assert body["software_id"] == "partner-app" and body["software_version"] == "2.1"
@@ -339,6 +340,7 @@ BAD_METADATA = [
     ({**WEB, "token_endpoint_auth_method": "client_secret_jwt"}, "invalid_client_metadata",
      "token_endpoint_auth_method"),
     ({**WEB, "application_type": "desktop"}, "invalid_client_metadata", "application_type"),
+    ({**WEB, "subject_type": "pairwise"}, "invalid_client_metadata", "subject_type"),
     # Scopes: the tenant's OpenID Connect scopes only, never an API's or the admin API's.
     ({**WEB, "scope": "openid stores:read"}, "invalid_client_metadata", "stores:read"),
     ({**WEB, "scope": "admin:write"}, "invalid_client_metadata", "admin:write"),
