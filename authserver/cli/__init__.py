@@ -20,6 +20,7 @@ from authserver.cli import (
     clients,
     consent,
     db,
+    dcr,
     demo,
     keys,
     roles,
@@ -37,7 +38,20 @@ from authserver.settings import SettingsError
 
 __all__ = ["_runtime", "cli", "main"]
 # Imported for the commands they register on ``cli``.
-_NOUNS = (clients, consent, db, demo, keys, roles, serve, sessions, tenants, users, worker)
+_NOUNS = (
+    clients,
+    consent,
+    db,
+    dcr,
+    demo,
+    keys,
+    roles,
+    serve,
+    sessions,
+    tenants,
+    users,
+    worker,
+)
 
 
 def _fail(message: str, status: int) -> NoReturn:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import click
@@ -10,6 +11,7 @@ from authserver.cli.common import DURATION, admin, cli, echo_fields, emit, json_
 from authserver.services import tenant_admin
 from authserver.services.account_policy import AccountPolicyChange
 from authserver.services.branding import MAX_LOGO_BYTES, BrandingChange
+from authserver.services.registration_settings import MODES, RegistrationChange
 from authserver.services.session_limits import SessionLimitsChange
 from authserver.services.sign_in_policy import SignInPolicyChange
 from authserver.services.tenant_admin import TenantRecord
@@ -96,6 +98,16 @@ DURATION_OR_OFF = _DurationOrOff()
               help="Logo shown on the hosted pages, an https URL (\"\": none).")
 @click.option("--brand-logo-file", metavar="PATH",
               help="Upload a PNG, JPEG or WebP logo of at most 256 KiB (\"\": none).")
+@click.option("--registration", type=click.Choice(list(MODES)),
+              help="Dynamic client registration: off, initial-access-token or open.")
+@click.option("--require-software-statement", type=ON_OFF,
+              help="Register only clients presenting a trusted software statement.")
+@click.option("--software-statement-issuer", metavar="ISS",
+              help="Trust software statements from ISS (with --software-statement-jwks-file).")
+@click.option("--software-statement-jwks-file", metavar="PATH",
+              help="The JWKS that ISS's software statements are verified against.")
+@click.option("--remove-software-statement-issuer", metavar="ISS",
+              help="Stop trusting software statements from ISS.")
 @json_option
 def tenant_update(slug: str, name: str | None, refresh_token_idle_ttl: int | None,
                   refresh_token_absolute_ttl: int | None, mfa: str | None,
@@ -108,9 +120,14 @@ def tenant_update(slug: str, name: str | None, refresh_token_idle_ttl: int | Non
                   password_history_period: int | None, password_max_age: int | None,
                   single_session: str | None, brand_name: str | None,
                   brand_color: str | None, brand_logo_url: str | None,
-                  brand_logo_file: str | None, as_json: bool) -> None:
+                  brand_logo_file: str | None, registration: str | None,
+                  require_software_statement: str | None,
+                  software_statement_issuer: str | None,
+                  software_statement_jwks_file: str | None,
+                  remove_software_statement_issuer: str | None, as_json: bool) -> None:
     """Change a tenant's display name, refresh token limits, sign-in policy, session
-    limits, account policy (sign-up, passwords, single session) or branding."""
+    limits, account policy (sign-up, passwords, single session), branding or dynamic
+    client registration."""
     if brand_name is not None:
         if name is not None and name != brand_name:
             raise click.UsageError("--name and --brand-name both set the display name; "
@@ -124,15 +141,36 @@ def tenant_update(slug: str, name: str | None, refresh_token_idle_ttl: int | Non
         _switch(signup), signup_domains, default_role, password_min_length,
         password_max_length, password_min_score, password_history, password_history_period,
         password_max_age, _switch(single_session))
+    dcr_change = RegistrationChange(
+        registration, _switch(require_software_statement),
+        _trusted_issuer(software_statement_issuer, software_statement_jwks_file),
+        remove_software_statement_issuer)
     if (name is None and refresh_token_idle_ttl is None
             and refresh_token_absolute_ttl is None and sign_in.is_empty()
-            and sessions.is_empty() and accounts.is_empty() and brand.is_empty()):
+            and sessions.is_empty() and accounts.is_empty() and brand.is_empty()
+            and dcr_change.is_empty()):
         raise click.UsageError("nothing to update; give at least one option "
                                "(authserver tenant update --help lists them)")
     view = _view(tenant_admin.update_tenant(admin(), slug, name, refresh_token_idle_ttl,
                                             refresh_token_absolute_ttl, sign_in, sessions,
-                                            accounts, brand))
+                                            accounts, brand, dcr_change))
     emit(as_json, view, lambda: click.echo(f"updated tenant {slug}"))
+
+
+def _trusted_issuer(issuer: str | None, jwks_file: str | None) -> tuple[str, Any] | None:
+    """(issuer, its JWKS as read from the file), or None when neither option is given."""
+    if issuer is None and jwks_file is None:
+        return None
+    if issuer is None or jwks_file is None:
+        raise click.UsageError("--software-statement-issuer and --software-statement-jwks-file "
+                               "go together")
+    try:
+        with open(jwks_file, encoding="utf-8") as handle:
+            jwks = json.loads(handle.read(256 * 1024))
+    except (OSError, ValueError) as exc:
+        raise click.BadParameter(f"cannot read a JSON JWKS from {jwks_file}: {exc}",
+                                 param_hint="--software-statement-jwks-file") from None
+    return issuer, jwks
 
 
 def _logo_file(path: str | None) -> bytes | None:

@@ -49,9 +49,12 @@ __all__ = [
     "ConsentRequiredError",
     "InsufficientScopeError",
     "InvalidClientError",
+    "InvalidClientMetadataError",
     "InvalidGrantError",
+    "InvalidRedirectUriError",
     "InvalidRequestError",
     "InvalidScopeError",
+    "InvalidSoftwareStatementError",
     "InvalidTargetError",
     "InvalidTokenError",
     "LoginRequiredError",
@@ -62,6 +65,7 @@ __all__ = [
     "RequestNotSupportedError",
     "RequestUriNotSupportedError",
     "ServerError",
+    "UnapprovedSoftwareStatementError",
     "UnauthorizedClientError",
     "UnsupportedGrantTypeError",
     "UnsupportedResponseTypeError",
@@ -233,6 +237,33 @@ class RequestUriNotSupportedError(_Described):
     """OIDC Core §3.1.2.6: the OP does not support the ``request_uri`` parameter."""
 
     error = "request_uri_not_supported"
+
+
+class InvalidRedirectUriError(_Described):
+    """RFC 7591 §3.2.2: "The value of one or more redirection URIs is invalid." The
+    description says which and why."""
+
+    error = "invalid_redirect_uri"
+
+
+class InvalidClientMetadataError(_Described):
+    """RFC 7591 §3.2.2: "The value of one of the client metadata fields is invalid and the
+    server has rejected this request." """
+
+    error = "invalid_client_metadata"
+
+
+class InvalidSoftwareStatementError(_Described):
+    """RFC 7591 §3.2.2: "The software statement presented is invalid." """
+
+    error = "invalid_software_statement"
+
+
+class UnapprovedSoftwareStatementError(_Described):
+    """RFC 7591 §3.2.2: "The software statement presented is not approved for use by this
+    authorization server." """
+
+    error = "unapproved_software_statement"
 
 
 ErrorResponse = tuple[int, dict[str, Any], list[tuple[str, str]]]

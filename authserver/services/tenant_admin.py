@@ -13,6 +13,7 @@ from authserver.services.account_policy import AccountPolicyChange, account_poli
 from authserver.services.admin_context import AdminContext
 from authserver.services.branding import BrandingChange, branding_view
 from authserver.services.errors import Conflict
+from authserver.services.registration_settings import RegistrationChange, registration_view
 from authserver.services.session_limits import SessionLimitsChange
 from authserver.services.sign_in_policy import SignInPolicyChange, policy_view
 from authserver.storage.models import Tenant
@@ -31,13 +32,14 @@ class TenantRecord:
     session_absolute_ttl: int | None = None
     accounts: dict[str, Any] | None = None
     branding: dict[str, Any] | None = None
+    registration: dict[str, Any] | None = None
 
     @classmethod
     def of(cls, row: Tenant) -> TenantRecord:
         return cls(row.slug, row.display_name, row.refresh_token_idle_ttl,
                    row.refresh_token_absolute_ttl, row.created_at, policy_view(row),
                    row.session_idle_ttl, row.session_absolute_ttl,
-                   account_policy_view(row), branding_view(row))
+                   account_policy_view(row), branding_view(row), registration_view(row))
 
     def view(self, issuer: str) -> dict[str, Any]:
         """What operators see of the tenant, with ``issuer`` its issuer URL."""
@@ -54,6 +56,7 @@ class TenantRecord:
             "sign_in": self.sign_in,
             **(self.accounts or {}),
             **(self.branding or {}),
+            **(self.registration or {}),
             "created_at": self.created_at.isoformat(),
         }
 
@@ -71,7 +74,8 @@ def update_tenant(ctx: AdminContext, slug: str, display_name: str | None,
                   sign_in: SignInPolicyChange | None = None,
                   sessions: SessionLimitsChange | None = None,
                   accounts: AccountPolicyChange | None = None,
-                  brand: BrandingChange | None = None) -> TenantRecord:
+                  brand: BrandingChange | None = None,
+                  registration: RegistrationChange | None = None) -> TenantRecord:
     """Change the display name, refresh token limits, sign-in policy, session limits,
     account policy or branding (None leaves a setting as it is)."""
     with ctx.transaction() as session:
@@ -79,7 +83,8 @@ def update_tenant(ctx: AdminContext, slug: str, display_name: str | None,
                                     refresh_absolute, ctx.actor,
                                     global_limits=ctx.refresh_limits, sign_in=sign_in,
                                     sessions=sessions, global_sessions=ctx.session_limits,
-                                    accounts=accounts, brand=brand)
+                                    accounts=accounts, brand=brand,
+                                    registration=registration)
         record = TenantRecord.of(row)
     if ctx.tenants is not None:
         ctx.tenants.invalidate()  # this process sees the change now; others within the TTL

@@ -11,7 +11,13 @@ from dataclasses import dataclass
 from sqlalchemy.orm import Session
 
 from authserver.protocol.policies import PASSWORD_ALONE, FactorPolicy
-from authserver.services import account_policy, branding, envelope, session_limits
+from authserver.services import (
+    account_policy,
+    branding,
+    envelope,
+    registration_settings,
+    session_limits,
+)
 from authserver.services.account_policy import (
     DEFAULT_ACCOUNT_POLICY,
     AccountPolicy,
@@ -28,6 +34,7 @@ from authserver.services.refresh_limits import (
     global_absolute,
     inherited_absolute,
 )
+from authserver.services.registration_settings import RegistrationChange
 from authserver.services.roles import get_role
 from authserver.services.session_limits import SessionLimits, SessionLimitsChange
 from authserver.services.sign_in_policy import SignInPolicyChange, apply_change, policy_of
@@ -57,6 +64,8 @@ class TenantInfo:
     session_absolute_ttl: int | None = None
     accounts: AccountPolicy = DEFAULT_ACCOUNT_POLICY  # sign-up, passwords, single session
     branding: Branding = NO_BRANDING  # logo and colour of the hosted pages
+    # Dynamic client registration: off, initial-access-token or open (discovery reads it).
+    registration_mode: str = "off"
 
 
 def validate_slug(slug: str) -> str:
@@ -106,7 +115,8 @@ def update_tenant(session: Session, slug: str, display_name: str | None,
                   sessions: SessionLimitsChange | None = None,
                   global_sessions: SessionLimits | None = None,
                   accounts: AccountPolicyChange | None = None,
-                  brand: BrandingChange | None = None) -> Tenant:
+                  brand: BrandingChange | None = None,
+                  registration: RegistrationChange | None = None) -> Tenant:
     """Change a tenant. ``global_limits``: the REFRESH_TOKEN_* settings, so that an idle
     limit longer than the global absolute limit is refused (services read no settings)."""
     tenant = get_tenant(session, slug)
@@ -134,6 +144,8 @@ def update_tenant(session: Session, slug: str, display_name: str | None,
                                    "this tenant; create it first (role create)") from None
     if brand is not None:
         branding.apply_change(tenant, brand)
+    if registration is not None:
+        registration_settings.apply_change(session, tenant, registration)
     idle, absolute = tenant.refresh_token_idle_ttl, tenant.refresh_token_absolute_ttl
     check_refresh_limits(RefreshLimits(idle, absolute), global_absolute(global_limits))
     _check_inheriting_clients(session, tenant, global_limits)
@@ -143,7 +155,9 @@ def update_tenant(session: Session, slug: str, display_name: str | None,
         mfa=tenant.mfa_mode, mfa_methods=tenant.mfa_methods, magic_links=tenant.magic_links,
         phone_sign_in=tenant.phone_sign_in, session_idle_ttl=tenant.session_idle_ttl,
         session_absolute_ttl=tenant.session_absolute_ttl,
-        **account_policy.account_policy_view(tenant), **branding.branding_view(tenant))
+        **account_policy.account_policy_view(tenant), **branding.branding_view(tenant),
+        registration_mode=tenant.registration_mode,
+        registration_requires_statement=tenant.registration_requires_statement)
     return tenant
 
 
@@ -194,7 +208,8 @@ class TenantDirectory:
             info = TenantInfo(row.id, row.slug, row.display_name, row.refresh_token_idle_ttl,
                               row.refresh_token_absolute_ttl, policy_of(row),
                               row.session_idle_ttl, row.session_absolute_ttl,
-                              account_policy_of(row), branding_of(row)) if row else None
+                              account_policy_of(row), branding_of(row),
+                              row.registration_mode) if row else None
         with self._lock:
             if len(self._cache) > 10_000:  # unknown slugs must not grow memory without bound
                 self._cache.clear()

@@ -22,6 +22,7 @@ def register(app: Flask, runtime: Runtime) -> None:
         logout,
         password_change,
         problems,
+        registration,
         reset,
         sessions,
         signup,
@@ -46,7 +47,7 @@ def register(app: Flask, runtime: Runtime) -> None:
     tenancy.register(app)
     sessions.register(app)
     for blueprint in (jwks.bp, discovery.bp, token.bp, authorize.bp, userinfo.bp, logout.bp,
-                      reset.bp, invitations.bp):
+                      reset.bp, invitations.bp, registration.bp):
         app.register_blueprint(blueprint)
     interaction.register(app)
     account.register(app)

@@ -22,6 +22,8 @@ def _document(openid: bool) -> Response:
     acr_values = info.factor_policy.acr_values_supported
     document = metadata(rt.issuer(info.slug), algs, openid, acr_values)
     document["ui_locales_supported"] = list(SUPPORTED_LOCALES)  # the hosted pages' languages
+    if info.registration_mode != "off":  # RFC 8414 §2, OIDC Discovery §3
+        document["registration_endpoint"] = f"{rt.issuer(info.slug)}/register"
     body = json.dumps(document, separators=(",", ":"))
     response = Response(body, mimetype="application/json")
     response.headers["Cache-Control"] = "public, max-age=300"

@@ -312,9 +312,13 @@ def test_the_migration_turns_the_plain_role_column_into_roles(runtime: Runtime,
             migrate.upgrade(database, "0012")
             now = dt.datetime(2026, 12, 1, tzinfo=dt.UTC)
             with database.session() as session:
-                tenant = create_tenant(session, runtime.master_key, runtime.key_timing,
-                                       "old", "Old", "test", now)
-                tid = tenant.id
+                # Raw SQL: the ORM model is the newest schema, not 0012's.
+                session.execute(text(
+                    "INSERT INTO tenants (slug, display_name, wrapped_data_key, "
+                    "master_key_id, created_at) VALUES ('old', 'Old', :k, 'm', :n)"),
+                    {"k": b"not-a-key", "n": now.replace(tzinfo=None)})
+                tid = session.execute(text("SELECT id FROM tenants WHERE slug = 'old'")
+                                      ).scalar_one()
                 session.execute(text("UPDATE tenants SET default_role = 'member' "
                                      "WHERE id = :t"), {"t": tid})
                 for i, role in enumerate(("customer", "customer", None)):

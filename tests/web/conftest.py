@@ -102,13 +102,15 @@ def _wait_ready(process: subprocess.Popen[bytes], log: Path, timeout: float = 30
     raise AssertionError(f"relying party not ready within {timeout}s:\n{log.read_text()}")
 
 
-def start_rp(node: str, listener: Any, issuer: str, client: dict[str, Any],
-             log: Path) -> subprocess.Popen[bytes]:
+def start_rp(node: str, listener: Any, issuer: str, client: dict[str, Any] | None,
+             log: Path, **extra_env: str) -> subprocess.Popen[bytes]:
     """The relying party (tests/web/rp/) for ``client`` of ``issuer``, on the port
-    ``listener`` holds (it is in the redirect URI), ready to be driven."""
-    env = {**os.environ, "RP_ISSUER": issuer, "RP_CLIENT_ID": client["client_id"],
-           "RP_CLIENT_SECRET": client["client_secret"], "RP_PORT": str(port_of(listener)),
-           "RP_LISTEN_FD": str(listener.fileno())}
+    ``listener`` holds (it is in the redirect URI), ready to be driven. ``client`` None
+    with ``RP_REGISTER="1"`` in ``extra_env``: the RP registers itself (RFC 7591)."""
+    credentials = {"RP_CLIENT_ID": client["client_id"],
+                   "RP_CLIENT_SECRET": client["client_secret"]} if client else {}
+    env = {**os.environ, "RP_ISSUER": issuer, **credentials, **extra_env,
+           "RP_PORT": str(port_of(listener)), "RP_LISTEN_FD": str(listener.fileno())}
     with log.open("w") as out:
         rp = subprocess.Popen([node, str(RP_DIR / "rp.mjs")], cwd=RP_DIR, env=env,
                               stdout=out, stderr=subprocess.STDOUT,

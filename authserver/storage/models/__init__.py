@@ -25,6 +25,11 @@ from authserver.storage.models.factors import (
 from authserver.storage.models.interactions import PendingInteraction
 from authserver.storage.models.keys import SigningKey
 from authserver.storage.models.outbox import OutboxMessage
+from authserver.storage.models.registration import (
+    ClientRegistration,
+    InitialAccessToken,
+    SoftwareStatementIssuer,
+)
 from authserver.storage.models.roles import (
     Role,
     UserAttribute,
@@ -54,8 +59,10 @@ __all__ = [
     "AuthorizationCode",
     "Base",
     "Client",
+    "ClientRegistration",
     "Consent",
     "Grant",
+    "InitialAccessToken",
     "IssuedAccessToken",
     "LoginSession",
     "MagicLink",
@@ -68,6 +75,7 @@ __all__ = [
     "RevokedToken",
     "Role",
     "SigningKey",
+    "SoftwareStatementIssuer",
     "Tenant",
     "ThrottleBucket",
     "TotpCredential",

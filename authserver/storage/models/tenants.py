@@ -56,4 +56,10 @@ class Tenant(Base):
     brand_logo: Mapped[bytes | None] = mapped_column(LargeBinary)
     brand_logo_type: Mapped[str | None] = mapped_column(String(32))
     brand_color: Mapped[str | None] = mapped_column(String(7))
+    # Dynamic client registration (docs/dynamic-registration.md): off, initial-access-token
+    # or open; and whether a trusted software statement is required.
+    registration_mode: Mapped[str] = mapped_column(String(32), default="off",
+                                                   server_default="off")
+    registration_requires_statement: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false())
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)

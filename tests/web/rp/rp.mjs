@@ -13,24 +13,44 @@
 //                           iat, nonce, at_hash) and calls userinfo; the outcome is shown as
 //                           JSON in <pre id="result"> (status 200, or 400 with an error).
 // Prints one JSON line {"ready": ...} on stdout once discovery has succeeded.
+// RP_REGISTER=1 (instead of RP_CLIENT_ID/RP_CLIENT_SECRET): the RP registers itself at the
+// discovered registration_endpoint (RFC 7591; Bearer RP_INITIAL_ACCESS_TOKEN when set) as
+// a native app on its loopback redirect URI, reads its registration back (RFC 7592,
+// Client.fromUri) and reports the registered client_id in the ready line.
 import http from 'node:http';
 import { Issuer, generators } from 'openid-client';
 
-const { RP_ISSUER, RP_CLIENT_ID, RP_CLIENT_SECRET, RP_PORT, RP_LISTEN_FD } = process.env;
+const { RP_ISSUER, RP_CLIENT_ID, RP_CLIENT_SECRET, RP_PORT, RP_LISTEN_FD, RP_REGISTER,
+  RP_INITIAL_ACCESS_TOKEN } = process.env;
 const redirectUri = `http://127.0.0.1:${RP_PORT}/callback`;
 
 // Discovery: {issuer}/.well-known/openid-configuration; openid-client checks that the
 // document's issuer is the one asked for.
 const issuer = await Issuer.discover(RP_ISSUER);
 if (issuer.issuer !== RP_ISSUER) throw new Error(`discovered issuer ${issuer.issuer}`);
-const client = new issuer.Client({
-  client_id: RP_CLIENT_ID,
-  client_secret: RP_CLIENT_SECRET,
+const metadata = {
   redirect_uris: [redirectUri],
   response_types: ['code'],
   token_endpoint_auth_method: 'client_secret_basic',
   id_token_signed_response_alg: 'RS256',
-});
+};
+let registration = null;
+let client;
+if (RP_REGISTER) {
+  // Loopback http redirect URIs are for native apps (RFC 8252 §7.3).
+  client = await issuer.Client.register(
+    { ...metadata, application_type: 'native', client_name: 'openid-client RP',
+      grant_types: ['authorization_code'] },
+    RP_INITIAL_ACCESS_TOKEN ? { initialAccessToken: RP_INITIAL_ACCESS_TOKEN } : {});
+  const readBack = await issuer.Client.fromUri(client.registration_client_uri,
+                                               client.registration_access_token);
+  registration = { client_id: client.client_id, read_back_client_id: readBack.client_id,
+    read_back_redirect_uris: readBack.redirect_uris,
+    has_secret: Boolean(client.client_secret) };
+} else {
+  client = new issuer.Client({ ...metadata, client_id: RP_CLIENT_ID,
+                               client_secret: RP_CLIENT_SECRET });
+}
 const pending = new Map(); // state -> { nonce, codeVerifier }
 
 function escapeHtml(text) {
@@ -113,6 +133,7 @@ const server = http.createServer(async (req, res) => {
 const listenOn = RP_LISTEN_FD ? [{ fd: Number(RP_LISTEN_FD) }] : [Number(RP_PORT), '127.0.0.1'];
 server.listen(...listenOn, () => {
   console.log(JSON.stringify({ ready: true, issuer: issuer.issuer, redirect_uri: redirectUri,
+    registration,
     authorization_response_iss_parameter_supported:
       issuer.authorization_response_iss_parameter_supported }));
 });
