@@ -13,7 +13,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import text
+from sqlalchemy import Connection, text
 
 from authserver.storage.database import Database
 
@@ -37,12 +37,36 @@ def upgrade(database: Database, revision: str = "head") -> None:
     """Migrate; concurrent runs (several replicas starting) take turns, so the later ones
     find the schema at head and do nothing."""
     config = alembic_config()
-    with _sqlite_lock(database), database.engine.begin() as connection:
-        if database.dialect == "postgresql":
-            connection.execute(text("SELECT pg_advisory_xact_lock(:k)"),
-                               {"k": _PG_MIGRATION_LOCK})
-        config.attributes["connection"] = connection
-        command.upgrade(config, revision)
+    with _sqlite_lock(database), database.engine.connect() as connection:
+        if database.dialect == "sqlite":
+            # Batch mode rebuilds a table by dropping it; with foreign keys on, SQLite's
+            # implicit DELETE of the old table would cascade to every row referencing it
+            # (rebuilding tenants would empty users, clients, sessions ...). The pragma
+            # only takes effect outside a transaction, hence before begin().
+            connection.exec_driver_sql("PRAGMA foreign_keys=OFF")
+            connection.commit()
+        try:
+            with connection.begin():
+                if database.dialect == "postgresql":
+                    connection.execute(text("SELECT pg_advisory_xact_lock(:k)"),
+                                       {"k": _PG_MIGRATION_LOCK})
+                config.attributes["connection"] = connection
+                command.upgrade(config, revision)
+                if database.dialect == "sqlite":
+                    _check_foreign_keys(connection)
+        finally:
+            if database.dialect == "sqlite":
+                connection.exec_driver_sql("PRAGMA foreign_keys=ON")
+                connection.commit()
+
+
+def _check_foreign_keys(connection: Connection) -> None:
+    """With the checks off during the migration, make sure it left no dangling reference
+    (the transaction is rolled back if it did)."""
+    broken = connection.exec_driver_sql("PRAGMA foreign_key_check").fetchall()
+    if broken:
+        tables = sorted({str(row[0]) for row in broken})
+        raise RuntimeError(f"the migration left rows referencing missing rows in {tables}")
 
 
 @contextmanager

@@ -106,3 +106,47 @@ def test_the_default_tenant_made_by_another_upgrade_in_between_is_not_an_error(
     assert calls, "the race was not reached: the default tenant existed before the test"
     with runtime.database.session() as session:
         assert TenantRepository(session).by_slug(DEFAULT_TENANT) is not None
+
+
+def test_upgrading_keeps_every_row_of_an_existing_database(tmp_path: Path) -> None:
+    """Later migrations rebuild tables on SQLite (batch mode); with foreign keys on, the
+    rebuild of ``tenants`` would cascade-delete every user, client and session. An
+    operator's upgrade must keep them all."""
+    import datetime as dt
+
+    from sqlalchemy import text
+
+    with fresh_database_url(tmp_path) as url:
+        database = Database(url)
+        try:
+            migrate.upgrade(database, "0011")
+            now = dt.datetime(2026, 12, 1)
+            with database.engine.begin() as conn:
+                conn.execute(text(
+                    "INSERT INTO tenants (slug, display_name, wrapped_data_key, "
+                    "master_key_id, created_at) VALUES ('old', 'Old', :k, 'm', :n)"),
+                    {"k": b"wrapped", "n": now})
+                tenant = conn.execute(text("SELECT id FROM tenants")).scalar_one()
+                conn.execute(text(
+                    "INSERT INTO users (tenant_id, sub, email, email_verified, "
+                    "phone_verified, disabled, created_at, updated_at) VALUES "
+                    "(:t, 'sub-1', 'ann@example.com', true, false, false, :n, :n)"),
+                    {"t": tenant, "n": now})
+                conn.execute(text(
+                    "INSERT INTO clients (tenant_id, client_id, name, is_public, "
+                    "token_endpoint_auth_method, grant_types, redirect_uris, "
+                    "post_logout_redirect_uris, allowed_scopes, first_party, require_pkce, "
+                    "require_state, id_token_signed_response_alg, created_at, updated_at) "
+                    "VALUES (:t, 'web', 'Web', false, 'client_secret_basic', '[]', '[]', "
+                    "'[]', '[]', false, true, true, 'RS256', :n, :n)"), {"t": tenant, "n": now})
+            migrate.upgrade(database)
+            with database.engine.connect() as conn:
+                counts = {table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar()
+                          for table in ("tenants", "users", "clients")}
+                enforced = conn.exec_driver_sql("PRAGMA foreign_keys").scalar() \
+                    if database.dialect == "sqlite" else 1
+            assert counts == {"tenants": 1, "users": 1, "clients": 1}, \
+                f"the upgrade lost rows on {backend()}: {counts}"
+            assert enforced == 1, "foreign keys must be enforced again after the upgrade"
+        finally:
+            database.dispose()
