@@ -29,6 +29,7 @@ from authserver.protocol import jws
 from authserver.protocol.token_activity import access_token_activity
 from authserver.runtime import Runtime
 from authserver.runtime import admin_context as build_admin_context
+from authserver.services import roles
 from authserver.services.admin_access import (
     AdminCaller,
     admin_audience,
@@ -195,9 +196,7 @@ def _verifier(rt: Runtime, tenant: TenantInfo) -> Verifier:
 
 def _role_permissions(rt: Runtime) -> Callable[[int, str], frozenset[str]]:
     def held(tenant_id: int, sub: str) -> frozenset[str]:
-        from authserver.services import roles  # type: ignore[attr-defined]
-
-        return roles.permissions_of_subject(rt.database, tenant_id, sub)  # type: ignore[no-any-return]
+        return roles.permissions_of_subject(rt.database, tenant_id, sub)
     return held
 
 
