@@ -68,8 +68,11 @@ lint: install-test
 	$(BIN)/lint-imports
 	cd verifier && ../$(BIN)/ruff check .
 
+# The suite runs on every core (pytest-xdist), a test file per worker at a time: each
+# worker has its own database (tests/conftest.py) and starts its own peers on free ports.
+TEST_WORKERS ?= auto
 test: install-test system-deps lint
-	$(BIN)/pytest
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile
 
 # Wheels into dist/: neither distribution is published to PyPI; install these instead.
 wheel: $(BIN)/python
