@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from authserver.services.audit_log import ship_and_seal
 from authserver.services.backchannel_delivery import LogoutSender
 from authserver.services.keyring import TenantKeys
 from authserver.services.notifications import Notifier
@@ -42,4 +44,13 @@ def outbox_worker(rt: Runtime, transport: Transport = http_transport) -> OutboxW
     processor = outbox_processor(rt, transport)
     s = rt.settings
     return OutboxWorker(processor, SessionLimits(s.session_idle_ttl, s.session_absolute_ttl),
-                        float(s.outbox_poll or 1))
+                        float(s.outbox_poll or 1), chores=[audit_chore(rt)])
+
+
+def audit_chore(rt: Runtime) -> Callable[[], int]:
+    """Each round: close this process's spool file, ship every spool file no live process
+    holds (a dead process's too: on the first round after a start), seal the chains."""
+    def ship_and_seal_audit() -> int:
+        return ship_and_seal(rt.database, rt.audit_keys, rt.audit_spool, rt.clock())
+
+    return ship_and_seal_audit
