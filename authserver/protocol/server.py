@@ -223,6 +223,9 @@ class TokenServer(AuthorizationServer):
             # 401 carries a Basic challenge (RFC 6749 §5.2), added by Authlib's error class.
             raise InvalidClientError(status_code=401,
                                      description="Client authentication failed.") from None
+        # Known from here on, even when the grant refuses later (its audit record's actor);
+        # Authlib sets it only once the grant's checks pass.
+        request.client = client
         return client
 
     def _audit_auth_failure(self, claimed: str | None, method: str, endpoint: str) -> None:

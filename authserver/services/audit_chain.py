@@ -20,6 +20,7 @@ import hmac
 import logging
 import threading
 import time
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -93,15 +94,19 @@ def _when(value: dt.datetime) -> str:
     return value.astimezone(dt.UTC).isoformat(timespec="microseconds")
 
 
+CONTENT = ("event_id", "tenant_id", "occurred_at", "actor", "actor_kind", "action",
+           "target", "details", "ip", "user_agent", "request_id")
+
+
 def canonical(event: AuditEvent) -> bytes:
     """The bytes a record's MAC covers: every column but the id and the seal."""
-    return orjson.dumps({
-        "event_id": event.event_id, "tenant_id": event.tenant_id,
-        "occurred_at": _when(event.occurred_at), "actor": event.actor,
-        "actor_kind": event.actor_kind, "action": event.action, "target": event.target,
-        "details": event.details, "ip": event.ip, "user_agent": event.user_agent,
-        "request_id": event.request_id,
-    }, option=orjson.OPT_SORT_KEYS)
+    return canonical_values({name: getattr(event, name) for name in CONTENT})
+
+
+def canonical_values(values: Mapping[str, Any]) -> bytes:
+    content = {name: values.get(name) for name in CONTENT}
+    content["occurred_at"] = _when(values["occurred_at"])
+    return orjson.dumps(content, option=orjson.OPT_SORT_KEYS)
 
 
 def _hmac(key: bytes, data: bytes) -> str:
@@ -188,6 +193,7 @@ def seal(database: Database, keys: AuditKeys, tenant_id: int | None, now: dt.dat
                 return sealed
             rows = repo.unsealed(batch, after)
             prev, seq = head.chain_hash or head.anchor_hash or GENESIS, head.seq
+            seals = []
             for row in rows:
                 after = row.id
                 if row.mac is None or row.event_id is None or not hmac.compare_digest(
@@ -196,13 +202,58 @@ def seal(database: Database, keys: AuditKeys, tenant_id: int | None, now: dt.dat
                                 row.id, tenant_id)
                     continue
                 seq += 1
-                row.seq, row.prev_hash = seq, prev
-                row.chain_hash = prev = chain_hash(key, seq, prev, row.mac, row.event_id)
-                sealed += 1
-            head.seq, head.chain_hash = seq, (prev if seq else None)
-            head.mac = head_mac(key, head)
+                hashed = chain_hash(key, seq, prev, row.mac, row.event_id)
+                seals.append({"id": row.id, "seq": seq, "prev_hash": prev,
+                              "chain_hash": hashed})
+                prev = hashed
+            session.expunge_all()  # the seals go in one executemany, not row by row
+            repo.set_seals(seals)
+            sealed += len(seals)
+            _advance(session, key, tenant_id, seq, prev)
         if len(rows) < batch:
             return sealed
+
+
+def _advance(session: Session, key: bytes, tenant_id: int | None, seq: int, prev: str) -> None:
+    head = AuditRepository(session, tenant_id).head()
+    assert head is not None  # locked by the caller
+    head.seq, head.chain_hash = seq, (prev if seq else None)
+    head.mac = head_mac(key, head)
+
+
+def store_sealed(database: Database, keys: AuditKeys, tenant_id: int | None,
+                 records: Sequence[Mapping[str, Any]], now: dt.datetime) -> int:
+    """Store records written elsewhere (the spool), MACed and sealed as they go in: one
+    multi-row INSERT under the head's lock, never a row-by-row pass. Records stored
+    already (a file shipped twice) are skipped. Raises LookupError for a tenant that no
+    longer exists."""
+    with database.session() as session:
+        AuditRepository(session, tenant_id).ensure_head()
+    with database.session() as session:
+        repo = AuditRepository(session, tenant_id)
+        head = repo.lock_head(now)
+        key = keys.key(session, tenant_id)
+        sealing = _head_valid(key, head)
+        known = repo.known_event_ids([str(r["event_id"]) for r in records])
+        prev, seq = head.chain_hash or head.anchor_hash or GENESIS, head.seq
+        out: list[dict[str, Any]] = []
+        for record in records:
+            if record["event_id"] in known:
+                continue
+            known.add(record["event_id"])
+            values = {name: record.get(name) for name in CONTENT}
+            values["mac"] = mac = _hmac(key, canonical_values(values))
+            if sealing:  # else stored unsealed: verify reports the head, nothing is lost
+                seq += 1
+                values.update(seq=seq, prev_hash=prev,
+                              chain_hash=chain_hash(key, seq, prev, mac, values["event_id"]))
+                prev = values["chain_hash"]
+            out.append(values)
+        repo.add_sealed(out)
+        if sealing and out:
+            head.seq, head.chain_hash = seq, prev
+            head.mac = head_mac(key, head)
+        return len(out)
 
 
 def _head_valid(key: bytes, head: AuditChainHead) -> bool:

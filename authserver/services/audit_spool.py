@@ -36,10 +36,16 @@ from typing import Any
 import orjson
 
 from authserver.services import audit_context
-from authserver.services.audit_chain import AuditKeys, actor_kind, normalized, redact
+from authserver.services.audit_chain import (
+    AuditKeys,
+    actor_kind,
+    normalized,
+    redact,
+    store_sealed,
+)
 from authserver.storage.database import Database
-from authserver.storage.models import AuditEvent, utcnow
-from authserver.storage.repositories.audit import AuditRepository, new_event_id
+from authserver.storage.models import utcnow
+from authserver.storage.repositories.audit import new_event_id
 
 log = logging.getLogger(__name__)
 SUFFIX = ".jsonl"
@@ -134,11 +140,16 @@ def _ship_file(path: Path, database: Database, keys: AuditKeys) -> int:
             return 0
         with os.fdopen(os.dup(fd), "rb") as handle:
             data = handle.read()
-        records = _parse(path, data)
+        by_chain: dict[int | None, list[dict[str, Any]]] = {}
+        for record in _parse(path, data):
+            by_chain.setdefault(record["tenant_id"], []).append(record)
         stored = 0
-        with database.session() as session:
-            for record in records:
-                stored += _store(session, keys, record)
+        for tenant_id, records in by_chain.items():
+            try:
+                stored += store_sealed(database, keys, tenant_id, records, utcnow())
+            except LookupError:  # its tenant was deleted since: nothing left to audit
+                log.warning("audit spool %s: %d records of tenant %s, which no longer "
+                            "exists; skipped", path.name, len(records), tenant_id)
         path.unlink(missing_ok=True)
         return stored
     finally:
@@ -154,29 +165,34 @@ def _parse(path: Path, data: bytes) -> list[dict[str, Any]]:
             # Only a torn last line after a power loss looks like this.
             log.warning("audit spool %s line %d is not a record; skipped", path.name, number)
             continue
-        if isinstance(record, dict) and record.get("event_id"):
-            records.append(record)
+        try:
+            records.append(_values(record))
+        except (KeyError, TypeError, ValueError):
+            log.warning("audit spool %s line %d is not a record; skipped", path.name, number)
     return records
 
 
-def _store(session: Any, keys: AuditKeys, record: dict[str, Any]) -> int:
-    event = AuditEvent(
-        event_id=str(record["event_id"]), tenant_id=record.get("tenant_id"),
-        occurred_at=dt.datetime.fromisoformat(record["occurred_at"]),
-        actor=str(record["actor"])[:200], actor_kind=record.get("actor_kind"),
-        action=str(record["action"])[:100], target=record.get("target"),
-        details=record.get("details") or {}, ip=record.get("ip"),
-        user_agent=record.get("user_agent"), request_id=record.get("request_id"))
-    try:
-        event.mac = keys.mac(session, event)
-    except LookupError:  # its tenant was deleted since: nothing left to audit
-        log.warning("audit spool record %s names no tenant that exists; skipped",
-                    event.event_id)
-        return 0
-    values = {column: getattr(event, column) for column in (
-        "event_id", "tenant_id", "occurred_at", "actor", "actor_kind", "action", "target",
-        "details", "ip", "user_agent", "request_id", "mac")}
-    return int(AuditRepository(session, event.tenant_id).add_shipped(values))
+def _values(record: Any) -> dict[str, Any]:
+    """A spooled line as the columns it fills (the writer put them there; bounded
+    anyway, as a database column would be)."""
+    when = dt.datetime.fromisoformat(record["occurred_at"])
+    if when.tzinfo is None:
+        raise ValueError("naive time")
+    text = {"actor": 200, "action": 100, "target": 200, "actor_kind": 20, "ip": 64,
+            "user_agent": 256, "request_id": 64}
+    values: dict[str, Any] = {
+        name: (None if record.get(name) is None else str(record[name])[:limit])
+        for name, limit in text.items()}
+    tenant_id = record.get("tenant_id")
+    if tenant_id is not None and not isinstance(tenant_id, int):
+        raise TypeError("tenant_id")
+    details = record.get("details") or {}
+    if not isinstance(details, dict):
+        raise TypeError("details")
+    values.update(event_id=str(record["event_id"])[:32], tenant_id=tenant_id,
+                  occurred_at=when, details=details, actor=values["actor"] or "unknown",
+                  action=values["action"] or "unknown")
+    return values
 
 
 class TenantAuditTrail:

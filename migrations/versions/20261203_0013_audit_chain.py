@@ -30,6 +30,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("chain_hash", sa.String(64), nullable=True))
         batch_op.create_unique_constraint(op.f("uq_audit_events_event_id"), ["event_id"])
         batch_op.create_index(op.f("ix_audit_events_tenant_id_seq"), ["tenant_id", "seq"])
+        batch_op.create_index(op.f("ix_audit_events_seq"), ["seq"])
     op.create_table(
         "audit_chain_heads",
         sa.Column("chain", sa.Integer(), autoincrement=False, nullable=False),
@@ -46,6 +47,7 @@ def upgrade() -> None:
 def downgrade() -> None:
     op.drop_table("audit_chain_heads")
     with op.batch_alter_table("audit_events", schema=None) as batch_op:
+        batch_op.drop_index(op.f("ix_audit_events_seq"))
         batch_op.drop_index(op.f("ix_audit_events_tenant_id_seq"))
         batch_op.drop_constraint(op.f("uq_audit_events_event_id"), type_="unique")
         for column in ("chain_hash", "prev_hash", "seq", "mac", "event_id", "request_id",

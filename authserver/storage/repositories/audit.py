@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-from sqlalchemy import Select, delete, func, select, update
+from sqlalchemy import Select, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from authserver.storage.models import AuditChainHead, AuditEvent, utcnow
@@ -70,9 +70,23 @@ class AuditRepository(Repository):
         self.session.add(event)
         return event
 
-    def add_shipped(self, values: Mapping[str, Any]) -> bool:
-        """Store a record written elsewhere first (the spool); once per ``event_id``."""
-        return insert_if_absent(self.session, AuditEvent, values, ["event_id"])
+    def add_sealed(self, rows: Sequence[Mapping[str, Any]]) -> None:
+        """Store records written elsewhere first (the spool), sealed already: one
+        multi-row INSERT per batch."""
+        if rows:
+            self.session.execute(insert(AuditEvent), list(rows))
+
+    def known_event_ids(self, event_ids: Sequence[str]) -> set[str]:
+        """Which of ``event_ids`` are stored (a spool file shipped twice)."""
+        if not event_ids:
+            return set()
+        return set(self.session.scalars(select(AuditEvent.event_id).where(
+            AuditEvent.event_id.in_(list(event_ids)))))
+
+    def set_seals(self, seals: Sequence[Mapping[str, Any]]) -> None:
+        """``seq``, ``prev_hash`` and ``chain_hash`` by primary key (one executemany)."""
+        if seals:
+            self.session.execute(update(AuditEvent), list(seals))
 
     def recent(self, limit: int = 100) -> Sequence[AuditEvent]:
         query = (
