@@ -39,7 +39,6 @@ from authserver.services import audit_context
 from authserver.services.audit_chain import (
     AuditKeys,
     actor_kind,
-    normalized,
     redact,
     store_sealed,
 )
@@ -74,11 +73,12 @@ class AuditSpool:
             "event_id": new_event_id(), "tenant_id": tenant_id,
             "occurred_at": utcnow().isoformat(timespec="microseconds"),
             "actor": actor, "actor_kind": actor_kind(actor), "action": action,
-            "target": target, "details": redact(normalized(details)),
+            # Written as JSON here: what the shipper reads back is what its MAC covers.
+            "target": target, "details": redact(details),
             "ip": context.ip if context else None,
             "user_agent": context.user_agent if context else None,
             "request_id": context.request_id if context else None,
-        }) + b"\n"
+        }, default=str, option=orjson.OPT_NON_STR_KEYS) + b"\n"
         with self._lock:
             fd = self._current()
             os.write(fd, line)  # one write: whole lines, whatever other threads do

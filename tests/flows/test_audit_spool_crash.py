@@ -38,7 +38,7 @@ def _serve(env: dict[str, str], log: Path) -> tuple[subprocess.Popen[bytes], str
 
 
 def _token(base: str, secret: str, request_id: str) -> int:
-    request = urllib.request.Request(
+    request = urllib.request.Request(  # noqa: S310 (loopback)
         f"{base}/t/acme/token", data=b"grant_type=client_credentials", method="POST",
         headers={**basic("service", secret), "X-Request-ID": request_id,
                  "Content-Type": "application/x-www-form-urlencoded"})

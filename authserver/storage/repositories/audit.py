@@ -74,7 +74,8 @@ class AuditRepository(Repository):
         """Store records written elsewhere first (the spool), sealed already: one
         multi-row INSERT per batch."""
         if rows:
-            self.session.execute(insert(AuditEvent), list(rows))
+            # Core, not the ORM's bulk path: no per-row ORM bookkeeping for a batch.
+            self.session.connection().execute(insert(AuditEvent.__table__), list(rows))
 
     def known_event_ids(self, event_ids: Sequence[str]) -> set[str]:
         """Which of ``event_ids`` are stored (a spool file shipped twice)."""
