@@ -194,6 +194,8 @@ def _audit_block(uow: UnitOfWork, tenant_id: int, scope: str, key: str,
     """A block starting is audited (a lockout, in the issue's words), naming the account
     or client when the key has one; the rest of the key (a typed identifier, an
     address) stays out: the request's address is in the record's context anyway."""
+    if uow.tenants.get(tenant_id) is None:
+        return  # buckets name no tenant row (callers' ids are not checked here)
     head = key.split("|", 1)[0]
     target = head if head.startswith("user:") else (
         f"client:{head}" if scope == "client-pair" else None)
