@@ -183,7 +183,13 @@ def seal(database: Database, keys: AuditKeys, tenant_id: int | None, now: dt.dat
     and ``verify`` reports it."""
     with database.session() as session:
         AuditRepository(session, tenant_id).ensure_head()
-    sealed, after = 0, 0
+    with database.session() as session:
+        try:
+            sealed, after = 0, legacy_through(session, keys)
+        except LegacyMarkerChanged:
+            log.error("audit: the pre-chain marker was changed; not sealing "
+                      "(run `authserver audit verify`)")
+            return 0
     while True:
         with database.session() as session:
             repo = AuditRepository(session, tenant_id)
@@ -258,6 +264,28 @@ def store_sealed(database: Database, keys: AuditKeys, tenant_id: int | None,
         return len(out)
 
 
+LEGACY_CHAIN = -1
+
+
+def legacy_through(session: Session, keys: AuditKeys) -> int:
+    """The id of the last record written before the chain existed (migration 0013 put
+    it in chain head -1), 0 when there were none. Its MAC is set on first use (right
+    after the upgrade); from then on a changed marker raises ``LegacyMarkerChanged``."""
+    marker = session.get(AuditChainHead, LEGACY_CHAIN)
+    if marker is None:
+        return 0
+    key = keys.key(session, None)
+    if marker.mac is None:
+        marker.mac = head_mac(key, marker)
+    elif not hmac.compare_digest(marker.mac, head_mac(key, marker)):
+        raise LegacyMarkerChanged
+    return marker.seq
+
+
+class LegacyMarkerChanged(Exception):
+    """Chain head -1 (the last record from before the chain) was changed with SQL."""
+
+
 def _head_valid(key: bytes, head: AuditChainHead) -> bool:
     if head.mac is None:  # never sealed: only a fresh head may lack its MAC
         return head.seq == 0 and head.anchor_seq == 0 and head.chain_hash is None
@@ -267,7 +295,11 @@ def _head_valid(key: bytes, head: AuditChainHead) -> bool:
 def seal_all(database: Database, keys: AuditKeys, now: dt.datetime) -> int:
     """Seal every tenant's waiting records (the background worker's round)."""
     with database.session() as session:
-        chains = tenants_with_unsealed(session)
+        try:
+            legacy = legacy_through(session, keys)
+        except LegacyMarkerChanged:
+            legacy = 0  # seal() refuses, and says so
+        chains = tenants_with_unsealed(session, legacy)
     return sum(seal(database, keys, tenant_id, now) for tenant_id in chains)
 
 
@@ -303,6 +335,12 @@ def verify(database: Database, keys: AuditKeys, tenant_id: int | None,
     with database.session() as session:
         AuditRepository(session, tenant_id).ensure_head()
     with database.session() as session:
+        try:
+            legacy = legacy_through(session, keys)
+        except LegacyMarkerChanged:
+            return Verdict(0, 0, Problem("edited", "pre-chain marker (chain head -1)",
+                                         "its MAC does not verify"))
+    with database.session() as session:
         repo = AuditRepository(session, tenant_id)
         key = keys.key(session, tenant_id)
         head = repo.lock_head(now)
@@ -325,7 +363,9 @@ def verify(database: Database, keys: AuditKeys, tenant_id: int | None,
         if head.seq and head.chain_hash != prev:
             return Verdict(checked, head.seq, Problem(
                 "edited", "chain head", "the chain head's hash is not the last record's"))
-        rejected = repo.unsealed(1)
+        # Unsealed now means refused by the sealer, except the records from before the
+        # chain (ids up to the marker), which were never MACed.
+        rejected = repo.unsealed(1, legacy)
         problem = _inserted_unsealed(rejected[0]) if rejected else None
         return Verdict(checked, head.seq, problem)
 

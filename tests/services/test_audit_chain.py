@@ -213,3 +213,37 @@ def test_concurrent_sealers_never_give_two_records_one_seq(runtime: Runtime) -> 
     seqs = [r.seq for r in rows(runtime)]
     assert sorted(seqs) == list(range(1, len(seqs) + 1)), f"one seq each: {seqs}"
     assert verify(runtime).intact
+
+
+def test_records_from_before_the_chain_are_left_alone_but_later_ones_are_not(
+        runtime: Runtime) -> None:
+    """Migration 0013 marks the last record written before the chain existed (chain
+    head -1): those have no MAC and are neither sealed nor reported; a MAC-less row
+    added after the marker is, and so is a changed marker."""
+    from sqlalchemy import update
+
+    from authserver.storage.models import AuditChainHead
+
+    build_world(runtime)
+    tid = tenant_id(runtime)
+    with runtime.database.session() as session:
+        legacy_id = session.execute(insert(AuditEvent).values(
+            tenant_id=tid, occurred_at=rows(runtime)[0].occurred_at, actor="cli",
+            action="client.created", target="old", details={})).inserted_primary_key[0]
+        session.add(AuditChainHead(chain=-1, seq=legacy_id, anchor_seq=0))
+    _write(runtime, 2)
+    flush_audit(runtime)
+    assert rows(runtime, target="old")[0].seq is None, "a pre-chain record is never sealed"
+    assert verify(runtime).intact, "and not reported"
+    with runtime.database.session() as session:
+        session.execute(insert(AuditEvent).values(
+            tenant_id=tid, occurred_at=rows(runtime)[0].occurred_at, actor="cli",
+            action="client.created", target="forged", details={}))
+    problem = verify(runtime).problem
+    assert problem is not None and problem.kind == "inserted" and "target" not in \
+        problem.detail, problem
+    with runtime.database.session() as session:
+        session.execute(update(AuditChainHead).where(AuditChainHead.chain == -1)
+                        .values(seq=10**9))
+    problem = verify(runtime).problem
+    assert problem is not None and problem.record.startswith("pre-chain marker"), problem

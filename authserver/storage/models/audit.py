@@ -22,9 +22,10 @@ class AuditEvent(Base):
     """An append-only record of who did what; written in the same transaction as the act."""
 
     __tablename__ = "audit_events"
-    # (seq): the sealer's "which chains have records waiting" (seq IS NULL).
+    # (seq, id): the sealer's "which chains have records waiting" (seq IS NULL, past the
+    # records from before the chain).
     __table_args__ = (Index(None, "tenant_id", "occurred_at"),
-                      Index(None, "tenant_id", "seq"), Index(None, "seq"))
+                      Index(None, "tenant_id", "seq"), Index(None, "seq", "id"))
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     tenant_id: Mapped[int | None] = mapped_column(ForeignKey("tenants.id", ondelete="CASCADE"))

@@ -195,8 +195,9 @@ class AuditRepository(Repository):
             self._mine(), AuditEvent.seq == seq).order_by(AuditEvent.id).limit(1)).first()
 
 
-def tenants_with_unsealed(session: Session) -> list[int | None]:
-    """Every chain with records still waiting for the sealer (all tenants: workers)."""
-    rows = session.execute(select(AuditEvent.tenant_id).where(AuditEvent.seq.is_(None))
-                           .distinct()).scalars().all()
+def tenants_with_unsealed(session: Session, after_id: int = 0) -> list[int | None]:
+    """Every chain with records past ``after_id`` still waiting for the sealer (all
+    tenants: workers)."""
+    rows = session.execute(select(AuditEvent.tenant_id).where(
+        AuditEvent.seq.is_(None), AuditEvent.id > after_id).distinct()).scalars().all()
     return list(rows)
