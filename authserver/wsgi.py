@@ -15,12 +15,16 @@ from authserver.settings import SettingsError
 try:
     from authserver import create_app
     from authserver.runtime import build_runtime
-    from authserver.runtime.outbox_wiring import outbox_worker
+    from authserver.runtime.outbox_wiring import outbox_worker, start_audit_shipping
 
     _runtime = build_runtime()
     app = create_app(runtime=_runtime)
     if _runtime.settings.outbox_poll:
-        outbox_worker(_runtime).start()
+        outbox_worker(_runtime).start()  # its first round ships dead processes' spools
+    else:
+        # No worker thread here: still ship, once, the audit spool files of processes
+        # that died (docs/audit.md, "The spool"); `authserver worker` does the rest.
+        start_audit_shipping(_runtime)
 except SettingsError as exc:  # one line for the operator, not a traceback
     print(f"authserver: configuration error: {exc}", file=sys.stderr)
     raise SystemExit(2) from None

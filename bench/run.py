@@ -256,7 +256,7 @@ RS256_CLIENT_ARGS = ["client", "create", "--tenant", "demo", "--name", "Bench RS
 
 def prepare_authserver(args: argparse.Namespace, rs256: bool = False
                        ) -> tuple[int, dict[str, str], dict[str, Any]]:
-    port = free_port()
+    port = args.port or free_port()
     env = authserver_env(args, port)
     recreate_database(f"{args.pg}/{args.admin_db}", args.database)
     (RESULTS / "instance").mkdir(parents=True, exist_ok=True)
@@ -809,6 +809,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     p.add_argument("--admin-db", default="test", help="database to connect to for CREATE")
     p.add_argument("--database", default="authserver_bench", help="recreated on every run")
     p.add_argument("--warmup", type=float, default=3.0)
+    p.add_argument("--port", type=int, default=0,
+                   help="authserver's loopback port (default: a free one)")
     p.add_argument("--repeat", type=int, default=1,
                    help="cc/cc-rs256 rounds (servers alternate in each); the median req/s "
                         "is reported")

@@ -17,6 +17,7 @@ from typing import NoReturn
 import click
 
 from authserver.cli import (
+    audit,
     clients,
     consent,
     db,
@@ -32,6 +33,7 @@ from authserver.cli import (
 )
 from authserver.cli.common import cli
 from authserver.cli.common import runtime as _runtime
+from authserver.services import audit_context
 from authserver.services.envelope import DecryptionError
 from authserver.services.errors import ServiceError, database_problem
 from authserver.settings import SettingsError
@@ -39,6 +41,7 @@ from authserver.settings import SettingsError
 __all__ = ["_runtime", "cli", "main"]
 # Imported for the commands they register on ``cli``.
 _NOUNS = (
+    audit,
     clients,
     consent,
     db,
@@ -61,6 +64,12 @@ def _fail(message: str, status: int) -> NoReturn:
 
 def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.WARNING, format="authserver: %(levelname)s: %(message)s")
+    # The audit context of everything this command records: no address, an id of its own.
+    with audit_context.bound(audit_context.for_cli()):
+        _main(argv)
+
+
+def _main(argv: list[str] | None) -> None:
     try:
         cli.main(args=argv, prog_name="authserver", standalone_mode=False)
     except click.exceptions.Exit as exc:

@@ -11,6 +11,7 @@ from authserver.protocol.policies import PASSWORD_ALONE, FactorPolicy
 from authserver.protocol.ports import (
     AccessTokenState,
     AssertionReplayGuard,
+    AuditTrail,
     ClientDirectory,
     ClientRecord,
     ClientThrottle,
@@ -59,9 +60,16 @@ class TenantContext:
     factor_policy: FactorPolicy = PASSWORD_ALONE
     # Roles and attributes for clients whose claim mapping asks for them.
     user_claims: UserClaimSource | None = None
+    # Where token-endpoint events that write nothing else are recorded (client
+    # credentials issuance, refused requests); None records nothing (unit tests).
+    audit: AuditTrail | None = None
 
     def __post_init__(self) -> None:
         self.minter = TokenMinter(self.issuer, self.keys, self.lifetimes)
+
+    def record(self, actor: str, action: str, target: str | None, **details: object) -> None:
+        if self.audit is not None:
+            self.audit.record(actor, action, target, **details)
 
     @property
     def token_endpoint(self) -> str:

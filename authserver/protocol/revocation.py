@@ -20,6 +20,7 @@ def revoke(ctx: TenantContext, client: ClientRecord, form: Mapping[str, str]) ->
         # A client may only revoke tokens issued to it.
         if claims is not None and claims.get("client_id") == client.client_id:
             # verified_claims checked exp is an int in the future; kept until then.
-            ctx.access_tokens.revoke_access_token(claims["jti"], to_datetime(claims["exp"]) or now)
+            ctx.access_tokens.revoke_access_token(claims["jti"], to_datetime(claims["exp"]) or now,
+                                                  client.client_id)
         return
     ctx.refresh_tokens.revoke_refresh_token(digest(token), client.client_id, now)

@@ -36,6 +36,11 @@ NO_STORE = [("Content-Type", "application/json"), ("Cache-Control", "no-store"),
             ("Pragma", "no-cache")]
 
 Response = tuple[int, Any, list[tuple[str, str]]]
+# Refusals that are authorization failures, audited (ctx.audit) with their error code;
+# malformed requests (invalid_request, unsupported_grant_type) are not. invalid_client
+# is audited where the client authentication fails, with the endpoint.
+AUDITED_REFUSALS = frozenset({"invalid_grant", "invalid_scope", "invalid_target",
+                              "unauthorized_client", "access_denied"})
 
 
 def no_store(headers: Iterable[tuple[str, str]] | None = None) -> list[tuple[str, str]]:
@@ -163,7 +168,16 @@ class TokenServer(AuthorizationServer):
         return status, body, no_store(headers)
 
     def handle_error_response(self, request: OAuth2Request, error: OAuth2Error) -> Response:
+        if error.error in AUDITED_REFUSALS:
+            self._audit_refusal(request, error)
         return self.handle_response(*error_response(error))
+
+    def _audit_refusal(self, request: OAuth2Request | None, error: OAuth2Error) -> None:
+        client = getattr(request, "client", None) if request is not None else None
+        form = request.form if request is not None else {}
+        actor = f"client:{client.client_id}" if client is not None else "anonymous"
+        self.ctx.record(actor, "token.denied", client.client_id if client else None,
+                        error=error.error, grant_type=str(form.get("grant_type", ""))[:40])
 
     def create_token_response(self, request: FormRequest) -> Response:  # type: ignore[override]
         if not request.form.get("grant_type"):
@@ -205,10 +219,23 @@ class TokenServer(AuthorizationServer):
             client: ClientRecord = super().authenticate_client(request, [method], endpoint)
         except InvalidClientError:
             self._count_failure(claimed, request.source)
+            self._audit_auth_failure(claimed, method, endpoint)
             # 401 carries a Basic challenge (RFC 6749 §5.2), added by Authlib's error class.
             raise InvalidClientError(status_code=401,
                                      description="Client authentication failed.") from None
+        # Known from here on, even when the grant refuses later (its audit record's actor);
+        # Authlib sets it only once the grant's checks pass.
+        request.client = client
         return client
+
+    def _audit_auth_failure(self, claimed: str | None, method: str, endpoint: str) -> None:
+        # The claimed client_id is named only when such a client exists: a made-up one
+        # may be a secret pasted into the wrong field.
+        client = self.query_client(claimed) if claimed else None
+        actor = f"client:{client.client_id}" if client is not None else "anonymous"
+        self.ctx.record(actor, "client.authentication_failed",
+                        client.client_id if client is not None else None,
+                        endpoint=endpoint, auth_method=method)
 
     def _count_failure(self, claimed: str | None, source: str) -> None:
         throttle = self.ctx.client_throttle

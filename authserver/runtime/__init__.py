@@ -17,6 +17,8 @@ from authserver.protocol.context import TenantContext
 from authserver.protocol.server import TokenServer
 from authserver.runtime.tenant_wiring import TenantWiring, token_store
 from authserver.services.admin_context import AdminContext
+from authserver.services.audit_chain import AuditKeys, Stamp
+from authserver.services.audit_spool import AuditSpool
 from authserver.services.client_directory import ClientDirectoryCache
 from authserver.services.keyring import KeyRing
 from authserver.services.keys import KeyTiming
@@ -53,6 +55,11 @@ class Runtime:
 
     def __post_init__(self) -> None:
         self._tenant_wiring = TenantWiring(self)
+        # Audit records: each one's MAC key (services/audit_chain.py), completed by the
+        # database's stamp wherever they are written; the spool for the token path.
+        self.audit_keys = AuditKeys(self.master_key, max(self.settings.key_cache_ttl, 30))
+        self.database.audit_stamp = Stamp(self.audit_keys)
+        self.audit_spool = AuditSpool(self.settings.audit_spool_path)
 
     @property
     def key_timing(self) -> KeyTiming:
@@ -129,7 +136,8 @@ def admin_context(runtime: Runtime, actor: str) -> AdminContext:
         allow_private_jwks_uri=settings.jwks_uri_allow_private,
         clients=runtime.clients, keyring=runtime.keyring, passwords=runtime.passwords,
         actor=actor, tenants=runtime.tenants,
-        session_limits=SessionLimits(settings.session_idle_ttl, settings.session_absolute_ttl))
+        session_limits=SessionLimits(settings.session_idle_ttl, settings.session_absolute_ttl),
+        audit_spool=runtime.audit_spool)
 
 
 def ensure_default_tenant(runtime: Runtime, actor: str) -> bool:

@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import logging
+import threading
+from collections.abc import Callable
 from typing import TYPE_CHECKING
 
+from authserver.services.audit_log import ship_and_seal
 from authserver.services.backchannel_delivery import LogoutSender
 from authserver.services.keyring import TenantKeys
 from authserver.services.notifications import Notifier
@@ -11,6 +15,8 @@ from authserver.services.outbox import OutboxProcessor, notification_enqueuer
 from authserver.services.outbox_worker import OutboxWorker
 from authserver.services.senders.http_transport import Transport, http_transport
 from authserver.services.session_limits import SessionLimits
+
+log = logging.getLogger(__name__)
 
 if TYPE_CHECKING:
     from authserver.protocol.jws import PrivateKey
@@ -42,4 +48,30 @@ def outbox_worker(rt: Runtime, transport: Transport = http_transport) -> OutboxW
     processor = outbox_processor(rt, transport)
     s = rt.settings
     return OutboxWorker(processor, SessionLimits(s.session_idle_ttl, s.session_absolute_ttl),
-                        float(s.outbox_poll or 1))
+                        float(s.outbox_poll or 1), chores=[audit_chore(rt)])
+
+
+def audit_chore(rt: Runtime) -> Callable[[], int]:
+    """Each round: close this process's spool file, ship every spool file no live process
+    holds (a dead process's too: on the first round after a start), seal the chains."""
+    def ship_and_seal_audit() -> int:
+        return ship_and_seal(rt.database, rt.audit_keys, rt.audit_spool, rt.clock())
+
+    return ship_and_seal_audit
+
+
+def start_audit_shipping(rt: Runtime) -> threading.Thread:
+    """One round of the audit chore in a daemon thread, for a server process without a
+    worker thread (AUTHSERVER_OUTBOX_POLL=0): what dead processes left is shipped at
+    start, without delaying the start."""
+    chore = audit_chore(rt)
+
+    def once() -> None:
+        try:
+            chore()
+        except Exception:  # the database may not be up yet; `authserver worker` retries
+            log.exception("shipping the audit spool at start failed")
+
+    thread = threading.Thread(target=once, name="authserver-audit-ship", daemon=True)
+    thread.start()
+    return thread

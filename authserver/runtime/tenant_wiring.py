@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from authserver.protocol.context import TenantContext
 from authserver.protocol.server import TokenServer
 from authserver.protocol.tokens import Lifetimes
+from authserver.services.audit_spool import TenantAuditTrail
 from authserver.services.client_directory import TenantClients
 from authserver.services.keyring import TenantKeys
 from authserver.services.oauth_store import (
@@ -74,6 +75,7 @@ class TenantWiring:
                 seconds=s.client_assertion_max_lifetime),
             factor_policy=tenant.factor_policy,
             user_claims=TenantUserClaims(db, tenant.id),
+            audit=TenantAuditTrail(rt.audit_spool, tenant.id),
         )
 
 

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from authserver.services.audit_spool import AuditSpool
 from authserver.services.keys import KeyTiming
 from authserver.services.passwords import Passwords
 from authserver.services.refresh_limits import RefreshLimits
@@ -52,6 +53,8 @@ class AdminContext:
     tenants: TenantCache | None = None
     # The SESSION_* settings: a tenant's own session limits must fit with them.
     session_limits: SessionLimits | None = None
+    # This process's audit spool: shipped before the audit log is read (audit_log.py).
+    audit_spool: AuditSpool | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

@@ -230,7 +230,7 @@ def register(ctx: AdminContext, tenant_slug: str, body: bytes, bearer: str | Non
             registered_by=actor, extra_metadata=meta.extras()))
         AuditRepository(session, tenant.id).record(
             actor, "client.registered", client_id, mode=tenant.registration_mode,
-            initial_access_token=token_id, software_id=meta.texts.get("software_id"),
+            initial_access_token_id=token_id, software_id=meta.texts.get("software_id"),
             software_statement_issuer=statement_issuer,
             redirect_uris=list(meta.redirect_uris),
             token_endpoint_auth_method=meta.token_endpoint_auth_method,

@@ -154,7 +154,21 @@ class TenantTokens:
             if issuance.refresh_digest is not None and issuance.refresh_expires_at is not None:
                 RefreshTokenRepository(session, self.tenant_id).add(
                     issuance.refresh_digest, grant_id, now, issuance.refresh_expires_at)
+            self._audit_issuance(session, issuance, outcome)
             return outcome
+
+    def _audit_issuance(self, session: Session, issuance: Issuance,
+                        outcome: IssuanceOutcome) -> None:
+        """The issuance's audit record, in its own transaction: one more INSERT in a
+        transaction that is committed anyway, never a round trip of its own."""
+        grant = issuance.grant
+        AuditRepository(session, self.tenant_id).record(
+            f"client:{grant.client_id}",
+            "token.issued" if issuance.new_grant else "token.refreshed", grant.grant_id,
+            grant_type="authorization_code" if issuance.new_grant else "refresh_token",
+            user_id=grant.user_id, scope=grant.scope, jti=issuance.access_jti,
+            refresh_issued=issuance.refresh_digest is not None,
+            born_revoked=outcome is IssuanceOutcome.CODE_REPLAYED)
 
     def _add_grant(self, session: Session, issuance: Issuance, now: dt.datetime) -> bool:
         """Insert the grant, linked to its code; born revoked if a replay got there first.
@@ -208,6 +222,13 @@ class TenantTokens:
 
     def revoke_grant(self, grant_id: str, reason: str, now: dt.datetime) -> None:
         with self.database.session() as session:
+            if reason == "refresh_token_reuse":
+                # Recorded at every reuse, also once the grant is revoked already.
+                grant = GrantRepository(session, self.tenant_id).get(grant_id)
+                if grant is not None:
+                    AuditRepository(session, self.tenant_id).record(
+                        f"client:{grant.client_id}", "token.refresh_reused", grant_id,
+                        user_id=grant.user_id)
             self._revoke(session, grant_id, reason, now)
 
     def revoke_refresh_token(self, digest: str, client_id: str, now: dt.datetime) -> bool:
@@ -216,6 +237,9 @@ class TenantTokens:
             grant = RefreshTokenRepository(session, self.tenant_id).grant_of(digest)
             if grant is None or grant.client_id != client_id:
                 return False
+            AuditRepository(session, self.tenant_id).record(
+                f"client:{client_id}", "token.revoked", grant.grant_id,
+                token_type="refresh_token")
             self._revoke(session, grant.grant_id, "revoked_by_client", now)
             return True
 
@@ -235,9 +259,13 @@ class TenantTokens:
                 return None
             return grant_record(grant) if self._grant_live(session, grant, now) else None
 
-    def revoke_access_token(self, jti: str, expires_at: dt.datetime) -> None:
+    def revoke_access_token(self, jti: str, expires_at: dt.datetime,
+                            client_id: str | None = None) -> None:
         with self.database.session() as session:
             AccessTokenRepository(session, self.tenant_id).revoke(jti, expires_at)
+            AuditRepository(session, self.tenant_id).record(
+                f"client:{client_id}" if client_id else "anonymous", "token.revoked", jti,
+                token_type="access_token")
 
     def is_access_token_revoked(self, jti: str) -> bool:
         with self.database.session() as session:

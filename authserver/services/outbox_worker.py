@@ -1,7 +1,8 @@
 """The outbox worker: one daemon thread per server process, or ``authserver worker``.
 
 Each round ends expired sessions (at most every ``SWEEP_EVERY``; they enqueue their
-back-channel logouts) and then delivers what is due. Several processes, and several
+back-channel logouts), delivers what is due, and runs the chores it was given (the audit
+log's: ship the spool, seal the chains; services/audit_log.py). Several processes, and several
 instances, run it at once safely: a message is claimed with a lease
 (storage/repositories/outbox.py), so each is attempted by one worker at a time.
 """
@@ -11,6 +12,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import threading
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
 from authserver.services.outbox import Delivered, OutboxProcessor
@@ -29,8 +31,9 @@ class Round:
 
 class OutboxWorker:
     def __init__(self, processor: OutboxProcessor, limits: SessionLimits,
-                 poll_seconds: float) -> None:
+                 poll_seconds: float, chores: Sequence[Callable[[], object]] = ()) -> None:
         self.processor = processor
+        self.chores = tuple(chores)
         self.limits = limits
         self.poll_seconds = poll_seconds
         self._last_sweep: dt.datetime | None = None
@@ -44,7 +47,13 @@ class OutboxWorker:
             now = self.processor.clock()
             expired = end_expired_sessions(self.processor.database, now, self.limits)
             self._last_sweep = now
-        return Round(expired, self.processor.deliver_due())
+        delivered = self.processor.deliver_due()
+        for chore in self.chores:
+            try:
+                chore()
+            except Exception:  # one chore failing must not starve the deliveries
+                log.exception("worker chore %s failed", getattr(chore, "__name__", chore))
+        return Round(expired, delivered)
 
     def _sweep_due(self) -> bool:
         last = self._last_sweep

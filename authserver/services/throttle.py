@@ -48,6 +48,7 @@ from sqlalchemy.exc import IntegrityError
 from authserver.protocol.tokens import digest
 from authserver.storage.database import Database
 from authserver.storage.models import ThrottleBucket, utcnow
+from authserver.storage.unit_of_work import UnitOfWork
 
 log = logging.getLogger(__name__)
 
@@ -150,11 +151,14 @@ class Throttle:
                           and (bucket.blocked_until is None or bucket.blocked_until <= now)):
                         bucket.failures, bucket.window_started_at = 0, now
                         bucket.blocked_until = None
+                    was_blocked = bucket.blocked_until is not None and bucket.blocked_until > now
                     bucket.failures += 1
                     excess = bucket.failures - policy.limit
                     if excess >= 0:
                         block = min(policy.block * (2 ** min(excess, 16)), policy.max_block)
                         bucket.blocked_until = now + block
+                        if not was_blocked:
+                            _audit_block(uow, tenant_id, scope, key, block)
                     until = bucket.blocked_until
                 break
             except IntegrityError:
@@ -183,6 +187,20 @@ class Throttle:
             if len(self._blocked) > 100_000:  # bounded under a flood of distinct keys
                 self._blocked.clear()
             self._blocked[digest] = until
+
+
+def _audit_block(uow: UnitOfWork, tenant_id: int, scope: str, key: str,
+                 block: dt.timedelta) -> None:
+    """A block starting is audited (a lockout, in the issue's words), naming the account
+    or client when the key has one; the rest of the key (a typed identifier, an
+    address) stays out: the request's address is in the record's context anyway."""
+    if uow.tenants.get(tenant_id) is None:
+        return  # buckets name no tenant row (callers' ids are not checked here)
+    head = key.split("|", 1)[0]
+    target = head if head.startswith("user:") else (
+        f"client:{head}" if scope == "client-pair" else None)
+    uow.audit(tenant_id).record("system", "throttle.blocked", target, scope=scope,
+                                blocked_seconds=int(block.total_seconds()))
 
 
 class TenantClientThrottle:

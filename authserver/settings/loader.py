@@ -55,6 +55,7 @@ def _optional(parse: Callable[[object], Any]) -> Callable[[object], Any]:
 _PARSERS: dict[str, Callable[[object], Any]] = {
     "env": parse_env,
     "instance_path": parse_path,
+    "audit_spool_dir": parse_path,
     "database_url": parse_database_url,
     "public_url": parse_public_url,
     "bind": parse_bind,

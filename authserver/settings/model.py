@@ -47,6 +47,11 @@ class Settings:
     # logout, mail); 0: none in the server, `authserver worker` runs it instead.
     outbox_poll: int = 1
     log_level: str = "INFO"
+    # Where each process spools the audit records of requests that touch no database
+    # (client credentials, refused token requests) until the worker ships them
+    # (docs/audit.md, "The spool"). None: INSTANCE_PATH/audit-spool. Local disk, one
+    # per host; not shared between hosts.
+    audit_spool_dir: Path | None = None
     # Development and tests only: fetch jwks_uri key sets from loopback/private addresses.
     jwks_uri_allow_private: bool = False
     # How many reverse proxies in front of authserver append to X-Forwarded-For; the
@@ -81,6 +86,10 @@ class Settings:
     def max_signed_token_ttl(self) -> int:
         """How long a retired key must stay in JWKS: the longest-lived JWT we sign."""
         return max(self.access_token_ttl, self.id_token_ttl)
+
+    @property
+    def audit_spool_path(self) -> Path:
+        return self.audit_spool_dir or self.instance_path / "audit-spool"
 
     def issuer_for(self, tenant_slug: str) -> str:
         return f"{self.public_url}/t/{tenant_slug}"

@@ -11,6 +11,7 @@ from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session, sessionmaker
 
+from authserver.storage.repositories.audit import STAMP_KEY, AuditStamp
 from authserver.storage.unit_of_work import UnitOfWork
 
 
@@ -21,6 +22,9 @@ class Database:
         self.url = make_url(url)
         self.engine: Engine = _create_engine(url, echo=echo)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        # What completes each audit record (context, redaction, MAC): given by the
+        # runtime (services/audit_chain.py), which holds the keys storage never sees.
+        self.audit_stamp: AuditStamp | None = None
 
     @property
     def dialect(self) -> str:
@@ -30,6 +34,8 @@ class Database:
     def session(self) -> Iterator[Session]:
         """A unit of work: committed when the block ends, rolled back if it raises."""
         with self._sessions.begin() as session:
+            if self.audit_stamp is not None:
+                session.info[STAMP_KEY] = self.audit_stamp
             yield session
 
     @contextmanager

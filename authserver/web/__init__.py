@@ -33,6 +33,9 @@ def register(app: Flask, runtime: Runtime) -> None:
     from authserver.web.oauth import authorize
 
     app.extensions["authserver"] = runtime
+    from authserver.web import audit_context
+
+    audit_context.register(app, runtime.settings.trusted_proxies)
     errors.register(app)
     i18n.register(app)
     problems.register(app)

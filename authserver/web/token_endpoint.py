@@ -26,8 +26,10 @@ from authserver.protocol.errors import (
 from authserver.protocol.ports import ClientRecord
 from authserver.protocol.server import FormRequest, Response
 from authserver.runtime import Runtime
+from authserver.services import audit_context
 from authserver.services.tenants import TenantInfo
 from authserver.web import cors
+from authserver.web.audit_context import HEADER, context_of
 from authserver.web.client_address import source_address
 from authserver.web.params import check_form_post, check_length, parse_urlencoded
 
@@ -49,12 +51,17 @@ class TokenEndpoint:
         tenant = self.runtime.tenants.find(match.group(1)) if match else None
         if tenant is None:
             return self.next_app(environ, start_response)
+        context = context_of(environ, self.runtime.settings.trusted_proxies)
+        bound = audit_context.bind(context)
         try:
             status, body, headers = self._handle(environ, tenant)
         except Exception:  # never a stack trace to the client
             log.exception("token endpoint failed")
             status, body, headers = error_response(ServerError())
+        finally:
+            audit_context.unbind(bound)
         payload = body if isinstance(body, bytes) else orjson.dumps(body)
+        headers = [*headers, (HEADER, context.request_id)]
         if status != 204:  # RFC 9110 §8.6: a 204 has no Content-Length
             headers = [*headers, ("Content-Length", str(len(payload)))]
         start_response(_STATUS.get(status, f"{status} Unknown"), headers)

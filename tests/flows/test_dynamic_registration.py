@@ -172,7 +172,7 @@ def test_a_web_client_registers_with_an_initial_access_token_and_signs_a_person_
     assert registered, "the registration must be audited"
     actor, _, target, details = registered[-1]
     assert (actor, target) == (f"dcr:{token.view['token_id']}", client_id)
-    assert details["initial_access_token"] == token.view["token_id"]
+    assert details["initial_access_token_id"] == token.view["token_id"]
     assert details["registration_access_token"] == "[redacted]"
     assert body["client_secret"] not in json.dumps(audit_actions(world))
     assert body["registration_access_token"] not in json.dumps(audit_actions(world))

@@ -62,7 +62,7 @@ _CSRF = re.compile(r'(name="csrf_token" value=")[^"]*(")')
 _INTERACTION = re.compile(r"/interaction/[A-Za-z0-9_\-]+")
 # Headers whose value is per request by nature. Content-Length follows the body, which
 # is compared itself after normalisation (the placeholders change its length).
-_PER_REQUEST_HEADERS = frozenset({"set-cookie", "content-length", "date"})
+_PER_REQUEST_HEADERS = frozenset({"set-cookie", "content-length", "date", "x-request-id"})
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,6 +2,7 @@
 
 No database access here: the client comes from the in-process directory, the key from
 the key ring, and the token is a self-contained JWT (docs/architecture.md, "Hot path").
+Its audit record goes to the process's spool (ctx.audit), written before the answer.
 """
 
 from __future__ import annotations
@@ -28,6 +29,10 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         ctx = self.server.ctx
-        token, _jti, expires_in = ctx.minter.access_token(
+        token, jti, expires_in = ctx.minter.access_token(
             self.client, self.request.scope, self.resources, ctx.clock())
+        client_id = self.client.client_id
+        ctx.record(f"client:{client_id}", "token.issued", client_id,
+                   grant_type="client_credentials", scope=self.request.scope,
+                   resources=list(self.resources), jti=jti, expires_in=expires_in)
         return 200, token_response(token, expires_in, self.request.scope), []

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from authserver.protocol.ports.access_tokens import AccessTokenState
 from authserver.protocol.ports.assertions import AssertionReplayGuard
+from authserver.protocol.ports.audit import AuditTrail
 from authserver.protocol.ports.clients import ClientDirectory, ClientThrottle
 from authserver.protocol.ports.clock import Clock
 from authserver.protocol.ports.codes import CodeRedemption, CodeStorage
@@ -30,6 +31,7 @@ from authserver.protocol.ports.users import UserDirectory
 __all__ = [
     "AccessTokenState",
     "AssertionReplayGuard",
+    "AuditTrail",
     "ClientDirectory",
     "ClientRecord",
     "ClientThrottle",

@@ -21,8 +21,10 @@ class AccessTokenState(Protocol):
         """The live grant behind a user access token; None if absent or no longer live."""
         ...
 
-    def revoke_access_token(self, jti: str, expires_at: dt.datetime) -> None:
-        """Remember ``jti`` as revoked until ``expires_at``; revoking twice is fine."""
+    def revoke_access_token(self, jti: str, expires_at: dt.datetime,
+                            client_id: str | None = None) -> None:
+        """Remember ``jti`` as revoked until ``expires_at``; revoking twice is fine.
+        ``client_id``: who revoked it (the audit record's actor)."""
         ...
 
     def is_access_token_revoked(self, jti: str) -> bool: ...

@@ -11,7 +11,7 @@ ever seeing each other's rows. Secrets appear only as digests or ciphertexts.
 from __future__ import annotations
 
 from authserver.storage.models.account_tokens import AccountToken, PasswordHistoryEntry
-from authserver.storage.models.audit import AuditEvent
+from authserver.storage.models.audit import AuditChainHead, AuditEvent
 from authserver.storage.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from authserver.storage.models.clients import Client
 from authserver.storage.models.consent import Consent
@@ -55,6 +55,7 @@ from authserver.storage.models.webauthn_challenges import WebAuthnChallenge
 __all__ = [
     "NAMING_CONVENTION",
     "AccountToken",
+    "AuditChainHead",
     "AuditEvent",
     "AuthorizationCode",
     "Base",

@@ -26,6 +26,7 @@ RESOURCE_MODULES = (
     "tenants",
     "roles",
     "registration",
+    "audit_events",
 )
 
 

@@ -299,7 +299,8 @@ class FakeTokenStore:
     def access_token_grant(self, jti: str, now: dt.datetime) -> GrantRecord | None:
         return self.grants[self.access[jti]] if self.access_token_grant_live(jti, now) else None
 
-    def revoke_access_token(self, jti: str, expires_at: dt.datetime) -> None:
+    def revoke_access_token(self, jti: str, expires_at: dt.datetime,
+                            client_id: str | None = None) -> None:
         self.revoked_jtis.setdefault(jti, expires_at)
 
     def is_access_token_revoked(self, jti: str) -> bool:
