@@ -1,7 +1,8 @@
-"""``authserver client``: create, list, show, update, delete."""
+"""``authserver client``: create, list, show, update, rotate-secret, delete."""
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 from collections.abc import Callable
 from typing import Any
@@ -10,6 +11,7 @@ import click
 
 from authserver.cli.common import (
     DURATION,
+    SettingType,
     admin,
     cli,
     echo_fields,
@@ -22,6 +24,7 @@ from authserver.services import clients as client_service
 from authserver.services.client_changes import ClientChanges, ListEdit
 from authserver.services.errors import InvalidInput
 from authserver.services.keys import SUPPORTED_ALGS
+from authserver.settings import parse_duration
 
 
 @cli.group()
@@ -201,7 +204,8 @@ def _changes(options: dict[str, Any]) -> ClientChanges:
                                  ("post_logout_redirect_uri", "post-logout-redirect-uri"),
                                  ("scope", "scope"), ("web_origin", "web-origin"))}
     return ClientChanges(
-        name=options["name"], grant_types=options["grant_types"] or None,
+        name=options["name"], auth_method=options["auth_method"],
+        grant_types=options["grant_types"] or None,
         redirect_uris=edits["redirect_uri"],
         post_logout_redirect_uris=edits["post_logout_redirect_uri"], scopes=edits["scope"],
         web_origins=edits["web_origin"], application_type=options["application_type"],
@@ -230,6 +234,10 @@ def _changes(options: dict[str, Any]) -> ClientChanges:
                "endpoints (CORS)")
 @click.option("--application-type", type=click.Choice(client_service.APPLICATION_TYPES),
               help="web or native. Only native apps may vary a loopback port.")
+@click.option("--auth-method", type=click.Choice(client_service.AUTH_METHODS),
+              help="Token endpoint authentication, between the confidential methods. "
+                   "client_secret_basic and client_secret_post share the secret; taking "
+                   "up a secret method prints a new secret once, leaving one drops it.")
 @click.option("--id-token-alg", type=click.Choice(SUPPORTED_ALGS),
               help="ID token signing algorithm.")
 @click.option("--access-token-alg", type=click.Choice(SUPPORTED_ALGS),
@@ -254,7 +262,7 @@ def _changes(options: dict[str, Any]) -> ClientChanges:
                    "refusal (it must authenticate with its secret).")
 @json_option
 def client_update(tenant_slug: str, client_id: str, as_json: bool, **options: Any) -> None:
-    """Change a client's registration. The client_id, secret, authentication method and
+    """Change a client's registration, keeping its secret. The client_id and its
     public/confidential kind stay as they are."""
     changes = _changes(options)
     if changes.is_empty:
@@ -262,6 +270,54 @@ def client_update(tenant_slug: str, client_id: str, as_json: bool, **options: An
     updated = client_admin.update_client(admin(), tenant_slug, client_id, changes)
     changed = updated.changed
     view = {**updated.summary, "changed": changed}
-    emit(as_json, view, lambda: click.echo(
-        f"updated client {client_id}: {', '.join(changed)}" if changed
-        else f"client {client_id} already had these values; nothing changed"))
+    if updated.client_secret is not None:
+        view["client_secret"] = updated.client_secret
+
+    def human() -> None:
+        click.echo(f"updated client {client_id}: {', '.join(changed)}" if changed
+                   else f"client {client_id} already had these values; nothing changed")
+        if updated.client_secret is not None:
+            click.echo(f"client_secret: {updated.client_secret}")
+            click.echo("(the secret is shown only now; it is stored as a hash)")
+
+    emit(as_json, view, human)
+
+
+def _overlap(raw: object) -> int:
+    # 0 is a real choice here (end the old secret now), which durations elsewhere refuse.
+    if str(raw).strip() in ("0", "0s", "0m", "0h", "0d"):
+        return 0
+    return parse_duration(raw)
+
+
+@client.command("rotate-secret")
+@tenant_option
+@click.argument("client_id")
+@click.option("--overlap", type=SettingType("duration", _overlap), default="24h",
+              show_default=True, metavar="DURATION",
+              help="How long the old secret keeps working beside the new one (0: it stops "
+                   "now; at most 30d). An older secret kept by a previous rotation stops "
+                   "now either way.")
+@click.option("--expires-in", "lifetime", type=DURATION, metavar="DURATION",
+              help="The new secret stops working after this (RFC 7591 "
+                   "client_secret_expires_at); default: never.")
+@json_option
+def client_rotate_secret(tenant_slug: str, client_id: str, overlap: int,
+                         lifetime: int | None, as_json: bool) -> None:
+    """Give a client a new secret, printed once; the old one works for --overlap more."""
+    rotated = client_admin.rotate_secret(
+        admin(), tenant_slug, client_id, dt.timedelta(seconds=overlap),
+        dt.timedelta(seconds=lifetime) if lifetime is not None else None)
+    view = rotated.view()
+
+    def human() -> None:
+        click.echo(f"client_id:     {client_id}")
+        click.echo(f"client_secret: {rotated.client_secret}")
+        click.echo("(the secret is shown only now; it is stored as a hash)")
+        ends = view["previous_secret_expires_at"]
+        click.echo(f"the old secret works until {ends}" if ends
+                   else "the old secret no longer works")
+        if view["client_secret_expires_at"]:
+            click.echo(f"the new secret expires at {view['client_secret_expires_at']}")
+
+    emit(as_json, view, human)

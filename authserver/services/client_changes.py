@@ -1,18 +1,22 @@
 """Changing and deleting registered clients, under the same rules as registration.
 
-An update never touches the client's credentials (client_id, public or confidential,
-authentication method, secret): those change by registering a new client. Everything
-else is rebuilt as a :class:`ClientSpec` from the stored row, changed, and validated by
-``validated_fields``, the one path registration uses too.
+The client_id and its kind (public or confidential) never change: those need a new
+registration. Everything else is rebuilt as a :class:`ClientSpec` from the stored row,
+changed, and validated by ``validated_fields``, the one path registration uses too. The
+secret is kept, except when the authentication method changes to or from a secret one
+(client_secrets.secret_after_method_change).
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from authserver.protocol.registry import KEY_SET_AUTH_METHODS, SECRET_AUTH_METHODS
+from authserver.services.client_secrets import secret_after_method_change
 from authserver.services.clients import (
     ClientSpec,
     inherited_absolute_for,
@@ -20,7 +24,7 @@ from authserver.services.clients import (
 )
 from authserver.services.errors import InvalidInput, NotFound
 from authserver.services.refresh_limits import RefreshLimits
-from authserver.storage.models import Client
+from authserver.storage.models import Client, utcnow
 from authserver.storage.repositories import AuditRepository, ClientRepository
 
 _SHOWN_AS = {"allowed_scopes": "scope"}
@@ -65,6 +69,9 @@ class ClientChanges:
     """What to change; None or an empty ListEdit leaves a field as it is."""
 
     name: str | None = None
+    # Between the confidential methods only; to or from a secret one the secret is made
+    # or dropped (client_secrets.secret_after_method_change).
+    auth_method: str | None = None
     grant_types: Sequence[str] | None = None
     redirect_uris: ListEdit = ListEdit()
     post_logout_redirect_uris: ListEdit = ListEdit()
@@ -137,11 +144,35 @@ def _changed_spec(spec: ClientSpec, changes: ClientChanges) -> ClientSpec:
         edit: ListEdit = getattr(changes, key)
         if not edit.is_empty:
             values[key] = tuple(edit.apply(getattr(spec, key) or (), label))
+    if changes.auth_method is not None:
+        values["auth_method"] = _method_change(spec, changes.auth_method)
+        if changes.auth_method not in KEY_SET_AUTH_METHODS:
+            # Leaving private_key_jwt: its key set goes with it (unless given, refused).
+            values.update(jwks=None, jwks_uri=None)
     if changes.jwks is not None:
         values.update(jwks=changes.jwks, jwks_uri=changes.jwks_uri)
     elif changes.jwks_uri is not None:
         values.update(jwks_uri=changes.jwks_uri, jwks=None)
     return dataclasses.replace(spec, **values)
+
+
+def _method_change(spec: ClientSpec, method: str) -> str:
+    # Public or confidential is what the client is (where its code runs), not a setting.
+    if spec.public and method != "none":
+        raise InvalidInput("auth_method", "a public client has no credentials, and stays "
+                           "public: register a confidential client instead")
+    if not spec.public and method == "none":
+        raise InvalidInput("auth_method", "a confidential client stays confidential: "
+                           "register a public client instead")
+    return method
+
+
+@dataclass(frozen=True, slots=True)
+class ClientUpdate:
+    client: Client
+    changed: list[str]  # names as ``client_summary`` has them; empty: nothing changed
+    # A new secret, shown once: made only when the method became a secret one.
+    client_secret: str | None = None
 
 
 def get_client(repo: ClientRepository, client_id: str) -> Client:
@@ -153,7 +184,7 @@ def get_client(repo: ClientRepository, client_id: str) -> Client:
     return found
 
 
-def _invalidate_after_commit(repo: ClientRepository, cache: ClientCache | None) -> None:
+def invalidate_after_commit(repo: ClientRepository, cache: ClientCache | None) -> None:
     # After the commit, not before: a request between invalidation and commit would
     # cache the old registration again for a whole CLIENT_CACHE_TTL.
     if cache is not None:
@@ -165,17 +196,20 @@ def update_client(repo: ClientRepository, audit: AuditRepository, client_id: str
                   changes: ClientChanges, actor: str, *,
                   global_limits: RefreshLimits | None = None,
                   cache: ClientCache | None = None,
-                  allow_private_jwks_uri: bool = False) -> tuple[Client, list[str]]:
+                  allow_private_jwks_uri: bool = False,
+                  now: dt.datetime | None = None) -> ClientUpdate:
     """Apply ``changes``; returns the client and the names (as ``client_summary`` has
     them) of what changed, empty when every value was already as asked. The secret is
-    kept."""
+    kept unless the authentication method changes to or from a secret one."""
     client = get_client(repo, client_id)
+    old_method = client.token_endpoint_auth_method
     spec = _changed_spec(spec_of(client), changes)
     fields = validated_fields(spec, inherited_absolute_for(repo, global_limits),
                               allow_private_jwks_uri)
     columns = [k for k, v in fields.items() if getattr(client, k) != v]
     for key in columns:
         setattr(client, key, fields[key])
+    secret = secret_after_method_change(client, old_method, now or utcnow())
     # Named as `client show` names them.
     values = {_SHOWN_AS.get(k, k): fields[k] for k in columns}
     changed = sorted(values)
@@ -183,14 +217,17 @@ def update_client(repo: ClientRepository, audit: AuditRepository, client_id: str
         repo.flush()
         # Values too, so the audit log says what a client could do after the change;
         # a key set is only named (it is long and public anyway).
-        audit.record(actor, "client.updated", client_id, changed=changed,
-                     **{k: v for k, v in values.items() if k != "jwks"})
-        _invalidate_after_commit(repo, cache)
-    return client, changed
+        details = {k: v for k, v in values.items() if k != "jwks"}
+        if (old_method in SECRET_AUTH_METHODS) != (client.token_endpoint_auth_method
+                                              in SECRET_AUTH_METHODS):
+            details["client_secret"] = "[redacted]"  # made or dropped: named, never shown
+        audit.record(actor, "client.updated", client_id, changed=changed, **details)
+        invalidate_after_commit(repo, cache)
+    return ClientUpdate(client, changed, secret)
 
 
 def delete_client(repo: ClientRepository, audit: AuditRepository, client_id: str, actor: str,
                   *, cache: ClientCache | None = None) -> None:
     repo.delete(get_client(repo, client_id))
     audit.record(actor, "client.deleted", client_id)
-    _invalidate_after_commit(repo, cache)
+    invalidate_after_commit(repo, cache)
