@@ -21,7 +21,7 @@ from authserver.cli.common import (
 )
 from authserver.services import client_admin
 from authserver.services import clients as client_service
-from authserver.services.client_changes import ClientChanges, ListEdit
+from authserver.services.client_changes import INHERIT, ClientChanges, ListEdit
 from authserver.services.errors import InvalidInput
 from authserver.services.keys import SUPPORTED_ALGS
 from authserver.settings import parse_duration
@@ -170,6 +170,13 @@ def client_delete(tenant_slug: str, client_id: str) -> None:
     click.echo(f"deleted client {client_id}")
 
 
+def _limit(raw: object) -> int:
+    return INHERIT if str(raw).strip().lower() == "inherit" else parse_duration(raw)
+
+
+LIMIT = SettingType("duration", _limit)
+
+
 def _list_options(option: str, metavar: str, what: str) -> Callable[[Any], Any]:
     """--OPTION (repeatable) replaces a list; --add-OPTION / --remove-OPTION edit it."""
     dest = option.replace("-", "_")
@@ -248,10 +255,11 @@ def _changes(options: dict[str, Any]) -> ClientChanges:
               help="Require the state parameter.")
 @click.option("--first-party/--no-first-party", default=None,
               help="Trusted first-party app that skips consent.")
-@click.option("--refresh-token-idle-ttl", type=DURATION, metavar="DURATION",
-              help="Refresh token idle limit for this client.")
-@click.option("--refresh-token-absolute-ttl", type=DURATION, metavar="DURATION",
-              help="Refresh token absolute limit for this client.")
+@click.option("--refresh-token-idle-ttl", type=LIMIT, metavar="DURATION|inherit",
+              help="Refresh token idle limit for this client ('inherit': the tenant's).")
+@click.option("--refresh-token-absolute-ttl", type=LIMIT, metavar="DURATION|inherit",
+              help="Refresh token absolute limit for this client ('inherit': the "
+                   "tenant's).")
 @click.option("--jwks", "jwks_path", metavar="FILE",
               help="Replace the JWK Set (private_key_jwt); drops a jwks_uri.")
 @click.option("--jwks-uri", help="Replace the JWK Set URL (private_key_jwt); drops a jwks.")

@@ -28,6 +28,8 @@ from authserver.storage.models import Client, utcnow
 from authserver.storage.repositories import AuditRepository, ClientRepository
 
 _SHOWN_AS = {"allowed_scopes": "scope"}
+# A refresh limit of 0 in ClientChanges: none of the client's own (a limit is never 0).
+INHERIT = 0
 
 
 class ClientCache(Protocol):
@@ -83,6 +85,7 @@ class ClientChanges:
     require_pkce: bool | None = None
     require_state: bool | None = None
     first_party: bool | None = None
+    # Seconds; INHERIT (0) goes back to the tenant's (or the settings') limit.
     refresh_token_idle_ttl: int | None = None
     refresh_token_absolute_ttl: int | None = None
     # A client has a key set or a key set URL, never both (RFC 7591 §2): setting one
@@ -134,6 +137,9 @@ def _changed_spec(spec: ClientSpec, changes: ClientChanges) -> ClientSpec:
             "refresh_token_absolute_ttl", "backchannel_logout_session_required",
             "explicit_errors")
         if getattr(changes, key) is not None}
+    for key in ("refresh_token_idle_ttl", "refresh_token_absolute_ttl"):
+        if values.get(key) == INHERIT:
+            values[key] = None
     if changes.backchannel_logout_uri is not None:
         values["backchannel_logout_uri"] = changes.backchannel_logout_uri or None
     if changes.grant_types is not None:
