@@ -9,7 +9,7 @@ committed.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from authserver.services import client_changes
@@ -26,6 +26,13 @@ from authserver.storage.repositories import AuditRepository, ClientRepository
 class CreatedClient:
     client_id: str
     client_secret: str | None  # shown once: only its digest is stored
+    summary: dict[str, Any] = field(default_factory=dict)  # as client_summary has it
+
+
+@dataclass(frozen=True, slots=True)
+class ListedClient:
+    id: int  # the paging key (keyset order), never shown
+    summary: dict[str, Any]
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,13 +65,23 @@ def create_client(ctx: AdminContext, tenant_slug: str, spec: ClientSpec) -> Crea
             ctx.actor, global_limits=ctx.refresh_limits,
             allow_private_jwks_uri=ctx.allow_private_jwks_uri)
         ensure_signing_keys(ctx, session, tenant, (spec.id_token_alg, spec.access_token_alg))
-        return CreatedClient(registered.client.client_id, registered.client_secret)
+        return CreatedClient(registered.client.client_id, registered.client_secret,
+                             client_summary(registered.client))
 
 
 def list_clients(ctx: AdminContext, tenant_slug: str) -> list[dict[str, Any]]:
     with ctx.transaction() as session:
         tenant = get_tenant(session, tenant_slug)
         return [client_summary(c) for c in ClientRepository(session, tenant.id).all()]
+
+
+def page_clients(ctx: AdminContext, tenant_slug: str, after_id: int | None,
+                 limit: int) -> list[ListedClient]:
+    """Up to ``limit`` clients in registration order, after the one with ``after_id``."""
+    with ctx.transaction() as session:
+        tenant = get_tenant(session, tenant_slug)
+        rows = ClientRepository(session, tenant.id).page(after_id, limit)
+        return [ListedClient(c.id, client_summary(c)) for c in rows]
 
 
 def show_client(ctx: AdminContext, tenant_slug: str, client_id: str) -> dict[str, Any]:

@@ -20,6 +20,13 @@ class ClientRepository(TenantScoped):
         query = select(Client).where(Client.tenant_id == self.tenant_id).order_by(Client.id)
         return self.session.scalars(query).all()
 
+    def page(self, after_id: int | None, limit: int) -> Sequence[Client]:
+        """Up to ``limit`` clients in id order, after ``after_id`` (keyset paging)."""
+        query = select(Client).where(Client.tenant_id == self.tenant_id)
+        if after_id is not None:
+            query = query.where(Client.id > after_id)
+        return self.session.scalars(query.order_by(Client.id).limit(limit)).all()
+
     def web_origins(self) -> frozenset[str]:
         """Every origin any client of the tenant registered (for CORS preflights, which
         carry no client identity). JSON lists cannot be unnested portably, so the column
