@@ -216,13 +216,6 @@ def _changes(body: dict[str, Any]) -> ClientChanges:
         explicit_errors=body.get("explicit_errors"))
 
 
-def _after_id(cursor: str | None) -> int | None:
-    start = core.after(cursor)
-    if start is not None and (not isinstance(start, int) or isinstance(start, bool)):
-        raise AdminError(400, "invalid_cursor", "The cursor is not one this API gave out.")
-    return start
-
-
 @blp.route("/tenants/<string:slug>/clients")
 class Clients(MethodView):
     @core.requires(ADMIN_READ)
@@ -232,7 +225,7 @@ class Clients(MethodView):
         """The tenant's clients, in registration order (never a secret)."""
         core.tenant_for(slug)
         rows = client_admin.page_clients(core.admin_context(), slug,
-                                         _after_id(args["cursor"]), args["limit"] + 1)
+                                         core.after_id(args["cursor"]), args["limit"] + 1)
         return core.page(rows, args["limit"], key=lambda r: r.id, dump=lambda r: r.summary)
 
     @core.requires(ADMIN_WRITE)

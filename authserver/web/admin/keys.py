@@ -63,13 +63,6 @@ def _view(record: KeyRecord) -> dict[str, Any]:
     return view
 
 
-def _after_id(cursor: str | None) -> int | None:
-    start = core.after(cursor)
-    if start is not None and (not isinstance(start, int) or isinstance(start, bool)):
-        raise AdminError(400, "invalid_cursor", "The cursor is not one this API gave out.")
-    return start
-
-
 @blp.route("/tenants/<string:slug>/keys")
 class Keys(MethodView):
     @core.requires(ADMIN_READ)
@@ -78,7 +71,7 @@ class Keys(MethodView):
     def get(self, args: dict[str, Any], slug: str) -> dict[str, Any]:
         """The tenant's keys in creation order, with their status now."""
         core.tenant_for(slug)
-        rows = key_lifecycle.page_keys(core.admin_context(), slug, _after_id(args["cursor"]),
+        rows = key_lifecycle.page_keys(core.admin_context(), slug, core.after_id(args["cursor"]),
                                        args["limit"] + 1)
         return core.page(rows, args["limit"], key=lambda r: r[0], dump=lambda r: _view(r[1]))
 
