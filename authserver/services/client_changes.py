@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from authserver.protocol.registry import KEY_SET_AUTH_METHODS, SECRET_AUTH_METHODS
@@ -23,9 +23,14 @@ from authserver.services.clients import (
     validated_fields,
 )
 from authserver.services.errors import InvalidInput, NotFound
+from authserver.services.list_edit import ListEdit
 from authserver.services.refresh_limits import RefreshLimits
 from authserver.storage.models import Client, utcnow
 from authserver.storage.repositories import AuditRepository, ClientRepository
+
+__all__ = ["INHERIT", "ClientCache", "ClientChanges", "ClientUpdate", "ListEdit",
+           "delete_client", "get_client", "invalidate_after_commit", "spec_of",
+           "update_client"]
 
 _SHOWN_AS = {"allowed_scopes": "scope"}
 # A refresh limit of 0 in ClientChanges: none of the client's own (a limit is never 0).
@@ -37,36 +42,6 @@ class ClientCache(Protocol):
 
 
 @dataclass(frozen=True, slots=True)
-class ListEdit:
-    """A change to a list: ``replace`` it whole, or ``add`` and ``remove`` values.
-
-    Adding a value already there changes nothing; removing one that is not there is
-    refused, because it is most likely a typo that would leave the intended value
-    registered.
-    """
-
-    replace: Sequence[str] | None = None
-    add: Sequence[str] = ()
-    remove: Sequence[str] = ()
-
-    @property
-    def is_empty(self) -> bool:
-        return self.replace is None and not self.add and not self.remove
-
-    def apply(self, current: Sequence[str], field_name: str) -> list[str]:
-        if self.replace is not None and (self.add or self.remove):
-            raise InvalidInput(field_name, "replace the list or add/remove values, not both")
-        if self.replace is not None:
-            return list(dict.fromkeys(self.replace))
-        missing = [v for v in self.remove if v not in current]
-        if missing:
-            raise InvalidInput(field_name, f"{missing[0]!r} is not registered (registered: "
-                               f"{', '.join(map(repr, current)) or 'none'})")
-        kept = [v for v in current if v not in self.remove]
-        return list(dict.fromkeys([*kept, *self.add]))
-
-
-@dataclass(frozen=True, slots=True)
 class ClientChanges:
     """What to change; None or an empty ListEdit leaves a field as it is."""
 
@@ -75,10 +50,10 @@ class ClientChanges:
     # or dropped (client_secrets.secret_after_method_change).
     auth_method: str | None = None
     grant_types: Sequence[str] | None = None
-    redirect_uris: ListEdit = ListEdit()
-    post_logout_redirect_uris: ListEdit = ListEdit()
-    scopes: ListEdit = ListEdit()
-    web_origins: ListEdit = ListEdit()
+    redirect_uris: ListEdit = field(default_factory=ListEdit)
+    post_logout_redirect_uris: ListEdit = field(default_factory=ListEdit)
+    scopes: ListEdit = field(default_factory=ListEdit)
+    web_origins: ListEdit = field(default_factory=ListEdit)
     application_type: str | None = None
     id_token_alg: str | None = None
     access_token_alg: str | None = None
