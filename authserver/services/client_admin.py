@@ -8,6 +8,7 @@ committed.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
@@ -15,10 +16,12 @@ from typing import Any
 from authserver.services import client_changes
 from authserver.services.admin_context import AdminContext
 from authserver.services.client_changes import ClientChanges, get_client, invalidate_after_commit
-from authserver.services.client_secrets import issue_secret, require_secret_method
+from authserver.services.client_secrets import NewSecret, require_secret_method, rotated
 from authserver.services.clients import ClientSpec, client_summary, register_client
+from authserver.services.errors import Conflict
 from authserver.services.key_lifecycle import ensure_signing_keys
 from authserver.services.tenants import get_tenant
+from authserver.storage.models import Client
 from authserver.storage.repositories import AuditRepository, ClientRepository
 
 
@@ -115,10 +118,9 @@ def rotate_secret(ctx: AdminContext, tenant_slug: str, client_id: str,
     with ctx.transaction() as session:
         tenant = get_tenant(session, tenant_slug)
         repo = ClientRepository(session, tenant.id)
-        client = get_client(repo, client_id)
+        client = get_client(repo, client_id, for_update=True)
         require_secret_method(client)
-        new = issue_secret(client, ctx.clock(), lifetime, overlap)
-        repo.flush()
+        new = _swap_secret(repo, client, ctx.clock(), lifetime, overlap)
         AuditRepository(session, tenant.id).record(
             ctx.actor, "client.secret_rotated", client_id,
             overlap_seconds=int(overlap.total_seconds()),
@@ -128,6 +130,19 @@ def rotate_secret(ctx: AdminContext, tenant_slug: str, client_id: str,
         invalidate_after_commit(repo, ctx.clients)
         return RotatedSecret(client_id, new.client_secret, new.secret_expires_at,
                              new.previous_secret_expires_at)
+
+
+def _swap_secret(repo: ClientRepository, client: Client, now: dt.datetime,
+                 lifetime: dt.timedelta | None, overlap: dt.timedelta) -> NewSecret:
+    # Two rotations at once must chain (each new secret working), not both replace the
+    # same old secret and lose the first's: the write is a compare and swap, retried
+    # from what the other rotation stored.
+    for _attempt in range(3):
+        new, columns = rotated(client, now, lifetime, overlap)
+        if repo.replace_secrets(client, dataclasses.asdict(columns)):
+            return new
+    raise Conflict(f"client {client.client_id!r}: its secret kept changing during the "
+                   "rotation; try again")
 
 
 def _iso(value: dt.datetime | None) -> str | None:

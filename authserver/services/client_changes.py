@@ -156,8 +156,8 @@ class ClientUpdate:
     client_secret: str | None = None
 
 
-def get_client(repo: ClientRepository, client_id: str) -> Client:
-    found = repo.get(client_id)
+def get_client(repo: ClientRepository, client_id: str, *, for_update: bool = False) -> Client:
+    found = repo.get(client_id, for_update=for_update)
     if found is None:
         tenant = repo.owner()
         where = f"tenant {tenant.slug!r}" if tenant is not None else "this tenant"
@@ -182,7 +182,8 @@ def update_client(repo: ClientRepository, audit: AuditRepository, client_id: str
     """Apply ``changes``; returns the client and the names (as ``client_summary`` has
     them) of what changed, empty when every value was already as asked. The secret is
     kept unless the authentication method changes to or from a secret one."""
-    client = get_client(repo, client_id)
+    # Locked: a concurrent rotation must not hand out a secret this change then drops.
+    client = get_client(repo, client_id, for_update=True)
     old_method = client.token_endpoint_auth_method
     spec = _changed_spec(spec_of(client), changes)
     fields = validated_fields(spec, inherited_absolute_for(repo, global_limits),

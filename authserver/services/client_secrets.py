@@ -11,6 +11,7 @@ Only digests are stored; a new secret is returned once, to be shown once.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import secrets
 from dataclasses import dataclass
@@ -111,10 +112,11 @@ def check_lifetime(lifetime: dt.timedelta | None) -> None:
                            f"{MAX_SECRET_LIFETIME.days} days")
 
 
-def issue_secret(client: Client, now: dt.datetime, lifetime: dt.timedelta | None,
-                 overlap: dt.timedelta = dt.timedelta(0)) -> NewSecret:
-    """Give ``client`` a new secret; the current one keeps working for ``overlap`` (never
-    past its own expiry), and a previous one from an earlier rotation ends now."""
+def rotated(client: SecretTimes, now: dt.datetime, lifetime: dt.timedelta | None,
+            overlap: dt.timedelta = dt.timedelta(0)) -> tuple[NewSecret, SecretColumns]:
+    """A new secret for ``client`` and the secret columns it makes: the current secret
+    keeps working for ``overlap`` (never past its own expiry), and a previous one from an
+    earlier rotation ends now."""
     check_overlap(overlap)
     check_lifetime(lifetime)
     old = live_digests(client, now).current
@@ -123,11 +125,22 @@ def issue_secret(client: Client, now: dt.datetime, lifetime: dt.timedelta | None
     if client.secret_expires_at is not None:
         old_ends = min(old_ends, client.secret_expires_at)
     keep_old = old is not None and old_ends > now
-    client.previous_secret_digest = old if keep_old else None
-    client.previous_secret_expires_at = old_ends if keep_old else None
-    client.secret_digest = secret_digest(secret)
-    client.secret_expires_at = now + lifetime if lifetime is not None else None
-    return NewSecret(secret, client.secret_expires_at, client.previous_secret_expires_at)
+    columns = SecretColumns(
+        secret_digest=secret_digest(secret),
+        secret_expires_at=now + lifetime if lifetime is not None else None,
+        previous_secret_digest=old if keep_old else None,
+        previous_secret_expires_at=old_ends if keep_old else None)
+    return NewSecret(secret, columns.secret_expires_at,
+                     columns.previous_secret_expires_at), columns
+
+
+def issue_secret(client: Client, now: dt.datetime, lifetime: dt.timedelta | None,
+                 overlap: dt.timedelta = dt.timedelta(0)) -> NewSecret:
+    """:func:`rotated`, set on ``client`` (flushed with the rest of its change)."""
+    new, columns = rotated(client, now, lifetime, overlap)
+    for key, value in dataclasses.asdict(columns).items():
+        setattr(client, key, value)
+    return new
 
 
 def drop_secrets(client: Client) -> None:

@@ -6,6 +6,7 @@ client_secret_post), after it only the new one, at the instant it ends, without 
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
 import pytest
 from flask.testing import FlaskClient
@@ -165,3 +166,29 @@ def test_a_client_without_a_secret_has_none_to_rotate(runtime: Runtime, world: W
                                                       client_id: str) -> None:
     with pytest.raises(Conflict, match="not a client secret"):
         rotate(runtime, client_id=client_id)
+
+
+def test_every_secret_that_concurrent_rotations_hand_out_authenticates(
+        runtime: Runtime, world: World, http: FlaskClient) -> None:
+    start = threading.Barrier(2)
+    handed_out: list[str] = []
+    failures: list[BaseException] = []
+
+    def rotate_once() -> None:
+        start.wait()
+        try:
+            handed_out.append(rotate(runtime).client_secret)
+        except Exception as exc:  # reported below, with what the other thread did
+            failures.append(exc)
+
+    threads = [threading.Thread(target=rotate_once) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert not failures and len(handed_out) == 2, f"both rotations must succeed: {failures}"
+    runtime.clients.invalidate()
+    for secret in handed_out:
+        works(http, world, secret, "a secret a concurrent rotation handed out")
+    refused(http, world, world.service_secret,
+            "the original secret, two rotations on (the second ended the oldest)")
