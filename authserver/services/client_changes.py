@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from authserver.protocol.registry import KEY_SET_AUTH_METHODS, SECRET_AUTH_METHODS
+from authserver.services.claim_mapping import ClaimsEdit, apply_edit
 from authserver.services.client_secrets import secret_after_method_change
 from authserver.services.clients import (
     ClientSpec,
@@ -71,6 +72,8 @@ class ClientChanges:
     backchannel_logout_uri: str | None = None
     backchannel_logout_session_required: bool | None = None
     explicit_errors: bool | None = None
+    # The roles and attributes its tokens carry (services/claim_mapping.py).
+    claims: ClaimsEdit | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -194,6 +197,11 @@ def update_client(repo: ClientRepository, audit: AuditRepository, client_id: str
     secret = secret_after_method_change(client, old_method, now or utcnow())
     # Named as `client show` names them.
     values = {_SHOWN_AS.get(k, k): fields[k] for k in columns}
+    if changes.claims is not None:
+        mapping = apply_edit(client.claim_mapping, changes.claims)
+        if mapping != client.claim_mapping:
+            client.claim_mapping = mapping
+            values["claims"] = mapping
     changed = sorted(values)
     if changed:
         repo.flush()

@@ -21,6 +21,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from authserver.protocol.claim_mapping import mapping_from_json
 from authserver.protocol.ports import ClientRecord
 from authserver.services.client_secrets import SecretColumns, live_digests
 from authserver.services.clients import secret_digest_matches
@@ -53,6 +54,7 @@ def client_record(row: Client) -> ClientRecord:
         refresh_token_idle_ttl=row.refresh_token_idle_ttl,
         refresh_token_absolute_ttl=row.refresh_token_absolute_ttl,
         web_origins=tuple(row.web_origins or ()), application_type=row.application_type,
+        claim_mapping=mapping_from_json(row.claim_mapping),
         secret_checker=secret_digest_matches, previous_secret_digest=row.previous_secret_digest,
     )
 

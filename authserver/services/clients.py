@@ -139,6 +139,8 @@ def client_summary(client: Client) -> dict[str, Any]:
         "client_secret_expires_at": _iso(client.secret_expires_at),
         # While a rotation's overlap runs, the replaced secret works until then.
         "previous_secret_expires_at": _iso(client.previous_secret_expires_at),
+        # The claim mapping (services/claim_mapping.py); None: no roles or attributes.
+        "claims": client.claim_mapping,
         "created_at": _iso(client.created_at),
     }
 

@@ -54,6 +54,8 @@ class ClientSchema(Schema):
     backchannel_logout_session_required = fields.Boolean(required=True)
     client_secret_expires_at = fields.String(required=True, allow_none=True)
     previous_secret_expires_at = fields.String(required=True, allow_none=True)
+    claims = fields.Dict(required=True, allow_none=True, metadata={
+        "description": "The claim mapping (docs/roles-and-claims.md); null: none."})
     created_at = fields.String(required=True, allow_none=True)
 
 
@@ -104,6 +106,9 @@ class ClientChangeSchema(_Registration):
         "description": "null: the tenant's limit again."})
     backchannel_logout_uri = fields.String(allow_none=True, validate=validate.Length(
         min=1, max=2000), metadata={"description": "null: no back-channel logout."})
+    claims = fields.Dict(allow_none=True, metadata={
+        "description": "Replaces the claim mapping: {roles, attributes, attributes_in} "
+                       "(docs/roles-and-claims.md); null or {}: none."})
 
 
 class RotateSecretSchema(core.StrictSchema):

@@ -17,6 +17,7 @@ from flask.views import MethodView
 
 from authserver.services import client_admin
 from authserver.services.admin_access import ADMIN_READ, ADMIN_WRITE
+from authserver.services.claim_mapping import ClaimsEdit
 from authserver.services.client_changes import INHERIT, ClientChanges, ListEdit
 from authserver.services.clients import ClientSpec
 from authserver.services.errors import InvalidInput
@@ -109,7 +110,8 @@ def _changes(body: dict[str, Any]) -> ClientChanges:
                                 and body["backchannel_logout_uri"] is None
                                 else body.get("backchannel_logout_uri")),
         backchannel_logout_session_required=body.get("backchannel_logout_session_required"),
-        explicit_errors=body.get("explicit_errors"))
+        explicit_errors=body.get("explicit_errors"),
+        claims=ClaimsEdit(replace=body["claims"] or {}) if "claims" in body else None)
 
 
 @blp.route("/tenants/<string:slug>/clients")
