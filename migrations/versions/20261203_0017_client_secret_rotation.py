@@ -2,7 +2,7 @@
 client_secret_expires_at of the current secret
 
 Revision ID: 0017
-Revises: 0012
+Revises: 0015
 Create Date: 2026-12-03 14:00:00
 """
 
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0017"
-down_revision = "0012"
+down_revision = "0015"
 branch_labels = None
 depends_on = None
 
