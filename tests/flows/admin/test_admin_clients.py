@@ -323,3 +323,17 @@ def test_a_reader_cannot_change_clients(http: FlaskClient, runtime: Runtime,
     for response in (reader.post(CLIENTS, json=SERVICE),
                      reader.post(f"{CLIENTS}/service:rotate-secret", json={})):
         assert response.status_code == 403 and error_code(response) == "forbidden"
+
+
+def test_the_claim_mapping_is_replaced_whole_and_null_removes_it(admin: AdminHttp) -> None:
+    path = f"{CLIENTS}/web"
+    mapping = {"roles": ["id_token", "access_token"], "attributes": {"department": "dept"}}
+    body = admin.patch(path, etag=admin.etag_of(path), json={"claims": mapping}).get_json()
+    assert body["claims"]["roles"] == ["id_token", "access_token"]
+    assert body["claims"]["attributes"] == {"department": "dept"}
+    assert admin.get(path).get_json()["claims"] == body["claims"]
+    cleared = admin.patch(path, etag=admin.etag_of(path), json={"claims": None}).get_json()
+    assert cleared["claims"] is None
+    refused = admin.patch(path, etag=admin.etag_of(path),
+                          json={"claims": {"roles": ["everywhere"]}})
+    field_refused(refused, "claims.roles")
