@@ -18,6 +18,7 @@ import click
 
 from authserver.cli import (
     audit,
+    client_changes,
     clients,
     consent,
     db,
@@ -42,6 +43,7 @@ __all__ = ["_runtime", "cli", "main"]
 # Imported for the commands they register on ``cli``.
 _NOUNS = (
     audit,
+    client_changes,
     clients,
     consent,
     db,

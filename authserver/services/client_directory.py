@@ -6,22 +6,38 @@ flood of unknown client_ids costs one query per id per TTL, and the cache is bou
 
 Beside the clients it keeps each tenant's set of registered web origins, which a CORS
 preflight (no client identity yet) is checked against; same TTL, same invalidation.
+
+Secrets that end at an instant (a rotation's overlap, an expiring secret) are dropped
+from the cached record at that instant by the runtime's clock, not when the entry is
+next refetched: ending an old secret costs no query, and waits for no TTL.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 import threading
 import time
+from collections.abc import Callable
+from dataclasses import dataclass
 
 from authserver.protocol.claim_mapping import mapping_from_json
 from authserver.protocol.ports import ClientRecord
+from authserver.services.client_secrets import SecretColumns, live_digests
 from authserver.services.clients import secret_digest_matches
 from authserver.services.remote_jwks import Transport, fetch_jwks, https_transport
 from authserver.storage.database import Database
-from authserver.storage.models import Client
+from authserver.storage.models import Client, utcnow
 
 MAX_ENTRIES = 50_000
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    fresh_until: float  # time.monotonic(): the TTL
+    record: ClientRecord | None  # with only the secrets live when it was made
+    secrets: SecretColumns | None  # set when a secret ends at some instant
+    changes_at: dt.datetime | None  # the runtime clock's instant the record goes stale
 
 
 def client_record(row: Client) -> ClientRecord:
@@ -39,32 +55,61 @@ def client_record(row: Client) -> ClientRecord:
         refresh_token_absolute_ttl=row.refresh_token_absolute_ttl,
         web_origins=tuple(row.web_origins or ()), application_type=row.application_type,
         claim_mapping=mapping_from_json(row.claim_mapping),
-        secret_checker=secret_digest_matches,
+        secret_checker=secret_digest_matches, previous_secret_digest=row.previous_secret_digest,
     )
+
+
+def _entry(fresh_until: float, record: ClientRecord | None, columns: SecretColumns | None,
+           now: dt.datetime) -> _Entry:
+    """The entry for ``record`` at ``now``: its digests those live then."""
+    if record is None or columns is None:
+        return _Entry(fresh_until, record, None, None)
+    live = live_digests(columns, now)
+    record = dataclasses.replace(record, secret_digest=live.current,
+                                 previous_secret_digest=live.previous)
+    return _Entry(fresh_until, record, columns if live.changes_at else None, live.changes_at)
+
+
+def _timed(row: Client) -> SecretColumns | None:
+    if (row.secret_expires_at is None and row.previous_secret_digest is None
+            and row.previous_secret_expires_at is None):
+        return None
+    return SecretColumns.of(row)
 
 
 class ClientDirectoryCache:
     def __init__(self, database: Database, ttl_seconds: float,
                  jwks_uri_allow_private: bool = False,
-                 jwks_transport: Transport = https_transport) -> None:
+                 jwks_transport: Transport = https_transport,
+                 clock: Callable[[], dt.datetime] = utcnow) -> None:
         self.database = database
         self.ttl = ttl_seconds
+        self.clock = clock
         self.jwks_uri_allow_private = jwks_uri_allow_private
         self.jwks_transport = jwks_transport
-        self._entries: dict[tuple[int, str], tuple[float, ClientRecord | None]] = {}
+        self._entries: dict[tuple[int, str], _Entry] = {}
         self._origins: dict[int, tuple[float, frozenset[str]]] = {}
         self._lock = threading.Lock()
 
     def get(self, tenant_id: int, client_id: str) -> ClientRecord | None:
         key = (tenant_id, client_id)
         hit = self._entries.get(key)
-        if hit is not None and hit[0] > time.monotonic():
-            return hit[1]
+        if hit is not None and hit.fresh_until > time.monotonic():
+            if hit.changes_at is None:
+                return hit.record
+            now = self.clock()
+            if now < hit.changes_at:
+                return hit.record
+            # A secret ended since: drop it now, without a query.
+            entry = _entry(hit.fresh_until, hit.record, hit.secrets, now)
+            self._entries[key] = entry
+            return entry.record
         if len(client_id) > 64 or "\x00" in client_id:
             return None
         with self.database.unit_of_work() as uow:
             row = uow.clients(tenant_id).get(client_id)
             record = client_record(row) if row else None
+            columns = _timed(row) if row else None
             jwks_uri = row.jwks_uri if row is not None and not row.jwks else None
         if record is not None and jwks_uri:
             # Fetched after the database session is closed: a slow endpoint must not hold
@@ -75,8 +120,9 @@ class ClientDirectoryCache:
         with self._lock:
             if len(self._entries) >= MAX_ENTRIES:
                 self._entries.clear()
-            self._entries[key] = (time.monotonic() + self.ttl, record)
-        return record
+            entry = _entry(time.monotonic() + self.ttl, record, columns, self.clock())
+            self._entries[key] = entry
+        return entry.record
 
     def tenant_origins(self, tenant_id: int) -> frozenset[str]:
         """The web origins registered by any client of the tenant (one query per TTL; the

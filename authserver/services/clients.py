@@ -6,6 +6,7 @@ client_uris.py); their names are re-exported here, where callers have always fou
 
 from __future__ import annotations
 
+import datetime as dt
 import hmac
 import re
 import secrets
@@ -134,7 +135,15 @@ def client_summary(client: Client) -> dict[str, Any]:
         "jwks": client.jwks,
         "backchannel_logout_uri": client.backchannel_logout_uri,
         "backchannel_logout_session_required": client.backchannel_logout_session_required,
+        # RFC 7591 §3.2.1 names it; None (never) rather than its 0, for operators.
+        "client_secret_expires_at": _iso(client.secret_expires_at),
+        # While a rotation's overlap runs, the replaced secret works until then.
+        "previous_secret_expires_at": _iso(client.previous_secret_expires_at),
         # The claim mapping (services/claim_mapping.py); None: no roles or attributes.
         "claims": client.claim_mapping,
-        "created_at": client.created_at.isoformat() if client.created_at else None,
+        "created_at": _iso(client.created_at),
     }
+
+
+def _iso(value: dt.datetime | None) -> str | None:
+    return value.isoformat() if value else None

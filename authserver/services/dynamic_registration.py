@@ -172,7 +172,10 @@ def information(client: Client, registration: ClientRegistration, endpoint: str,
         if getattr(client, name) is not None:
             info[name] = getattr(client, name)
     if client.token_endpoint_auth_method in SECRET_METHODS:
-        info["client_secret_expires_at"] = 0  # RFC 7591 §3.2.1: 0, it never expires
+        # RFC 7591 §3.2.1: when the secret expires (an operator's rotation may set it),
+        # 0 if it never does.
+        expires = client.secret_expires_at
+        info["client_secret_expires_at"] = int(expires.timestamp()) if expires else 0
     if secret is not None:
         info["client_secret"] = secret
     if access_token is not None:
@@ -310,10 +313,11 @@ def replace(ctx: AdminContext, tenant_slug: str, client_id: str, bearer: str | N
             raise InvalidClientMetadataError(
                 "token_endpoint_auth_method cannot change: register a new client instead.")
         try:
-            _, changed = client_changes.update_client(
+            changed = client_changes.update_client(
                 ClientRepository(session, tenant.id), AuditRepository(session, tenant.id),
                 client_id, _changes(meta, client_id), actor, global_limits=ctx.refresh_limits,
-                cache=ctx.clients, allow_private_jwks_uri=ctx.allow_private_jwks_uri)
+                cache=ctx.clients, allow_private_jwks_uri=ctx.allow_private_jwks_uri,
+                now=now).changed
         except InvalidInput as exc:
             raise _protocol_error(exc) from None
         ensure_signing_keys(acting, session, tenant, (client.id_token_signed_response_alg,

@@ -35,11 +35,12 @@ class KeyRecord:
     retires_at: dt.datetime | None
     expires_at: dt.datetime | None
     revoked_at: dt.datetime | None
+    created_at: dt.datetime | None = None
 
     @classmethod
     def of(cls, key: SigningKey, now: dt.datetime) -> KeyRecord:
         return cls(key.kid, key.alg, key_state(key, now), key.activates_at, key.retires_at,
-                   key.expires_at, key.revoked_at)
+                   key.expires_at, key.revoked_at, key.created_at)
 
     def view(self) -> dict[str, Any]:
         def iso(value: dt.datetime | None) -> str | None:
@@ -47,7 +48,8 @@ class KeyRecord:
 
         return {"kid": self.kid, "alg": self.alg, "state": self.state.value,
                 "activates_at": iso(self.activates_at), "retires_at": iso(self.retires_at),
-                "expires_at": iso(self.expires_at), "revoked_at": iso(self.revoked_at)}
+                "expires_at": iso(self.expires_at), "revoked_at": iso(self.revoked_at),
+                "created_at": iso(self.created_at)}
 
 
 def key_manager(ctx: AdminContext, session: Session, tenant: Tenant) -> KeyManager:
@@ -71,6 +73,17 @@ def list_keys(ctx: AdminContext, tenant_slug: str) -> list[KeyRecord]:
         tenant = get_tenant(session, tenant_slug)
         now = ctx.clock()
         return [KeyRecord.of(k, now) for k in SigningKeyRepository(session, tenant.id).all()]
+
+
+def page_keys(ctx: AdminContext, tenant_slug: str, after_id: int | None,
+              limit: int) -> list[tuple[int, KeyRecord]]:
+    """Up to ``limit`` keys in creation order after the one with ``after_id``, each with
+    its paging key."""
+    with ctx.transaction() as session:
+        tenant = get_tenant(session, tenant_slug)
+        now = ctx.clock()
+        rows = SigningKeyRepository(session, tenant.id).page(after_id, limit)
+        return [(k.id, KeyRecord.of(k, now)) for k in rows]
 
 
 def rotate_keys(ctx: AdminContext, tenant_slug: str, algs: Sequence[str],

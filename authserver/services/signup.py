@@ -26,7 +26,7 @@ from authserver.i18n import N_, gettext
 from authserver.services import account_tokens, deferred
 from authserver.services.account_tokens import Purpose
 from authserver.services.accounts import NewUser, create_user, normalise_email, set_password
-from authserver.services.clients import secret_digest_matches
+from authserver.services.client_secrets import secret_matches
 from authserver.services.error_codes import ErrorCode, define
 from authserver.services.errors import Conflict, InvalidInput
 from authserver.services.languages import mail_locale, supported
@@ -266,13 +266,14 @@ def verify_email(database: Database, tenant: TenantInfo, token: str,
 
 
 def explicit_errors(database: Database, tenant_id: int, client_id: str | None,
-                    client_secret: str | None) -> bool:
+                    client_secret: str | None, now: dt.datetime) -> bool:
     """Whether the caller proved it is a client granted ``explicit_errors`` (its id and
-    secret, as HTTP Basic): naming such a client is not enough, or anyone could learn
-    from the precise reasons whether an address has an account."""
+    secret, as HTTP Basic, either secret during a rotation's overlap): naming such a
+    client is not enough, or anyone could learn from the precise reasons whether an
+    address has an account."""
     if not client_id or len(client_id) > 255 or not client_secret:
         return False
     with database.unit_of_work() as uow:
         client = uow.clients(tenant_id).get(client_id)
         return bool(client is not None and client.explicit_errors
-                    and secret_digest_matches(client.secret_digest, client_secret))
+                    and secret_matches(client, client_secret, now))

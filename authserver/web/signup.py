@@ -105,7 +105,7 @@ def api_signup() -> Response:
         return _api_error(service.MALFORMED)
     basic = request.authorization
     explicit = basic is not None and basic.type == "basic" and service.explicit_errors(
-        runtime().database, tenant().id, basic.username, basic.password)
+        runtime().database, tenant().id, basic.username, basic.password, runtime().clock())
     fields = service.SignupRequest(body["email"], body["password"], body.get("given_name"),
                                    body.get("family_name"))
     try:

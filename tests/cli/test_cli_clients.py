@@ -353,3 +353,107 @@ def test_update_of_web_origins_application_type_and_algorithms(cli: Cli, acme: N
             view["id_token_signed_response_alg"]) == (["https://spa.example"], "web", "EdDSA")
     algs = {k["alg"] for k in ok_json(cli("keys", "list", "--tenant", "acme", "--json"))}
     assert "EdDSA" in algs, "choosing an algorithm without a key gives the tenant one"
+
+
+# --- update: every registration field, and the authentication method ----------------------
+
+
+def digests(database: Database) -> tuple[str | None, str | None]:
+    with database.engine.connect() as conn:
+        row = conn.execute(text("SELECT secret_digest, previous_secret_digest FROM clients")
+                           ).one()
+    return row[0], row[1]
+
+
+def test_update_changes_every_registration_field_and_keeps_the_secret(
+        cli: Cli, acme: None, database: Database) -> None:
+    created = web_client(cli)
+    cid = created["client_id"]
+    view = ok_json(cli(
+        *UPDATE, cid, "--name", "Renamed", "--grant-type", "authorization_code",
+        "--grant-type", "refresh_token", "--grant-type", "client_credentials",
+        "--redirect-uri", "https://new.example/cb",
+        "--post-logout-redirect-uri", "https://new.example/bye",
+        "--scope", "openid email offline_access", "--auth-method", "client_secret_post",
+        "--no-pkce", "--no-state", "--id-token-alg", "PS256", "--access-token-alg", "RS256",
+        "--web-origin", "https://new.example", "--application-type", "web",
+        "--refresh-token-idle-ttl", "1d", "--refresh-token-absolute-ttl", "10d",
+        "--backchannel-logout-uri", "https://new.example/bcl",
+        "--backchannel-logout-session-required", "on", "--first-party",
+        "--explicit-errors", "on", "--json"))
+    expected = {
+        "name": "Renamed", "grant_types": ["authorization_code", "refresh_token",
+                                           "client_credentials"],
+        "redirect_uris": ["https://new.example/cb"],
+        "post_logout_redirect_uris": ["https://new.example/bye"],
+        "scope": "openid email offline_access",
+        "token_endpoint_auth_method": "client_secret_post", "require_pkce": False,
+        "require_state": False, "id_token_signed_response_alg": "PS256",
+        "access_token_signed_response_alg": "RS256", "web_origins": ["https://new.example"],
+        "refresh_token_idle_ttl": 86400, "refresh_token_absolute_ttl": 864000,
+        "backchannel_logout_uri": "https://new.example/bcl",
+        "backchannel_logout_session_required": True, "first_party": True,
+        "explicit_errors": True}
+    assert {k: view[k] for k in expected} == expected
+    assert show(cli, cid) == {k: v for k, v in view.items() if k != "changed"}, \
+        "the change must persist"
+    assert "client_secret" not in view, "basic to post shares the secret: none is printed"
+    assert digests(database)[0] == hashlib.sha256(
+        created["client_secret"].encode()).hexdigest(), "the secret must be kept"
+
+
+def test_refresh_limits_can_go_back_to_the_tenants(cli: Cli, acme: None) -> None:
+    cid = web_client(cli, "--refresh-token-idle-ttl", "1d")["client_id"]
+    view = ok_json(cli(*UPDATE, cid, "--refresh-token-idle-ttl", "inherit", "--json"))
+    assert view["refresh_token_idle_ttl"] is None and view["changed"] == [
+        "refresh_token_idle_ttl"]
+
+
+def test_leaving_secret_authentication_drops_the_secret(
+        cli: Cli, acme: None, database: Database, tmp_path: Path) -> None:
+    cid = ok_json(cli(*CREATE, "--grant-type", "client_credentials", "--scope", "stores:read",
+                      "--json"))["client_id"]
+    ok(cli("client", "rotate-secret", "--tenant", "acme", cid))  # a previous secret too
+    view = ok_json(cli(*UPDATE, cid, "--auth-method", "private_key_jwt", "--jwks",
+                       jwks_file(tmp_path), "--json"))
+    assert view["token_endpoint_auth_method"] == "private_key_jwt"
+    assert "client_secret" not in view
+    assert digests(database) == (None, None), "a secret that authenticates nothing must go"
+    with database.engine.connect() as conn:
+        details = conn.execute(text("SELECT details FROM audit_events WHERE action = "
+                                    "'client.updated'")).scalar_one()
+    details = json.loads(details) if isinstance(details, str) else details
+    assert details["client_secret"] == "[redacted]"
+
+
+def test_taking_up_secret_authentication_prints_a_new_secret_once(
+        cli: Cli, acme: None, database: Database, tmp_path: Path) -> None:
+    cid = ok_json(cli(*CREATE, "--grant-type", "client_credentials", "--scope", "stores:read",
+                      "--auth-method", "private_key_jwt", "--jwks", jwks_file(tmp_path),
+                      "--json"))["client_id"]
+    out = ok(cli(*UPDATE, cid, "--auth-method", "client_secret_basic")).out
+    secret = out.split("client_secret: ")[1].split()[0]
+    assert "shown only now" in out
+    assert digests(database)[0] == hashlib.sha256(secret.encode()).hexdigest()
+    view = show(cli, cid)
+    assert (view["jwks"], view["jwks_uri"]) == (None, None), \
+        "the key set goes with private_key_jwt"
+
+
+@pytest.mark.parametrize(("kind", "method", "message"), [
+    ("confidential", "none", "auth_method: a confidential client stays confidential"),
+    ("public", "client_secret_basic", "auth_method: a public client has no credentials"),
+    ("confidential", "private_key_jwt", "auth_method: private_key_jwt needs the client's jwks"),
+])
+def test_an_impossible_method_change_is_refused(cli: Cli, acme: None, kind: str, method: str,
+                                                message: str) -> None:
+    extra = ("--public",) if kind == "public" else ()
+    cid = web_client(cli, *extra)["client_id"]
+    refused(cli(*UPDATE, cid, "--auth-method", method), message)
+
+
+def test_explicit_errors_forbid_leaving_the_secret(cli: Cli, acme: None,
+                                                   tmp_path: Path) -> None:
+    cid = web_client(cli, "--explicit-errors")["client_id"]
+    refused(cli(*UPDATE, cid, "--auth-method", "private_key_jwt", "--jwks",
+                jwks_file(tmp_path)), "explicit_errors: only a confidential client")

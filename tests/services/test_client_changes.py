@@ -41,9 +41,9 @@ def tenant_id(runtime: Runtime) -> int:
 def update(runtime: Runtime, tenant_id: int, changes: ClientChanges,
            cache: RecordingCache | None = None, **kwargs: object) -> list[str]:
     with runtime.database.session() as session:
-        _client, changed = update_client(
+        changed = update_client(
             ClientRepository(session, tenant_id), AuditRepository(session, tenant_id), "web",
-            changes, "test", cache=cache, **kwargs)  # type: ignore[arg-type]
+            changes, "test", cache=cache, **kwargs).changed  # type: ignore[arg-type]
         if cache is not None:
             assert cache.invalidated == [], "invalidated before the commit"
         return changed

@@ -40,6 +40,10 @@ class ClientRecord:
     claim_mapping: ClaimMapping = NO_MAPPING
     secret_checker: Callable[[str | None, str], bool] | None = field(
         default=None, compare=False, repr=False)
+    # The secret a rotation replaced, while its overlap lasts. The client directory drops
+    # it (and ``secret_digest`` once the secret expires) at the instant it ends, so the
+    # record holds only digests that authenticate now.
+    previous_secret_digest: str | None = field(default=None, repr=False)
 
     # --- authlib.oauth2.rfc6749.ClientMixin
     def get_client_id(self) -> str:
@@ -60,8 +64,14 @@ class ClientRecord:
 
     def check_client_secret(self, client_secret: str) -> bool:
         # An empty secret never authenticates, whatever a checker would say of it.
-        return bool(client_secret) and self.secret_checker is not None and \
-            self.secret_checker(self.secret_digest, client_secret)
+        if not client_secret or self.secret_checker is None:
+            return False
+        # Both compared whether or not the first matches: which secret is in use stays
+        # out of the response time.
+        current = self.secret_checker(self.secret_digest, client_secret)
+        previous = self.previous_secret_digest is not None and \
+            self.secret_checker(self.previous_secret_digest, client_secret)
+        return current or previous
 
     def check_endpoint_auth_method(self, method: str, endpoint: str) -> bool:
         if endpoint == "token":

@@ -22,6 +22,13 @@ class Client(Base):
     is_public: Mapped[bool] = mapped_column(Boolean, default=False)
     # SHA-256 of a generated high-entropy secret; NULL for public / private_key_jwt clients.
     secret_digest: Mapped[str | None] = mapped_column(String(64))
+    # RFC 7591 client_secret_expires_at: after it the secret no longer authenticates
+    # (NULL: it never expires).
+    secret_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    # The secret a rotation replaced, kept working until ``previous_secret_expires_at`` so
+    # the client's deployments can switch without an outage; both NULL outside an overlap.
+    previous_secret_digest: Mapped[str | None] = mapped_column(String(64))
+    previous_secret_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     token_endpoint_auth_method: Mapped[str] = mapped_column(String(32))
     grant_types: Mapped[list[str]] = mapped_column(JSON)
     redirect_uris: Mapped[list[str]] = mapped_column(JSON)

@@ -25,6 +25,13 @@ class SigningKeyRepository(TenantScoped):
         )
         return self.session.scalars(query).all()
 
+    def page(self, after_id: int | None, limit: int) -> Sequence[SigningKey]:
+        """Up to ``limit`` keys in id (creation) order, after ``after_id``."""
+        query = select(SigningKey).where(SigningKey.tenant_id == self.tenant_id)
+        if after_id is not None:
+            query = query.where(SigningKey.id > after_id)
+        return self.session.scalars(query.order_by(SigningKey.id).limit(limit)).all()
+
     def add(self, key: SigningKey) -> SigningKey:
         key.tenant_id = self.tenant_id
         self.session.add(key)

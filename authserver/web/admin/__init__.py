@@ -27,6 +27,8 @@ RESOURCE_MODULES = (
     "roles",
     "registration",
     "audit_events",
+    "clients",
+    "keys",
 )
 
 

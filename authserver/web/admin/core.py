@@ -103,6 +103,15 @@ def after(cursor: str | None) -> Any:
                          ) from None
 
 
+def after_id(cursor: str | None) -> int | None:
+    """:func:`after` for lists paged by an integer row id: any other key is a cursor this
+    API did not give out."""
+    start = after(cursor)
+    if start is not None and (not isinstance(start, int) or isinstance(start, bool)):
+        raise AdminError(400, "invalid_cursor", "The cursor is not one this API gave out.")
+    return start
+
+
 def page(rows: Sequence[T], limit: int, key: Callable[[T], Any],
          dump: Callable[[T], Any] | None = None) -> dict[str, Any]:
     """A page from ``rows``, fetched as ``limit + 1`` rows in ``key`` order: the extra
