@@ -16,7 +16,19 @@ from typing import NoReturn
 
 import click
 
-from authserver.cli import clients, consent, db, demo, keys, serve, sessions, tenants, users, worker
+from authserver.cli import (
+    clients,
+    consent,
+    db,
+    demo,
+    keys,
+    serve,
+    sessions,
+    tenants,
+    user_lifecycle,
+    users,
+    worker,
+)
 from authserver.cli.common import cli
 from authserver.cli.common import runtime as _runtime
 from authserver.services.envelope import DecryptionError
@@ -25,7 +37,8 @@ from authserver.settings import SettingsError
 
 __all__ = ["_runtime", "cli", "main"]
 # Imported for the commands they register on ``cli``.
-_NOUNS = (clients, consent, db, demo, keys, serve, sessions, tenants, users, worker)
+_NOUNS = (clients, consent, db, demo, keys, serve, sessions, tenants, users, user_lifecycle,
+          worker)
 
 
 def _fail(message: str, status: int) -> NoReturn:

@@ -81,9 +81,12 @@ def set_password(ctx: AdminContext, tenant_slug: str, email: str | None, sub: st
         return user.email
 
 
-def set_disabled(ctx: AdminContext, tenant_slug: str, email: str, disabled: bool) -> None:
-    """Disable (ending every session, grant and unused code) or enable the user."""
+def set_disabled(ctx: AdminContext, tenant_slug: str, email: str | None, disabled: bool,
+                 sub: str | None = None) -> str:
+    """Disable (ending every session, grant and unused code) or enable the user named by
+    ``email`` or ``sub``; returns their email address."""
     with ctx.transaction() as session:
-        tenant = get_tenant(session, tenant_slug)
-        accounts.set_user_disabled(*_repos(session, tenant), email, disabled, ctx.actor,
+        tenant, user = _find(session, tenant_slug, email, sub)
+        accounts.set_user_disabled(*_repos(session, tenant), user.email, disabled, ctx.actor,
                                    ctx.clock())
+        return user.email
