@@ -26,11 +26,12 @@ def mask_email(email: str) -> str:
 
 
 def mask_phone(phone: str) -> str:
-    """E.164 in, the first two and last two digits out, one bullet per hidden digit."""
+    """E.164 in, the first two and last two digits out; the bullets between are always
+    seven, so the mask does not tell the number's length either."""
     digits = phone.removeprefix("+")
     if len(digits) <= 4:
-        return "+" + BULLET * len(digits)
-    return f"+{digits[:2]}{BULLET * (len(digits) - 4)}{digits[-2:]}"
+        return "+" + BULLET * 7
+    return f"+{digits[:2]}{BULLET * 7}{digits[-2:]}"
 
 
 def masked_view(view: dict[str, Any]) -> dict[str, Any]:
