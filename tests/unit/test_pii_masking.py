@@ -26,7 +26,8 @@ def test_an_email_keeps_its_first_and_last_letter_and_its_domain(email: str,
     ("+1234", "+•••••••"),
     ("+8613800138000", "+86•••••••00"),
 ])
-def test_a_phone_keeps_its_prefix_and_last_two_digits_and_hides_its_length(phone: str, masked: str) -> None:
+def test_a_phone_keeps_its_prefix_and_last_two_digits_and_hides_its_length(
+        phone: str, masked: str) -> None:
     assert mask_phone(phone) == masked
 
 

@@ -6,10 +6,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from authserver.services.admin_access import ADMIN_WRITE, READ_PII
 from flask import request
 
 from authserver.runtime.import_wiring import import_setup
+from authserver.services.admin_access import ADMIN_WRITE, READ_PII
 from authserver.services.pii_masking import mask_email
 from authserver.services.user_import import import_users
 from authserver.services.user_import_csv import COLUMNS, MAX_BYTES, MAX_ROWS, FileTooLarge

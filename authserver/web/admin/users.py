@@ -11,11 +11,11 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any, NoReturn, TypeVar
 
-from authserver.services.admin_access import ADMIN_READ, ADMIN_WRITE, READ_PII
 from flask.views import MethodView
 
 from authserver.services import invitation_admin, session_admin, user_admin, user_lifecycle
 from authserver.services.accounts import CLEARABLE, NewUser, UserChanges
+from authserver.services.admin_access import ADMIN_READ, ADMIN_WRITE, READ_PII
 from authserver.services.invitation_admin import InvitationMail, Invited
 from authserver.services.password_policy import PasswordRefused
 from authserver.services.pii_masking import masked_view
