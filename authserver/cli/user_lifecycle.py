@@ -60,6 +60,13 @@ def _identity(email: str | None, sub: str | None) -> None:
         raise click.UsageError("name the user by EMAIL or --sub (exactly one)")
 
 
+def _emit_removed(as_json: bool, said: str, sub: str, email: str,
+                  removed: dict[str, int]) -> None:
+    out = {"sub": sub, "email": email, "removed": removed}
+    emit(as_json, out, lambda: click.echo(
+        f"{said}: " + ", ".join(f"{k}={v}" for k, v in removed.items())))
+
+
 @user.command("delete")
 @tenant_option
 @click.argument("email", required=False)
@@ -70,10 +77,8 @@ def user_delete(tenant_slug: str, email: str | None, sub: str | None, as_json: b
     refresh tokens and grants, consents, factors. Audit records stay."""
     _identity(email, sub)
     deleted = user_lifecycle.delete_user(admin(), tenant_slug, email, sub)
-    out = {"sub": deleted.sub, "email": deleted.email, "removed": deleted.removed}
-    emit(as_json, out, lambda: click.echo(
-        f"deleted user {deleted.email} (sub {deleted.sub}): " + ", ".join(
-            f"{k}={v}" for k, v in deleted.removed.items())))
+    _emit_removed(as_json, f"deleted user {deleted.email} (sub {deleted.sub})", deleted.sub,
+                  deleted.email, deleted.removed)
 
 
 @user.command("reset-factors")
@@ -88,7 +93,5 @@ def user_reset_factors(tenant_slug: str, email: str | None, sub: str | None,
     person enrols again at the next sign-in if the tenant requires a second factor."""
     _identity(email, sub)
     reset = user_lifecycle.reset_factors(admin(), tenant_slug, email, sub)
-    out = {"sub": reset.sub, "email": reset.email, "removed": reset.removed}
-    emit(as_json, out, lambda: click.echo(
-        f"reset the sign-in factors of {reset.email}: " + ", ".join(
-            f"{k}={v}" for k, v in reset.removed.items())))
+    _emit_removed(as_json, f"reset the sign-in factors of {reset.email}", reset.sub,
+                  reset.email, reset.removed)
