@@ -8,7 +8,9 @@ and the report names each rejected row (line, column, reason), as the establishe
 providers' bulk imports do, so a file is fixed and re-imported for its rejected rows
 only. A row is all or nothing: its user, roles, invitation link, queued mail and audit
 records are written inside one savepoint, rolled back together when any part fails.
-The whole import is one unit of work; ``dry_run`` runs every check and rolls it back.
+Rows are committed :data:`CHUNK` at a time (an interrupted import keeps the chunks
+before it; importing the file again rejects those rows as existing); ``dry_run`` runs
+every check and rolls every chunk back.
 
 Each imported user is a pending invitee (services/invitations.py): no password, an
 invitation link valid 7 days, its mail queued in the outbox in the same transaction and
@@ -88,6 +90,10 @@ class ImportSetup:
     roles: RoleAssigner | None = None
 
 
+# Rows per unit of work (see _import_chunk).
+CHUNK = 100
+
+
 class _DryRun(Exception):
     """Raised at the end of a dry run to roll its unit of work back."""
 
@@ -98,20 +104,30 @@ def import_users(ctx: AdminContext, tenant_slug: str, data: bytes, setup: Import
     for a file-level problem, NotFound for an unknown tenant."""
     parsed = parse(data)
     report = ImportReport(parsed.total, rejected=list(parsed.rejected), dry_run=dry_run)
+    chunks = [parsed.rows[i:i + CHUNK] for i in range(0, len(parsed.rows), CHUNK)] or [[]]
+    for index, chunk in enumerate(chunks):
+        _import_chunk(ctx, tenant_slug, setup, chunk, report, last=index == len(chunks) - 1)
+    return report
+
+
+def _import_chunk(ctx: AdminContext, tenant_slug: str, setup: ImportSetup,
+                  rows: list[CsvRow], report: ImportReport, last: bool) -> None:
+    """One unit of work for up to CHUNK rows: SQLite has one writer at a time, and a
+    whole file in one transaction would hold sign-ins' writes back for its duration."""
     try:
         with ctx.database.unit_of_work() as uow:
             tenant = get_tenant(uow.session, tenant_slug)
             begin_with_savepoints(uow)
-            for row in parsed.rows:
+            for row in rows:
                 _import_row(uow, ctx, tenant, setup, row, report)
-            uow.audit(tenant.id).record(ctx.actor, "users.imported", None, rows=report.rows,
-                                        imported=len(report.imported),
-                                        rejected=len(report.rejected))
-            if dry_run:
+            if last:
+                uow.audit(tenant.id).record(ctx.actor, "users.imported", None,
+                                            rows=report.rows, imported=len(report.imported),
+                                            rejected=len(report.rejected))
+            if report.dry_run:
                 raise _DryRun
     except _DryRun:
         pass
-    return report
 
 
 def _import_row(uow: UnitOfWork, ctx: AdminContext, tenant: Tenant, setup: ImportSetup,

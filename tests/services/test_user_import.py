@@ -19,7 +19,7 @@ from authserver.services.admin_context import AdminContext
 from authserver.services.errors import InvalidInput, NotFound
 from authserver.services.senders import Channel, Senders
 from authserver.services.tenant_admin import create_tenant
-from authserver.services.user_import import ImportReport, ImportSetup, import_users
+from authserver.services.user_import import CHUNK, ImportReport, ImportSetup, import_users
 from authserver.services.user_import_csv import MAX_BYTES, MAX_ROWS, FileRefused, FileTooLarge
 from authserver.storage.models import AccountToken, AuditEvent, OutboxMessage, User
 from authserver.storage.unit_of_work import UnitOfWork
@@ -232,3 +232,19 @@ def test_without_an_email_sender_users_are_created_pending(settings, database,  
 def test_an_unknown_tenant_is_not_found(runtime: Runtime, ctx: AdminContext) -> None:
     with pytest.raises(NotFound):
         import_users(ctx, "nope", b"email\nann@example.com\n", import_setup(runtime, "nope"))
+
+
+def test_a_file_longer_than_one_chunk_imports_every_chunk(runtime: Runtime,
+                                                          ctx: AdminContext) -> None:
+    rows = [f"u{i}@example.com,,,," for i in range(CHUNK * 2 + 10)]
+    rows[CHUNK + 5] = "bad,,,,"
+    rows[-1] = "u0@example.com,,,,"  # the first row's address, two chunks later
+    report = run(runtime, ctx, HEADER + "\n".join(rows) + "\n")
+    assert len(report.imported) == CHUNK * 2 + 8
+    assert rejected(report) == [(CHUNK + 7, "email"), (CHUNK * 2 + 11, "email")]
+    assert len(users(runtime)) == CHUNK * 2 + 8
+    assert count(runtime, AuditEvent, AuditEvent.action == "users.imported") == 1
+    dry = run(runtime, ctx, HEADER + "\n".join(f"v{i}@example.com" for i in range(CHUNK + 1)),
+              dry_run=True)
+    assert len(dry.imported) == CHUNK + 1 and len(users(runtime)) == CHUNK * 2 + 8, \
+        "a dry run rolls back every chunk"
