@@ -22,6 +22,7 @@ from authserver.cli import (
     db,
     demo,
     keys,
+    roles,
     serve,
     sessions,
     tenants,
@@ -37,8 +38,8 @@ from authserver.settings import SettingsError
 
 __all__ = ["_runtime", "cli", "main"]
 # Imported for the commands they register on ``cli``.
-_NOUNS = (clients, consent, db, demo, keys, serve, sessions, tenants, users, user_lifecycle,
-          worker)
+_NOUNS = (clients, consent, db, demo, keys, roles, serve, sessions, tenants, users,
+          user_lifecycle, worker)
 
 
 def _fail(message: str, status: int) -> NoReturn:

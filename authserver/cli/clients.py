@@ -19,6 +19,7 @@ from authserver.cli.common import (
 )
 from authserver.services import client_admin
 from authserver.services import clients as client_service
+from authserver.services.claim_mapping import ClaimsEdit
 from authserver.services.client_changes import ClientChanges, ListEdit
 from authserver.services.errors import InvalidInput
 from authserver.services.keys import SUPPORTED_ALGS
@@ -213,7 +214,22 @@ def _changes(options: dict[str, Any]) -> ClientChanges:
         jwks=_load_jwks(options["jwks_path"]), jwks_uri=options["jwks_uri"],
         backchannel_logout_uri=options["backchannel_logout_uri"],
         backchannel_logout_session_required=_on(options["backchannel_session"]),
-        explicit_errors=options["explicit_errors"])
+        explicit_errors=options["explicit_errors"], claims=_claims_edit(options))
+
+
+def _claims_edit(options: dict[str, Any]) -> ClaimsEdit | None:
+    roles, assign = options.pop("claims_roles"), options.pop("claim_attributes")
+    remove = options.pop("remove_claim_attributes")
+    if roles is None and not assign and not remove:
+        return None
+    pairs = {}
+    for text in assign:
+        key, sep, claim = text.partition("=")
+        if not sep:
+            raise click.UsageError(f"--claim-attribute {text!r}: give KEY=CLAIM")
+        pairs[key] = claim
+    return ClaimsEdit(roles=None if roles is None else [t for t in roles.split(",") if t],
+                      set_attributes=pairs, remove_attributes=remove)
 
 
 @client.command("update")
@@ -252,6 +268,13 @@ def _changes(options: dict[str, Any]) -> ClientChanges:
               callback=lambda _ctx, _param, value: None if value is None else value == "on",
               help="Whether the sign-up API tells this client the precise reason for a "
                    "refusal (it must authenticate with its secret).")
+@click.option("--claims-roles", metavar="TARGETS",
+              help="Where the user's roles go as a roles claim: comma-separated id_token, "
+              "access_token, userinfo (\"\": nowhere).")
+@click.option("--claim-attribute", "claim_attributes", multiple=True, metavar="KEY=CLAIM",
+              help="Put the user attribute KEY in tokens as the claim CLAIM (repeatable).")
+@click.option("--remove-claim-attribute", "remove_claim_attributes", multiple=True,
+              metavar="KEY", help="Stop putting the user attribute KEY in tokens.")
 @json_option
 def client_update(tenant_slug: str, client_id: str, as_json: bool, **options: Any) -> None:
     """Change a client's registration. The client_id, secret, authentication method and

@@ -20,6 +20,7 @@ from authserver.cli.common import (
 from authserver.services import invitation_admin, user_admin, user_lifecycle
 from authserver.services.accounts import NewUser, UserChanges
 from authserver.services.errors import InvalidInput
+from authserver.services.user_attributes import AttributeEdit, parse_assignment
 from authserver.services.user_lifecycle import UserQuery, UserStatus
 
 
@@ -173,7 +174,8 @@ def user_show(tenant_slug: str, email: str | None, sub: str | None, as_json: boo
 
 def _changes(new_email: str | None, values: dict[str, str | None], cleared: dict[str, bool],
              email_verified: bool | None, phone_verified: bool | None = None,
-             single_session: str | None = None) -> UserChanges:
+             single_session: str | None = None,
+             attributes: AttributeEdit | None = None) -> UserChanges:
     for name, flag in cleared.items():
         if flag and values[name] is not None:
             option = name.replace("_", "-")
@@ -184,11 +186,12 @@ def _changes(new_email: str | None, values: dict[str, str | None], cleared: dict
     changes = UserChanges(email=new_email, email_verified=email_verified,
                           phone_verified=phone_verified,
                           single_session={"on": True, "off": False}.get(single_session or ""),
-                          clear=frozenset(clear), **values)
+                          clear=frozenset(clear), attributes=attributes, **values)
     if changes.is_empty:
         raise click.UsageError("nothing to update; give at least one of --new-email, "
                                "--username, --given-name, --family-name, --phone, "
-                               "--email-verified, --phone-verified, --single-session "
+                               "--email-verified, --phone-verified, --single-session, "
+                               "--attribute "
                                "(or a --no-… / "
                                "--email-unverified / --phone-unverified)")
     return changes
@@ -215,21 +218,29 @@ def _changes(new_email: str | None, values: dict[str, str | None], cleared: dict
 @click.option("--single-session", type=click.Choice(["on", "off", "default"]),
               help="Single active session for this user: on (a new sign-in ends their "
               "other sessions), off, or default (the tenant's --single-session).")
+@click.option("--attribute", "attributes", multiple=True, metavar="KEY=VALUE",
+              help="Set an attribute (repeatable); a value that is a JSON array of strings "
+              "is a list: regions='[\"eu\",\"us\"]'.")
+@click.option("--remove-attribute", "removed_attributes", multiple=True, metavar="KEY",
+              help="Remove an attribute (repeatable).")
 @json_option
 def user_update(tenant_slug: str, email: str | None, sub: str | None, new_email: str | None,
                 username: str | None, no_username: bool, given_name: str | None,
                 no_given_name: bool, family_name: str | None, no_family_name: bool,
                 email_verified: bool | None, phone: str | None, no_phone: bool,
                 phone_verified: bool | None, single_session: str | None,
+                attributes: tuple[str, ...], removed_attributes: tuple[str, ...],
                 as_json: bool) -> None:
-    """Change a user's email, username, names, phone, their verification, or their
-    single-session setting."""
+    """Change a user's email, username, names, phone, their verification, their
+    single-session setting, or their attributes."""
+    edit = AttributeEdit(dict(parse_assignment(a) for a in attributes),
+                         removed_attributes) if attributes or removed_attributes else None
     changes = _changes(
         new_email, {"username": username, "given_name": given_name,
                     "family_name": family_name, "phone": phone},
         {"username": no_username, "given_name": no_given_name,
          "family_name": no_family_name, "phone": no_phone}, email_verified, phone_verified,
-        single_session)
+        single_session, edit)
     ctx = admin()
     _one_identity(email, sub)
     updated = user_admin.update_user(ctx, tenant_slug, email, sub, changes)

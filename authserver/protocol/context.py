@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from authserver.protocol.claim_mapping import UserClaimSource
 from authserver.protocol.client_auth import DEFAULT_MAX_LIFETIME
 from authserver.protocol.policies import PASSWORD_ALONE, FactorPolicy
 from authserver.protocol.ports import (
@@ -56,6 +57,8 @@ class TenantContext:
     client_assertion_max_lifetime: dt.timedelta = DEFAULT_MAX_LIFETIME
     # How strongly this tenant's people must sign in (protocol/policies.py).
     factor_policy: FactorPolicy = PASSWORD_ALONE
+    # Roles and attributes for clients whose claim mapping asks for them.
+    user_claims: UserClaimSource | None = None
 
     def __post_init__(self) -> None:
         self.minter = TokenMinter(self.issuer, self.keys, self.lifetimes)

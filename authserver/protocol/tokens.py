@@ -75,8 +75,10 @@ class TokenMinter:
 
     def access_token(self, client: ClientRecord, scope: str, resources: Sequence[str],
                      now: dt.datetime, sub: str | None = None,
-                     user_context: Mapping[str, Any] | None = None) -> tuple[str, str, int]:
-        """Sign an access token; returns (token, jti, expires_in)."""
+                     user_context: Mapping[str, Any] | None = None,
+                     extra_claims: Mapping[str, Any] | None = None) -> tuple[str, str, int]:
+        """Sign an access token; returns (token, jti, expires_in). ``extra_claims`` (a
+        client's mapped claims) never replace a claim already set."""
         iat = int(now.timestamp())
         ttl = self.lifetimes.access_token
         jti = secrets.token_urlsafe(16)
@@ -94,6 +96,8 @@ class TokenMinter:
             claims["scope"] = scope
         if user_context:
             claims.update(user_context)
+        if extra_claims:
+            claims.update({k: v for k, v in extra_claims.items() if k not in claims})
         token = self.sign(claims, client.access_token_signed_response_alg, ACCESS_TOKEN_TYP)
         return token, jti, ttl
 

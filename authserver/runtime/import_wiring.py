@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
+from authserver.services import roles
 from authserver.services.invitation_admin import InvitationMail
 from authserver.services.notifications import Notifier
 from authserver.services.outbox import notification_enqueuer
@@ -13,9 +14,8 @@ from authserver.services.user_import import ImportSetup, RoleAssigner
 if TYPE_CHECKING:
     from authserver.runtime import Runtime
 
-# The role service's assign_roles_by_name (issue 11, roles): None until it is wired in,
-# and a row naming roles is rejected meanwhile.
-ROLE_ASSIGNER: RoleAssigner | None = None
+# Gives each imported user the roles its row names (an unknown role rejects the row).
+ROLE_ASSIGNER: RoleAssigner = roles.assign_roles_by_name
 
 
 def import_setup(rt: Runtime, tenant_slug: str) -> ImportSetup:

@@ -11,7 +11,12 @@ from authserver.protocol.server import TokenServer
 from authserver.protocol.tokens import Lifetimes
 from authserver.services.client_directory import TenantClients
 from authserver.services.keyring import TenantKeys
-from authserver.services.oauth_store import TenantAssertionGuard, TenantTokens, TenantUsers
+from authserver.services.oauth_store import (
+    TenantAssertionGuard,
+    TenantTokens,
+    TenantUserClaims,
+    TenantUsers,
+)
 from authserver.services.session_limits import SessionLimits
 from authserver.services.tenants import TenantInfo
 from authserver.services.throttle import TenantClientThrottle
@@ -68,6 +73,7 @@ class TenantWiring:
             client_assertion_max_lifetime=dt.timedelta(
                 seconds=s.client_assertion_max_lifetime),
             factor_policy=tenant.factor_policy,
+            user_claims=TenantUserClaims(db, tenant.id),
         )
 
 

@@ -19,6 +19,7 @@ from authserver.services.password_policy import (
 from authserver.services.passwords import Passwords, password_problem
 from authserver.services.phone_numbers import normalise_phone
 from authserver.services.session_end import EndReason, end_sessions
+from authserver.services.user_attributes import AttributeEdit
 from authserver.storage.models import User
 from authserver.storage.repositories import AuditRepository, UserRepository
 from authserver.storage.repositories.password_history import PasswordHistoryRepository
@@ -198,11 +199,13 @@ class UserChanges:
     # The user's own "single active session" (None: leave it; cleared: the tenant's).
     single_session: bool | None = None
     clear: frozenset[str] = frozenset()
+    # Attributes to set and remove (services/user_attributes.py; user_admin applies them).
+    attributes: AttributeEdit | None = None
 
     @property
     def is_empty(self) -> bool:
         return not self.clear and all(v is None for v in (
-            self.email, self.username, self.given_name, self.family_name,
+            self.attributes, self.email, self.username, self.given_name, self.family_name,
             self.email_verified, self.phone, self.phone_verified, self.single_session))
 
 

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from authserver.services.claim_mapping import ClaimsEdit, apply_edit
 from authserver.services.clients import (
     ClientSpec,
     inherited_absolute_for,
@@ -86,6 +87,8 @@ class ClientChanges:
     backchannel_logout_uri: str | None = None
     backchannel_logout_session_required: bool | None = None
     explicit_errors: bool | None = None
+    # The roles and attributes its tokens carry (services/claim_mapping.py).
+    claims: ClaimsEdit | None = None
 
     @property
     def is_empty(self) -> bool:
@@ -178,6 +181,11 @@ def update_client(repo: ClientRepository, audit: AuditRepository, client_id: str
         setattr(client, key, fields[key])
     # Named as `client show` names them.
     values = {_SHOWN_AS.get(k, k): fields[k] for k in columns}
+    if changes.claims is not None:
+        mapping = apply_edit(client.claim_mapping, changes.claims)
+        if mapping != client.claim_mapping:
+            client.claim_mapping = mapping
+            values["claims"] = mapping
     changed = sorted(values)
     if changed:
         repo.flush()

@@ -14,6 +14,7 @@ import dataclasses
 import threading
 import time
 
+from authserver.protocol.claim_mapping import mapping_from_json
 from authserver.protocol.ports import ClientRecord
 from authserver.services.clients import secret_digest_matches
 from authserver.services.remote_jwks import Transport, fetch_jwks, https_transport
@@ -37,6 +38,7 @@ def client_record(row: Client) -> ClientRecord:
         refresh_token_idle_ttl=row.refresh_token_idle_ttl,
         refresh_token_absolute_ttl=row.refresh_token_absolute_ttl,
         web_origins=tuple(row.web_origins or ()), application_type=row.application_type,
+        claim_mapping=mapping_from_json(row.claim_mapping),
         secret_checker=secret_digest_matches,
     )
 

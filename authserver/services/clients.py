@@ -134,5 +134,7 @@ def client_summary(client: Client) -> dict[str, Any]:
         "jwks": client.jwks,
         "backchannel_logout_uri": client.backchannel_logout_uri,
         "backchannel_logout_session_required": client.backchannel_logout_session_required,
+        # The claim mapping (services/claim_mapping.py); None: no roles or attributes.
+        "claims": client.claim_mapping,
         "created_at": client.created_at.isoformat() if client.created_at else None,
     }

@@ -13,6 +13,7 @@ import datetime as dt
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from authserver.protocol.claim_mapping import MappedUserData
 from authserver.protocol.ports import (
     CodeRecord,
     CodeStatus,
@@ -30,7 +31,9 @@ from authserver.storage.repositories.assertions import UsedAssertionRepository
 from authserver.storage.repositories.codes import CodeRepository
 from authserver.storage.repositories.grants import GrantRepository, grant_record
 from authserver.storage.repositories.refresh_tokens import RefreshTokenRepository
+from authserver.storage.repositories.roles import RoleRepository
 from authserver.storage.repositories.token_purge import TokenPurge
+from authserver.storage.repositories.user_attributes import UserAttributeRepository
 from authserver.storage.repositories.user_records import UserRecordRepository
 
 
@@ -52,6 +55,24 @@ class TenantUsers:
     def by_sub(self, sub: str) -> UserRecord | None:
         with self.database.session() as session:
             return UserRecordRepository(session, self.tenant_id).by_sub(sub)
+
+
+class TenantUserClaims:
+    """UserClaimSource of one tenant: a statement for the roles (direct and through
+    groups) and one for the mapped attributes, each only when asked, in one session."""
+
+    def __init__(self, database: Database, tenant_id: int) -> None:
+        self.database = database
+        self.tenant_id = tenant_id
+
+    def mapped_data(self, user_id: int, roles: bool,
+                    attribute_keys: tuple[str, ...]) -> MappedUserData:
+        with self.database.session() as session:
+            names = tuple(name for name, _ in RoleRepository(session, self.tenant_id)
+                          .effective(user_id)) if roles else None
+            attributes = UserAttributeRepository(session, self.tenant_id).of_user(
+                user_id, attribute_keys) if attribute_keys else {}
+            return MappedUserData(names, attributes)
 
 
 class TenantAssertionGuard:

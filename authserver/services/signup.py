@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+import logging
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -32,6 +33,7 @@ from authserver.services.languages import mail_locale, supported
 from authserver.services.notifications import Notifier
 from authserver.services.password_policy import TOO_LONG, TOO_SHORT, TOO_WEAK, password_problems
 from authserver.services.passwords import MAX_LENGTH, MIN_LENGTH, Passwords, password_problem
+from authserver.services.roles import assign_roles_by_name
 from authserver.services.senders import Channel, OutgoingMessage
 from authserver.services.tenants import TenantInfo
 from authserver.services.throttle import Policy, Throttle
@@ -64,6 +66,8 @@ _MINUTE = dt.timedelta(minutes=1)
 SIGNUP_SOURCE = Policy(10, 60 * _MINUTE, 5 * _MINUTE, 60 * _MINUTE)
 # Per destination address: nobody can flood one inbox with sign-up mail.
 SIGNUP_EMAIL = Policy(3, 60 * _MINUTE, 15 * _MINUTE, 24 * 60 * _MINUTE)
+
+log = logging.getLogger(__name__)
 
 
 class Outcome(enum.Enum):
@@ -222,7 +226,15 @@ def _complete(database: Database, notifier: Notifier, passwords: Passwords,
         except Conflict:
             return  # a concurrent sign-up won; nothing is created
         user.verification_required = True
-        user.role = tenant.accounts.signup.default_role
+        if tenant.accounts.signup.default_role:
+            # The tenant's role for new people; roles.delete_role keeps it existing, and
+            # should it be missing all the same, the account is still created (logged).
+            try:
+                assign_roles_by_name(uow, tenant.id, user,
+                                     [tenant.accounts.signup.default_role], "self-signup")
+            except InvalidInput:
+                log.warning("tenant %s: default role %r does not exist; not assigned",
+                            tenant.slug, tenant.accounts.signup.default_role)
         # The language they signed up in is theirs from now on: a reset asked later
         # from a browser that says nothing (or something else) still mails them in it.
         user.locale = locale

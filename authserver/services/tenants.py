@@ -28,6 +28,7 @@ from authserver.services.refresh_limits import (
     global_absolute,
     inherited_absolute,
 )
+from authserver.services.roles import get_role
 from authserver.services.session_limits import SessionLimits, SessionLimitsChange
 from authserver.services.sign_in_policy import SignInPolicyChange, apply_change, policy_of
 from authserver.storage.database import Database
@@ -124,6 +125,13 @@ def update_tenant(session: Session, slug: str, display_name: str | None,
         session_limits.apply_change(tenant, sessions, global_sessions)
     if accounts is not None:
         account_policy.apply_change(tenant, accounts)
+        if accounts.default_role and tenant.default_role is not None:
+            # Sign-up gives it for real (services/roles.py): it must exist.
+            try:
+                get_role(session, tenant.id, tenant.default_role)
+            except NotFound:
+                raise InvalidInput("default_role", f"no role {tenant.default_role!r} in "
+                                   "this tenant; create it first (role create)") from None
     if brand is not None:
         branding.apply_change(tenant, brand)
     idle, absolute = tenant.refresh_token_idle_ttl, tenant.refresh_token_absolute_ttl

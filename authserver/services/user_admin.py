@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from authserver.services import accounts
+from authserver.services import accounts, user_attributes
 from authserver.services.account_policy import PasswordRules, account_policy_of
 from authserver.services.accounts import NewUser, UserChanges
 from authserver.services.admin_context import AdminContext
@@ -71,7 +71,13 @@ def update_user(ctx: AdminContext, tenant_slug: str, email: str | None, sub: str
     with ctx.transaction() as session:
         tenant, user = _find(session, tenant_slug, email, sub)
         changed = accounts.update_user(*_repos(session, tenant), user, changes, ctx.actor)
-        return UpdatedUser(accounts.user_view(user), changed)
+        view = accounts.user_view(user)
+        if changes.attributes is not None:
+            view["attributes"], keys = user_attributes.edit_attributes(
+                session, tenant.id, user, changes.attributes.assign,
+                changes.attributes.remove, ctx.actor)
+            changed = sorted([*changed, "attributes"]) if keys else changed
+        return UpdatedUser(view, changed)
 
 
 def set_password(ctx: AdminContext, tenant_slug: str, email: str | None, sub: str | None,

@@ -48,7 +48,7 @@ class RoleAssigner(Protocol):
     tenant does not have. services/roles.assign_roles_by_name is wired in as one."""
 
     def __call__(self, uow: UnitOfWork, tenant_id: int, user: User, names: Sequence[str],
-                 actor: str) -> None: ...
+                 actor: str) -> object: ...
 
 
 class Invitation(enum.StrEnum):

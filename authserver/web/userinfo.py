@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Response, jsonify, request
 
+from authserver.protocol.claim_mapping import load_for, mapped_claims
 from authserver.protocol.context import TenantContext
 from authserver.protocol.errors import (
     BearerTokenMissingError,
@@ -75,7 +76,15 @@ def userinfo() -> Response:
     if "openid" not in scope.split():
         return _challenge(ctx, InsufficientScopeError("The openid scope is required.",
                                                       scope="openid"))
-    response = jsonify(released_claims(activity.user, activity.grant, scope, "userinfo"))
+    claims = released_claims(activity.user, activity.grant, scope, "userinfo")
+    client = ctx.clients.get(str(activity.claims.get("client_id", "")))
+    if client is not None:
+        # The client's claim mapping may add roles and attributes; never a standard claim.
+        mapped = load_for(ctx.user_claims, client.claim_mapping, activity.user.id,
+                          ("userinfo",))
+        extra = mapped_claims(client.claim_mapping, mapped, "userinfo")
+        claims.update({k: v for k, v in extra.items() if k not in claims})
+    response = jsonify(claims)
     response.headers["Cache-Control"] = "no-store"
     return response
 

@@ -24,6 +24,7 @@ def test_a_new_tenant_has_sign_up_off_and_the_default_password_rules(cli: Cli,
 
 
 def test_every_account_option_is_stored_and_shown(cli: Cli, acme: None) -> None:
+    ok(cli("role", "create", "--tenant", "acme", "--name", "customer"))
     view = ok_json(cli("tenant", "update", "acme", "--signup", "on", "--signup-domains",
                        "Acme.example, shop.acme.example", "--default-role", "customer",
                        "--password-min-length", "14", "--password-max-length", "256",
@@ -41,6 +42,7 @@ def test_every_account_option_is_stored_and_shown(cli: Cli, acme: None) -> None:
 
 def test_off_clears_the_password_periods_and_empty_values_clear_domains_and_role(
         cli: Cli, acme: None) -> None:
+    ok(cli("role", "create", "--tenant", "acme", "--name", "customer"))
     ok(cli("tenant", "update", "acme", "--signup-domains", "acme.example", "--default-role",
            "customer", "--password-max-age", "90d", "--password-history-period", "30d"))
     view = ok_json(cli("tenant", "update", "acme", "--signup-domains", "", "--default-role",
@@ -58,6 +60,8 @@ def test_off_clears_the_password_periods_and_empty_values_clear_domains_and_role
      "password_min_length: must not exceed password_max_length"),
     (["--signup-domains", "not a domain"], "signup_domains: 'not a domain' is not a domain"),
     (["--default-role", "two words"], "default_role: use up to 100 letters"),
+    (["--default-role", "nobody-made-me"], "default_role: no role 'nobody-made-me' in this "
+     "tenant"),
 ])
 def test_impossible_account_settings_are_refused(cli: Cli, acme: None, args: list[str],
                                                  message: str) -> None:

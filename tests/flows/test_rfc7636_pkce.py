@@ -75,7 +75,7 @@ def test_method_without_challenge_is_refused(http, world):
     assert_error_redirect(authorize(http, p), "invalid_request", SPA, p["state"])
 
 
-@pytest.mark.parametrize(("case", "challenge"), [
+MALFORMED_CHALLENGES = [
     ("too short", GOOD_CHALLENGE[:42]),
     ("too long", GOOD_CHALLENGE + "A"),
     ("a verifier-length plain value", "a" * 128),
@@ -85,7 +85,13 @@ def test_method_without_challenge_is_refused(http, world):
     ("a tilde", GOOD_CHALLENGE[:42] + "~"),
     ("a space", GOOD_CHALLENGE[:21] + " " + GOOD_CHALLENGE[22:]),
     ("non-ASCII", GOOD_CHALLENGE[:42] + "é"),
-])
+]
+
+
+# Named by case: the challenges are random per process, and pytest-xdist needs every
+# worker to collect the same test ids.
+@pytest.mark.parametrize(("case", "challenge"), MALFORMED_CHALLENGES,
+                         ids=[case for case, _ in MALFORMED_CHALLENGES])
 def test_malformed_challenge_is_refused(http, world, case, challenge):
     p = spa_params(code_challenge=challenge)
     assert_error_redirect(authorize(http, p), "invalid_request", SPA, p["state"])

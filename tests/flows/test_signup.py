@@ -213,3 +213,18 @@ def test_signing_up_again_before_verifying_mails_a_fresh_link(http, runtime, wor
     assert http.get(f"{parts.path}?{parts.query}").status_code == 400, \
         "only the newest verification link works"
     assert user_row(runtime, NEW) == (False, True)
+
+
+def test_a_new_account_gets_the_tenants_default_role(http, runtime, world, sender):
+    from authserver.services import role_admin
+    from authserver.services.roles import RoleSpec
+
+    ctx = admin_context(runtime, "test")
+    role_admin.create_role(ctx, "acme", RoleSpec("customer", permissions=["orders:read"]))
+    tenant_admin.update_tenant(ctx, "acme", None, None, None,
+                               accounts=AccountPolicyChange(default_role="customer"))
+    body = {"email": NEW, "password": PASSWORD_NEW, "client_id": "web"}
+    assert http.post("/t/acme/api/v1/signup", json=body).status_code == 202
+    assert sender.wait_for(1, to=NEW), "no verification mail"
+    access = role_admin.user_access(ctx, "acme", email=NEW)
+    assert (access["roles"], access["permissions"]) == (["customer"], ["orders:read"]), access

@@ -5,24 +5,22 @@ a row is all or nothing (its roles failing undoes its user, link and mail)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-
 import pytest
 from sqlalchemy import func, select
 
 from authserver.runtime import Runtime, admin_context
 from authserver.runtime.import_wiring import import_setup
 from authserver.runtime.outbox_wiring import outbox_processor
-from authserver.services import user_admin
+from authserver.services import role_admin, user_admin
 from authserver.services.accounts import NewUser
 from authserver.services.admin_context import AdminContext
-from authserver.services.errors import InvalidInput, NotFound
+from authserver.services.errors import NotFound
+from authserver.services.roles import RoleSpec, direct_roles
 from authserver.services.senders import Channel, Senders
 from authserver.services.tenant_admin import create_tenant
 from authserver.services.user_import import CHUNK, ImportReport, ImportSetup, import_users
 from authserver.services.user_import_csv import MAX_BYTES, MAX_ROWS, FileRefused, FileTooLarge
 from authserver.storage.models import AccountToken, AuditEvent, OutboxMessage, User
-from authserver.storage.unit_of_work import UnitOfWork
 from tests.support.runtimes import make_runtime
 from tests.support.senders import RecordingSender
 
@@ -43,27 +41,21 @@ def runtime(settings, database, clock, sender) -> Runtime:  # type: ignore[no-un
 def ctx(runtime: Runtime) -> AdminContext:
     ctx = admin_context(runtime, "cli")
     create_tenant(ctx, "acme", None)
+    for name in ("admin", "support"):
+        role_admin.create_role(ctx, "acme", RoleSpec(name))
     return ctx
 
 
-class KnownRoles:
-    """A role assigner for the test: knows "admin" and "support", records what it gave
-    in the user's (pre-roles) ``role`` column, so a rolled-back row is visible."""
-
-    def __call__(self, uow: UnitOfWork, tenant_id: int, user: User, names: Sequence[str],
-                 actor: str) -> None:
-        unknown = [n for n in names if n not in ("admin", "support")]
-        if unknown:
-            raise InvalidInput("roles", f"no role {unknown[0]!r} in this tenant")
-        user.role = ";".join(names)
-        uow.flush()
+def roles_of(runtime: Runtime, user: User) -> list[str]:
+    with runtime.database.session() as session:
+        return sorted(direct_roles(session, user.tenant_id, user.id))
 
 
 def run(runtime: Runtime, ctx: AdminContext, text: str, roles: bool = True,
         dry_run: bool = False) -> ImportReport:
-    setup = import_setup(runtime, "acme")
-    if roles:
-        setup = ImportSetup(setup.mail, setup.notifier, KnownRoles())
+    setup = import_setup(runtime, "acme")  # the role service as wired in the runtime
+    if not roles:
+        setup = ImportSetup(setup.mail, setup.notifier, None)
     return import_users(ctx, "acme", text.encode(), setup, dry_run)
 
 
@@ -91,8 +83,9 @@ def test_good_rows_become_invited_users_with_their_mail_queued_in_the_outbox(
         (3, "bob@example.com", [], "queued")]
     stored = users(runtime)
     ann = stored["ann@example.com"]
-    assert (ann.given_name, ann.family_name, ann.phone, ann.phone_verified, ann.role) == (
-        "Ann", "Lee", "+447700900834", False, "admin;support")
+    assert (ann.given_name, ann.family_name, ann.phone, ann.phone_verified) == (
+        "Ann", "Lee", "+447700900834", False)
+    assert roles_of(runtime, ann) == ["admin", "support"]
     assert all(u.password_hash is None and u.verification_required for u in stored.values())
     assert count(runtime, AccountToken, AccountToken.purpose == "invitation") == 2
     assert count(runtime, OutboxMessage, OutboxMessage.kind == "notification") == 2, \

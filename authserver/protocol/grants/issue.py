@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from typing import Any
 
+from authserver.protocol.claim_mapping import Target, load_for, mapped_claims
 from authserver.protocol.context import TenantContext
 from authserver.protocol.errors import InvalidGrantError
 from authserver.protocol.oidc import released_claims
@@ -31,8 +32,14 @@ def issue_user_tokens(ctx: TenantContext, client: ClientRecord, grant: GrantReco
                       code_digest: str | None = None,
                       spent_refresh_digest: str | None = None) -> dict[str, Any]:
     """Mint the token set, then store it in one transaction (one commit per exchange)."""
+    openid = "openid" in scope.split()
+    targets: tuple[Target, ...] = ("access_token", "id_token") if openid else ("access_token",)
+    # Read now, at every exchange and refresh: a role granted or revoked shows in the
+    # next token. Nothing is read for a client whose mapping asks for nothing.
+    mapped = load_for(ctx.user_claims, client.claim_mapping, user.id, targets)
     access_token, jti, expires_in = ctx.minter.access_token(
-        client, scope, grant.resources, now, sub=user.sub, user_context=user_token_context(grant))
+        client, scope, grant.resources, now, sub=user.sub, user_context=user_token_context(grant),
+        extra_claims=mapped_claims(client.claim_mapping, mapped, "access_token"))
     refresh_token = refresh_expires = None
     if client.check_grant_type("refresh_token"):
         refresh_token = new_opaque_token()
@@ -40,9 +47,10 @@ def issue_user_tokens(ctx: TenantContext, client: ClientRecord, grant: GrantReco
     # Everything is minted before anything is stored: a failure cannot spend the old
     # refresh token without delivering its successor.
     id_token = None
-    if "openid" in scope.split():
+    if openid:
         # At code exchange and at refresh alike: only what the grant's scope covers.
-        extra = released_claims(user, grant, scope, "id_token")
+        extra = {**mapped_claims(client.claim_mapping, mapped, "id_token"),
+                 **released_claims(user, grant, scope, "id_token")}
         id_token = ctx.minter.id_token(client, grant, user.sub, now, nonce, access_token, extra)
     outcome = ctx.issuance.persist_issuance(Issuance(
         grant=grant, new_grant=code_digest is not None, access_jti=jti,

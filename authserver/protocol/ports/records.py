@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from authserver.protocol.claim_mapping import NO_MAPPING, ClaimMapping
 from authserver.protocol.redirect_uris import redirect_uri_registered
 
 
@@ -35,6 +36,8 @@ class ClientRecord:
     refresh_token_absolute_ttl: int | None = None
     web_origins: tuple[str, ...] = ()
     application_type: str = "web"
+    # Which of the user's roles and attributes its tokens carry (protocol/claim_mapping.py).
+    claim_mapping: ClaimMapping = NO_MAPPING
     secret_checker: Callable[[str | None, str], bool] | None = field(
         default=None, compare=False, repr=False)
 

@@ -25,6 +25,14 @@ from authserver.storage.models.factors import (
 from authserver.storage.models.interactions import PendingInteraction
 from authserver.storage.models.keys import SigningKey
 from authserver.storage.models.outbox import OutboxMessage
+from authserver.storage.models.roles import (
+    Role,
+    UserAttribute,
+    UserGroup,
+    UserGroupMember,
+    UserGroupRole,
+    UserRole,
+)
 from authserver.storage.models.sessions import LoginSession
 from authserver.storage.models.tenants import Tenant
 from authserver.storage.models.throttle import ThrottleBucket
@@ -58,6 +66,7 @@ __all__ = [
     "RecoveryCode",
     "RefreshToken",
     "RevokedToken",
+    "Role",
     "SigningKey",
     "Tenant",
     "ThrottleBucket",
@@ -65,6 +74,11 @@ __all__ = [
     "UTCDateTime",
     "UsedAssertion",
     "User",
+    "UserAttribute",
+    "UserGroup",
+    "UserGroupMember",
+    "UserGroupRole",
+    "UserRole",
     "WebAuthnChallenge",
     "WebAuthnCredential",
     "utcnow",

@@ -52,5 +52,8 @@ class Client(Base):
     # Granted by an operator: the sign-up API tells this client the precise reason for a
     # refusal (which would otherwise say whether an account exists).
     explicit_errors: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+    # Which of the user's roles and attributes its tokens carry (services/claim_mapping.py):
+    # {"roles": ["id_token", ...], "attributes": {"department": "dept"}}; NULL: none.
+    claim_mapping: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow)
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

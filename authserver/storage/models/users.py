@@ -41,8 +41,6 @@ class User(Base):
     # Signed up by themselves: no token until the emailed verification link was followed.
     verification_required: Mapped[bool] = mapped_column(Boolean, default=False,
                                                         server_default=false())
-    # The tenant's default role at sign-up (a plain attribute until roles exist).
-    role: Mapped[str | None] = mapped_column(String(100))
     # Per-user "single active session": NULL follows the tenant's setting.
     single_session: Mapped[bool | None] = mapped_column(Boolean)
     # BCP 47 tag of the language the person last used, for mail sent without a request.

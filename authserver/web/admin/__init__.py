@@ -21,7 +21,7 @@ __all__ = ["ADMIN_PREFIX", "http_error", "is_admin_path", "register", "unexpecte
 
 ADMIN_PREFIX = "/admin/api/v1"
 # One module per resource, each with a ``blp`` (core.admin_blueprint).
-RESOURCE_MODULES = ("version", "tenants", "users", "user_import", "sessions")
+RESOURCE_MODULES = ("version", "tenants", "roles", "users", "user_import", "sessions")
 
 
 class AdminApi(Api):
