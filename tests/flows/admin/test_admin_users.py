@@ -10,7 +10,9 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 
-from authserver.runtime import Runtime
+from authserver.runtime import Runtime, admin_context
+from authserver.services import role_admin
+from authserver.services.roles import RoleSpec
 from tests.support.admin_api import AdminHttp, as_admin, error_code
 from tests.support.oauth import World
 from tests.support.tokens import audit_events, expect_error, refresh, user_tokens
@@ -206,7 +208,11 @@ def test_invite_a_user_without_a_password(admin: AdminHttp, world: World) -> Non
 def test_delete_removes_the_user(admin: AdminHttp, world: World, http: FlaskClient,
                                  runtime: Runtime) -> None:
     tokens = user_tokens(http, world, scope="openid offline_access")
-    assert admin.delete(f"{U}/{world.user_sub}").status_code == 204
+    ctx = admin_context(runtime, "test")
+    role_admin.create_role(ctx, "acme", RoleSpec("support"))
+    role_admin.grant_role(ctx, "acme", "support", sub=world.user_sub)
+    assert admin.delete(f"{U}/{world.user_sub}").status_code == 204, \
+        "a user holding a role is deleted too (user_roles cascades)"
     refused(admin.get(f"{U}/{world.user_sub}"), 404, "not_found")
     expect_error(refresh(http, tokens.refresh_token, world.web_id, world.web_secret), 400,
                  "invalid_grant", "the deleted user's refresh token")
