@@ -29,6 +29,7 @@ from authserver.cli import (
     serve,
     sessions,
     tenants,
+    user_lifecycle,
     users,
     worker,
 )
@@ -55,6 +56,7 @@ _NOUNS = (
     sessions,
     tenants,
     users,
+    user_lifecycle,
     worker,
 )
 

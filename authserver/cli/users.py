@@ -17,10 +17,11 @@ from authserver.cli.common import (
     runtime,
     tenant_option,
 )
-from authserver.services import invitation_admin, user_admin
+from authserver.services import invitation_admin, user_admin, user_lifecycle
 from authserver.services.accounts import NewUser, UserChanges
 from authserver.services.errors import InvalidInput
 from authserver.services.user_attributes import AttributeEdit, parse_assignment
+from authserver.services.user_lifecycle import UserQuery, UserStatus
 
 
 @cli.group()
@@ -138,12 +139,23 @@ def user_invite(tenant_slug: str, email: str | None, sub: str | None, as_json: b
 
 @user.command("list")
 @tenant_option
+@click.option("--search", help="Only users whose email address, given or family name "
+              "contains this text (case-insensitive).")
+@click.option("--status", type=click.Choice([s.value for s in UserStatus]),
+              help="Only active, disabled or invited (not yet accepted) users.")
 @click.option("--limit", type=click.IntRange(1, 10_000), default=1000, show_default=True,
               help="At most this many users, oldest first.")
+@click.option("--after", "after", metavar="SUB",
+              help="Start after this user (the last sub of the previous page).")
 @json_option
-def user_list(tenant_slug: str, limit: int, as_json: bool) -> None:
-    """List a tenant's users (never their password hashes)."""
-    views = user_admin.list_users(admin(), tenant_slug, limit)
+def user_list(tenant_slug: str, search: str | None, status: str | None, limit: int,
+              after: str | None, as_json: bool) -> None:
+    """List a tenant's users, oldest first (never their password hashes)."""
+    ctx = admin()
+    after_id = user_lifecycle.after_sub(ctx, tenant_slug, after) if after else 0
+    query = UserQuery(limit=limit, after_id=after_id, q=search,
+                      status=UserStatus(status) if status else None)
+    views = [u.view for u in user_lifecycle.find_users(ctx, tenant_slug, query)]
     emit(as_json, views, lambda: [click.echo(
         f"{v['sub']}\t{v['email']}" + ("\tdisabled" if v["disabled"] else "")) for v in views])
 
@@ -257,17 +269,17 @@ def user_set_password(tenant_slug: str, email: str | None, sub: str | None,
 
 @user.command("disable")
 @tenant_option
-@click.option("--email", required=True)
-def user_disable(tenant_slug: str, email: str) -> None:
+@_user_identity
+def user_disable(tenant_slug: str, email: str | None, sub: str | None) -> None:
     """Stop a user signing in; ends their sessions and revokes their grants and tokens."""
-    user_admin.set_disabled(admin(), tenant_slug, email, True)
-    click.echo(f"disabled {email}")
+    _one_identity(email, sub)
+    click.echo(f"disabled {user_admin.set_disabled(admin(), tenant_slug, email, True, sub)}")
 
 
 @user.command("enable")
 @tenant_option
-@click.option("--email", required=True)
-def user_enable(tenant_slug: str, email: str) -> None:
+@_user_identity
+def user_enable(tenant_slug: str, email: str | None, sub: str | None) -> None:
     """Let a disabled user sign in again (nothing issued before the disable revives)."""
-    user_admin.set_disabled(admin(), tenant_slug, email, False)
-    click.echo(f"enabled {email}")
+    _one_identity(email, sub)
+    click.echo(f"enabled {user_admin.set_disabled(admin(), tenant_slug, email, False, sub)}")

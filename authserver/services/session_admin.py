@@ -20,6 +20,7 @@ from authserver.services.session_list import SID_LENGTH, is_live, view_of
 from authserver.services.tenants import get_tenant
 from authserver.storage.models import Tenant, User
 from authserver.storage.repositories import UserRepository
+from authserver.storage.repositories.session_pages import SessionPages
 from authserver.storage.unit_of_work import UnitOfWork
 
 
@@ -98,3 +99,25 @@ def end_user_sessions(ctx: AdminContext, tenant_slug: str, email: str | None,
         ended = end_sessions(uow, tenant.id, ctx.clock(), EndReason.ADMIN, actor=ctx.actor,
                              user_id=user.id)
         return EndedByOperator(user.email, [e.sid for e in ended])
+
+
+@dataclass(frozen=True, slots=True)
+class ListedSession:
+    id: int  # the keyset-paging key; never shown
+    view: dict[str, object]
+
+
+def page_sessions(ctx: AdminContext, tenant_slug: str, sub: str | None, after_id: int,
+                  limit: int) -> list[ListedSession]:
+    """Up to ``limit`` live sessions with ids above ``after_id`` (oldest first), of the
+    user ``sub`` or of the whole tenant: the admin API's paged ``/sessions``."""
+    now = ctx.clock()
+    with ctx.transaction() as session:
+        tenant = get_tenant(session, tenant_slug)
+        user_id = _user(session, tenant, None, sub).id if sub is not None else None
+        limits = _limits(ctx, tenant) or SessionLimits(10 ** 9, 10 ** 9)
+        rows = SessionPages(session, tenant.id).live(
+            after_id=after_id, limit=limit, user_id=user_id,
+            seen_since=now - limits.idle_delta, created_since=now - limits.absolute_delta)
+        return [ListedSession(row.id, {**view_of(row).as_dict(), "sub": owner.sub,
+                                       "email": owner.email}) for row, owner in rows]

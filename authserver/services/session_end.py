@@ -29,6 +29,7 @@ class EndReason(enum.StrEnum):
     PASSWORD_RESET = "password_reset"
     PASSWORD_CHANGED = "password_changed"  # the person's other sessions, on change
     USER_DISABLED = "user_disabled"
+    USER_DELETED = "user_deleted"
     USER_ENDED = "user_ended"  # the person ended it from the account page
 
 

@@ -11,9 +11,10 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from authserver.services import accounts, user_attributes
-from authserver.services.account_policy import account_policy_of
+from authserver.services.account_policy import PasswordRules, account_policy_of
 from authserver.services.accounts import NewUser, UserChanges
 from authserver.services.admin_context import AdminContext
+from authserver.services.password_policy import PasswordRefused, password_problems
 from authserver.services.tenants import get_tenant
 from authserver.storage.models import Tenant, User
 from authserver.storage.repositories import AuditRepository, UserRepository
@@ -44,8 +45,10 @@ def _find(session: Session, tenant_slug: str, email: str | None,
 def create_user(ctx: AdminContext, tenant_slug: str, new: NewUser) -> CreatedUser:
     with ctx.transaction() as session:
         tenant = get_tenant(session, tenant_slug)
+        rules = account_policy_of(tenant).passwords
+        _check_rules(new.password, rules)
         user = accounts.create_user(*_repos(session, tenant), new, ctx.actor, ctx.clock(),
-                                    ctx.passwords, account_policy_of(tenant).passwords)
+                                    ctx.passwords, rules)
         return CreatedUser(user.sub, user.email)
 
 
@@ -82,14 +85,26 @@ def set_password(ctx: AdminContext, tenant_slug: str, email: str | None, sub: st
     """Set the user's password (argon2id); returns their email address."""
     with ctx.transaction() as session:
         tenant, user = _find(session, tenant_slug, email, sub)
+        rules = account_policy_of(tenant).passwords
+        _check_rules(password, rules)
         accounts.set_password(*_repos(session, tenant), user, password, ctx.actor,
-                              ctx.clock(), ctx.passwords, account_policy_of(tenant).passwords)
+                              ctx.clock(), ctx.passwords, rules)
         return user.email
 
 
-def set_disabled(ctx: AdminContext, tenant_slug: str, email: str, disabled: bool) -> None:
-    """Disable (ending every session, grant and unused code) or enable the user."""
+def _check_rules(password: str | None, rules: PasswordRules) -> None:
+    """The tenant's rules before the bare limits of services/passwords.py, so that an
+    operator's too short or too long password is refused with its reason code too."""
+    if password is not None and (problems := password_problems(password, rules)):
+        raise PasswordRefused(problems)
+
+
+def set_disabled(ctx: AdminContext, tenant_slug: str, email: str | None, disabled: bool,
+                 sub: str | None = None) -> str:
+    """Disable (ending every session, grant and unused code) or enable the user named by
+    ``email`` or ``sub``; returns their email address."""
     with ctx.transaction() as session:
-        tenant = get_tenant(session, tenant_slug)
-        accounts.set_user_disabled(*_repos(session, tenant), email, disabled, ctx.actor,
+        tenant, user = _find(session, tenant_slug, email, sub)
+        accounts.set_user_disabled(*_repos(session, tenant), user.email, disabled, ctx.actor,
                                    ctx.clock())
+        return user.email

@@ -141,7 +141,8 @@ def test_user_create_errors(cli: Cli) -> None:
     base = ("user", "create", "--tenant", "acme", "--password-stdin")
     refused(cli(*base, "--email", "not-an-email", stdin="long enough pw\n"),
             "is not an email address")
-    refused(cli(*base, "--email", "a@example.com", stdin="short\n"), "at least 8 characters")
+    refused(cli(*base, "--email", "a@example.com", stdin="short\n"),
+            "This password is too short. (AUTH-3001)")
     refused(cli(*base, "--email", "a@example.com", stdin=""), "nothing was read")
     ok(cli(*base, "--email", "a@example.com", stdin="long enough pw\n"))
     refused(cli(*base, "--email", "A@example.com", stdin="long enough pw\n"), "already exists")

@@ -141,7 +141,8 @@ def test_set_password_reads_stdin_and_stores_an_argon2id_hash(cli: Cli, ann: dic
 
 def test_set_password_refusals(cli: Cli, ann: dict[str, Any]) -> None:
     command = ("user", "set-password", *T, "--email", "ann@example.com")
-    refused(cli(*command, stdin="short\n"), "password: must be at least 8 characters long")
+    refused(cli(*command, stdin="short\n"),
+            "password: This password is too short. (AUTH-3001)")
     refused(cli(*command, stdin=""), "password: nothing was read from standard input")
     refused(cli("user", "set-password", *T, "--email", "x@example.com",
                 stdin="long enough pw\n"), "no user 'x@example.com' in this tenant")

@@ -103,6 +103,15 @@ class WebAuthnCredentialRepository(TenantScoped):
             .execution_options(synchronize_session=False))
         return bool(result.rowcount == 1)  # type: ignore[attr-defined]
 
+    def remove_all(self, user_id: int) -> int:
+        """Delete every passkey of the user (an operator's "lost device" reset)."""
+        result = self.session.execute(
+            delete(WebAuthnCredential)
+            .where(WebAuthnCredential.tenant_id == self.tenant_id,
+                   WebAuthnCredential.user_id == user_id)
+            .execution_options(synchronize_session=False))
+        return int(result.rowcount)  # type: ignore[attr-defined]
+
 
 class WebAuthnChallengeRepository(TenantScoped):
     def __init__(self, session: Session, tenant_id: int) -> None:

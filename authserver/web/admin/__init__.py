@@ -29,6 +29,9 @@ RESOURCE_MODULES = (
     "audit_events",
     "clients",
     "keys",
+    "users",
+    "user_import",
+    "sessions",
 )
 
 
