@@ -16,7 +16,20 @@ from typing import NoReturn
 
 import click
 
-from authserver.cli import clients, consent, db, demo, keys, serve, sessions, tenants, users, worker
+from authserver.cli import (
+    access_groups,
+    apis,
+    clients,
+    consent,
+    db,
+    demo,
+    keys,
+    serve,
+    sessions,
+    tenants,
+    users,
+    worker,
+)
 from authserver.cli.common import cli
 from authserver.cli.common import runtime as _runtime
 from authserver.services.envelope import DecryptionError
@@ -25,7 +38,8 @@ from authserver.settings import SettingsError
 
 __all__ = ["_runtime", "cli", "main"]
 # Imported for the commands they register on ``cli``.
-_NOUNS = (clients, consent, db, demo, keys, serve, sessions, tenants, users, worker)
+_NOUNS = (access_groups, apis, clients, consent, db, demo, keys, serve, sessions, tenants, users,
+          worker)
 
 
 def _fail(message: str, status: int) -> NoReturn:

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from authserver.protocol.client_auth import DEFAULT_MAX_LIFETIME
 from authserver.protocol.policies import PASSWORD_ALONE, FactorPolicy
 from authserver.protocol.ports import (
     AccessTokenState,
+    ApiDirectory,
     AssertionReplayGuard,
     ClientDirectory,
     ClientRecord,
@@ -18,6 +19,7 @@ from authserver.protocol.ports import (
     CodeStorage,
     GrantRevocation,
     IssuanceStore,
+    NoApis,
     RefreshTokens,
     SigningKeys,
     UserDirectory,
@@ -56,6 +58,8 @@ class TenantContext:
     client_assertion_max_lifetime: dt.timedelta = DEFAULT_MAX_LIFETIME
     # How strongly this tenant's people must sign in (protocol/policies.py).
     factor_policy: FactorPolicy = PASSWORD_ALONE
+    # The tenant's APIs: the audiences its tokens may have (protocol/audience.py).
+    apis: ApiDirectory = field(default_factory=NoApis)
 
     def __post_init__(self) -> None:
         self.minter = TokenMinter(self.issuer, self.keys, self.lifetimes)

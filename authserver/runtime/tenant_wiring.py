@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from authserver.protocol.context import TenantContext
 from authserver.protocol.server import TokenServer
 from authserver.protocol.tokens import Lifetimes
+from authserver.services.api_directory import TenantApiDirectory
 from authserver.services.client_directory import TenantClients
 from authserver.services.keyring import TenantKeys
 from authserver.services.oauth_store import TenantAssertionGuard, TenantTokens, TenantUsers
@@ -68,6 +69,7 @@ class TenantWiring:
             client_assertion_max_lifetime=dt.timedelta(
                 seconds=s.client_assertion_max_lifetime),
             factor_policy=tenant.factor_policy,
+            apis=TenantApiDirectory(rt.apis, tenant.id),
         )
 
 

@@ -16,6 +16,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from authserver.services.api_directory import ApiDirectoryCache
 from authserver.services.keys import KeyTiming
 from authserver.services.passwords import Passwords
 from authserver.services.refresh_limits import RefreshLimits
@@ -52,6 +53,9 @@ class AdminContext:
     tenants: TenantCache | None = None
     # The SESSION_* settings: a tenant's own session limits must fit with them.
     session_limits: SessionLimits | None = None
+    # The tenants' APIs and the access-group catalogue (services/api_directory.py):
+    # forgets a tenant's APIs once they change.
+    apis: ApiDirectoryCache | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

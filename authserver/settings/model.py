@@ -47,6 +47,9 @@ class Settings:
     # logout, mail); 0: none in the server, `authserver worker` runs it instead.
     outbox_poll: int = 1
     log_level: str = "INFO"
+    # The built-in access groups (docs/apis-and-access-groups.md); None: the shipped
+    # example (POS, Instore, Admin).
+    access_group_catalogue: Path | None = None
     # Development and tests only: fetch jwks_uri key sets from loopback/private addresses.
     jwks_uri_allow_private: bool = False
     # How many reverse proxies in front of authserver append to X-Forwarded-For; the

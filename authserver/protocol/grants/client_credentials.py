@@ -10,11 +10,9 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
 
-from authserver.protocol.grants.common import (
-    GrantServer,
-    client_credentials_scope,
-    validate_resources,
-)
+from authserver.protocol.audience import resolve_target
+from authserver.protocol.errors import InvalidScopeError
+from authserver.protocol.grants.common import USER_SCOPES, GrantServer, requested_scopes
 from authserver.protocol.tokens import token_response
 
 
@@ -23,11 +21,17 @@ class ClientCredentialsGrant(grants.ClientCredentialsGrant):
 
     def validate_token_request(self) -> None:
         super().validate_token_request()
-        self.request.scope = client_credentials_scope(self.client, self.request.payload.scope)
-        self.resources = validate_resources(self.request.resources)
+        requested = requested_scopes(self.request.payload.scope)
+        # The audience and scope rules of every grant (protocol/audience.py); from the
+        # cached client and API directory, so still no query on a warm cache.
+        self.target = resolve_target(self.client, requested, self.request.resources,
+                                     self.server.ctx.apis, default_all=True)
+        if any(s in USER_SCOPES for s in requested):
+            raise InvalidScopeError("User scopes cannot be granted to client credentials")
+        self.request.scope = self.target.scope
 
     def create_token_response(self) -> tuple[int, dict[str, Any], list[tuple[str, str]]]:
         ctx = self.server.ctx
         token, _jti, expires_in = ctx.minter.access_token(
-            self.client, self.request.scope, self.resources, ctx.clock())
+            self.client, self.request.scope, self.target.apis, ctx.clock())
         return 200, token_response(token, expires_in, self.request.scope), []

@@ -9,6 +9,7 @@ boundary are in ``records``, outcomes in ``outcomes``. Everything is re-exported
 from __future__ import annotations
 
 from authserver.protocol.ports.access_tokens import AccessTokenState
+from authserver.protocol.ports.apis import ApiDirectory, NoApis
 from authserver.protocol.ports.assertions import AssertionReplayGuard
 from authserver.protocol.ports.clients import ClientDirectory, ClientThrottle
 from authserver.protocol.ports.clock import Clock
@@ -18,6 +19,7 @@ from authserver.protocol.ports.issuance import IssuanceStore
 from authserver.protocol.ports.keys import SigningKeys
 from authserver.protocol.ports.outcomes import CodeStatus, IssuanceOutcome, RefreshStatus
 from authserver.protocol.ports.records import (
+    ApiRecord,
     ClientRecord,
     CodeRecord,
     GrantRecord,
@@ -29,6 +31,8 @@ from authserver.protocol.ports.users import UserDirectory
 
 __all__ = [
     "AccessTokenState",
+    "ApiDirectory",
+    "ApiRecord",
     "AssertionReplayGuard",
     "ClientDirectory",
     "ClientRecord",
@@ -43,6 +47,7 @@ __all__ = [
     "Issuance",
     "IssuanceOutcome",
     "IssuanceStore",
+    "NoApis",
     "RefreshStatus",
     "RefreshTokens",
     "SigningKeys",

@@ -35,6 +35,9 @@ class ClientRecord:
     refresh_token_absolute_ttl: int | None = None
     web_origins: tuple[str, ...] = ()
     application_type: str = "web"
+    # The APIs this client may get tokens for, and the scopes of each (identifier →
+    # scopes): its direct grants and its active access groups, merged when it is cached.
+    api_permissions: Mapping[str, frozenset[str]] = field(default_factory=dict)
     secret_checker: Callable[[str | None, str], bool] | None = field(
         default=None, compare=False, repr=False)
 
@@ -71,6 +74,22 @@ class ClientRecord:
 
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type in self.grant_types
+
+
+@dataclass(frozen=True, slots=True)
+class ApiRecord:
+    """An API (resource server) of the tenant: the ``aud`` of its tokens, matched against
+    the RFC 8707 ``resource`` parameter, and what it overrides in the tokens for it."""
+
+    identifier: str
+    name: str
+    scopes: frozenset[str]
+    # None: the tenant's (or the server's) access-token lifetime / the client's algorithm.
+    access_token_ttl: int | None = None
+    access_token_alg: str | None = None
+    # The clients that act as this API's resource server: they may introspect its tokens.
+    introspection_clients: frozenset[str] = frozenset()
+    builtin: bool = False
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,6 +11,13 @@ ever seeing each other's rows. Secrets appear only as digests or ciphertexts.
 from __future__ import annotations
 
 from authserver.storage.models.account_tokens import AccountToken, PasswordHistoryEntry
+from authserver.storage.models.apis import (
+    AccessGroup,
+    ApiResource,
+    ClientAccessGroup,
+    ClientApiGrant,
+    TenantAccessDefaults,
+)
 from authserver.storage.models.audit import AuditEvent
 from authserver.storage.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from authserver.storage.models.clients import Client
@@ -41,11 +48,15 @@ from authserver.storage.models.webauthn_challenges import WebAuthnChallenge
 
 __all__ = [
     "NAMING_CONVENTION",
+    "AccessGroup",
     "AccountToken",
+    "ApiResource",
     "AuditEvent",
     "AuthorizationCode",
     "Base",
     "Client",
+    "ClientAccessGroup",
+    "ClientApiGrant",
     "Consent",
     "Grant",
     "IssuedAccessToken",
@@ -60,6 +71,7 @@ __all__ = [
     "RevokedToken",
     "SigningKey",
     "Tenant",
+    "TenantAccessDefaults",
     "ThrottleBucket",
     "TotpCredential",
     "UTCDateTime",
