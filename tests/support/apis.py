@@ -37,3 +37,10 @@ def register_world_apis(runtime: Runtime) -> None:
     grant_api(runtime, STORES_API, "service", STORES_SCOPES)
     grant_api(runtime, BILLING_API, "service", BILLING_SCOPES)
     grant_api(runtime, STORES_API, "web", ("inventory:read",))
+
+
+def set_introspection_clients(runtime: Runtime, identifier: str, client_ids: Sequence[str],
+                              tenant: str = "acme") -> None:
+    """Make ``client_ids`` the resource server of the API: they may introspect its tokens."""
+    api_admin.update_api(admin_context(runtime, "test"), tenant, identifier,
+                         api_admin.ApiChanges(introspection_clients=client_ids))
