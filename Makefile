@@ -14,7 +14,7 @@ $(BIN)/python:
 	$(BIN)/pip install --quiet --upgrade pip
 
 $(VENV)/.installed: $(BIN)/python setup.cfg pyproject.toml verifier/setup.cfg
-	$(BIN)/pip install --quiet -e '.[postgres,redis]'
+	$(BIN)/pip install --quiet -e ./verifier -e '.[postgres,redis]'
 	touch $@
 
 $(VENV)/.installed-test: $(VENV)/.installed setup.cfg verifier/setup.cfg

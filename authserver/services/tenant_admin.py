@@ -91,6 +91,12 @@ def list_tenants(ctx: AdminContext) -> list[TenantRecord]:
         return [TenantRecord.of(row) for row in TenantRepository(session).all()]
 
 
+def page_tenants(ctx: AdminContext, after_slug: str | None, limit: int) -> list[TenantRecord]:
+    """Up to ``limit`` tenants in slug order after ``after_slug``."""
+    with ctx.transaction() as session:
+        return [TenantRecord.of(row) for row in TenantRepository(session).page(after_slug, limit)]
+
+
 def show_tenant(ctx: AdminContext, slug: str) -> TenantRecord:
     with ctx.transaction() as session:
         return TenantRecord.of(tenants.get_tenant(session, slug))

@@ -25,6 +25,7 @@ from authserver.settings.parsers import (
     parse_path,
     parse_public_url,
     parse_redis_url,
+    parse_tenant_slug,
     parse_trusted_proxies,
 )
 from authserver.settings.sender_checks import check_sender_settings
@@ -86,6 +87,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "sms_sender": parse_sms_sender,
     "sms_webhook_url": _optional(parse_webhook_url),
     "sms_webhook_secret": _optional(parse_webhook_secret),
+    "admin_operator_tenant": parse_tenant_slug,
 }
 assert set(_PARSERS) == {f.name for f in dataclasses.fields(Settings)}
 

@@ -68,6 +68,9 @@ class Settings:
     sms_sender: str | None = None
     sms_webhook_url: str | None = None
     sms_webhook_secret: WebhookSecret | None = None  # its key is kept out of repr
+    # The tenant whose administrators (admin-API tokens it issued) may administer every
+    # tenant; None: each tenant's tokens administer only that tenant (docs/admin-api.md).
+    admin_operator_tenant: str | None = None
 
     @property
     def is_production(self) -> bool:

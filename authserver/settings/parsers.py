@@ -116,6 +116,19 @@ def parse_path(raw: object) -> Path:
     return Path(text)
 
 
+_SLUG = re.compile(r"[a-z0-9][a-z0-9-]{0,62}")
+
+
+def parse_tenant_slug(raw: object) -> str | None:
+    """A tenant slug (the form tenant slugs take); empty means none."""
+    text = str(raw).strip()
+    if not text:
+        return None
+    if not _SLUG.fullmatch(text):
+        raise ValueError(f"must be a tenant slug (lower-case letters, digits, '-'), got {raw!r}")
+    return text
+
+
 def parse_flag(raw: object) -> bool:
     """``true``/``false`` (TOML booleans too), ``1``/``0``, ``yes``/``no``, ``on``/``off``."""
     if isinstance(raw, bool):

@@ -38,6 +38,9 @@ def register(app: Flask, runtime: Runtime) -> None:
     from authserver.web.security import refuse_nul_bytes
 
     app.before_request(refuse_nul_bytes)
+    from authserver.web import admin
+
+    admin.register(app)
     app.register_blueprint(health.bp)
     app.register_blueprint(landing.bp)
     tenancy.register(app)

@@ -13,6 +13,7 @@ from werkzeug.exceptions import HTTPException, InternalServerError
 from authserver.i18n import N_
 from authserver.protocol.errors import error_response, http_error
 from authserver.services import sign_in_errors
+from authserver.web import admin
 from authserver.web.problems import code_of, text_of
 from authserver.web.security import page_headers
 
@@ -52,6 +53,8 @@ def _explanation(exc: HTTPException, code: int) -> tuple[str, str | None]:
 
 
 def _http_error(exc: HTTPException) -> ResponseReturnValue:
+    if admin.is_admin_path(request.path):  # routing's 404/405 there: the API's JSON shape
+        return admin.http_error(exc)
     code = exc.code or 500
     description = exc.description or exc.name
     if _wants_html():
@@ -70,6 +73,8 @@ def _http_error(exc: HTTPException) -> ResponseReturnValue:
 
 def _unexpected(exc: Exception) -> ResponseReturnValue:
     # Details go to the log only; the client learns nothing about internals.
+    if admin.is_admin_path(request.path):
+        return admin.unexpected(exc)
     log.exception("unhandled error: %s", type(exc).__name__)
     hidden = InternalServerError(description="The server could not complete the request.")
     return _http_error(hidden)

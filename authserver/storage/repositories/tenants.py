@@ -20,6 +20,13 @@ class TenantRepository(Repository):
     def all(self) -> Sequence[Tenant]:
         return self.session.scalars(select(Tenant).order_by(Tenant.slug)).all()
 
+    def page(self, after_slug: str | None, limit: int) -> Sequence[Tenant]:
+        """Up to ``limit`` tenants in slug order, after ``after_slug`` (keyset paging)."""
+        query = select(Tenant).order_by(Tenant.slug).limit(limit)
+        if after_slug is not None:
+            query = query.where(Tenant.slug > after_slug)
+        return self.session.scalars(query).all()
+
     def add(self, tenant: Tenant) -> Tenant:
         self.session.add(tenant)
         self.session.flush()
