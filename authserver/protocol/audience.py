@@ -10,7 +10,8 @@ One decision, used by the authorization endpoint and every grant at the token en
 - without ``resource`` the token is for authserver itself (userinfo), as before. If API
   scopes are asked for without one, a client allowed exactly one API gets that API as
   its default audience (Auth0's default audience, per client); a client allowed several
-  must name the API, so a token never goes to an audience the client did not choose;
+  must name the API, so a token never goes to an audience the client did not choose.
+  The built-in admin API is never a default: admin tokens are asked for by name;
 - with a resource, only the user scopes (openid, profile …) may sit beside API scopes:
   a token for an API carries nothing that API did not define.
 
@@ -51,7 +52,8 @@ def _allowed_api(client: ClientRecord, apis: ApiDirectory, resource: str) -> Api
 
 
 def _default_api(client: ClientRecord, apis: ApiDirectory) -> ApiRecord:
-    allowed = [api for api in map(apis.get, client.api_permissions) if api is not None]
+    allowed = [api for api in map(apis.get, client.api_permissions)
+               if api is not None and not api.builtin]
     if not allowed:
         raise InvalidScopeError(NOT_ALLOWED, detail="API scopes without any allowed API")
     if len(allowed) > 1:

@@ -8,6 +8,7 @@ Docs: docs/apis-and-access-groups.md.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NoReturn
@@ -70,15 +71,21 @@ def invalidate_after_commit(ctx: AdminContext, session: Session, tenant_id: int)
     Repository(session).after_commit(forget)
 
 
+ADMIN_API_ID = "builtin-admin"
+_API_ID = re.compile(r"^api-([0-9]{1,18})$")
+
+
 def builtin_view(api: ApiRecord) -> dict[str, Any]:
-    return {"identifier": api.identifier, "name": api.name, "scopes": sorted(api.scopes),
+    return {"id": ADMIN_API_ID, "identifier": api.identifier, "name": api.name,
+            "scopes": sorted(api.scopes),
             "access_token_ttl": None, "access_token_alg": None, "introspection_clients": [],
             "builtin": True, "created_at": None, "updated_at": None, "created_by": None,
             "updated_by": None}
 
 
 def api_view(row: ApiResource) -> dict[str, Any]:
-    return {"identifier": row.identifier, "name": row.name, "scopes": list(row.scopes),
+    return {"id": f"api-{row.id}", "identifier": row.identifier, "name": row.name,
+            "scopes": list(row.scopes),
             "access_token_ttl": row.access_token_ttl, "access_token_alg": row.access_token_alg,
             "introspection_clients": list(row.introspection_clients or ()), "builtin": False,
             "created_at": row.created_at, "updated_at": row.updated_at,
@@ -200,7 +207,10 @@ def list_apis(ctx: AdminContext, tenant_slug: str) -> list[dict[str, Any]]:
 
 
 def _get_api(session: Session, tenant: Tenant, identifier: str) -> ApiResource:
-    row = ApiRepository(session, tenant.id).get(identifier)
+    """An API by its identifier, or by its id (``api-12``: the admin API's paths)."""
+    repo = ApiRepository(session, tenant.id)
+    by_id = _API_ID.fullmatch(identifier)
+    row = repo.by_id(int(by_id.group(1))) if by_id else repo.get(identifier)
     if row is None:
         raise NotFound(f"no API {identifier[:200]!r} in tenant {tenant.slug!r}")
     return row
@@ -210,13 +220,13 @@ def show_api(ctx: AdminContext, tenant_slug: str, identifier: str) -> dict[str, 
     catalogue = catalogue_of(ctx)
     with ctx.transaction() as session:
         tenant = get_tenant(session, tenant_slug)
-        if identifier == catalogue.admin_identifier:
+        if identifier in (catalogue.admin_identifier, ADMIN_API_ID):
             return builtin_view(catalogue.admin_api)
         return api_view(_get_api(session, tenant, identifier))
 
 
 def _refuse_builtin(catalogue: Catalogue, identifier: str) -> None:
-    if identifier == catalogue.admin_identifier:
+    if identifier in (catalogue.admin_identifier, ADMIN_API_ID):
         raise BuiltinReadOnly("api_builtin", "the admin API is built in and cannot be "
                               "changed or deleted")
 
@@ -249,7 +259,7 @@ def update_api(ctx: AdminContext, tenant_slug: str, identifier: str,
             session.flush()
             if changed.get("access_token_alg"):
                 ensure_signing_keys(ctx, session, tenant, (changed["access_token_alg"],))
-            AuditRepository(session, tenant.id).record(ctx.actor, "api.updated", identifier,
+            AuditRepository(session, tenant.id).record(ctx.actor, "api.updated", row.identifier,
                                                        before=before, after=changed)
             invalidate_after_commit(ctx, session, tenant.id)
         return {**api_view(row), "changed": sorted(changed)}
@@ -264,9 +274,9 @@ def delete_api(ctx: AdminContext, tenant_slug: str, identifier: str) -> None:
         tenant = get_tenant(session, tenant_slug)
         repo = ApiRepository(session, tenant.id)
         row = _get_api(session, tenant, identifier)
-        repo.delete_grants_to(catalogue.api_key(identifier))
+        repo.delete_grants_to(catalogue.api_key(row.identifier))
         repo.delete(row)
-        AuditRepository(session, tenant.id).record(ctx.actor, "api.deleted", identifier)
+        AuditRepository(session, tenant.id).record(ctx.actor, "api.deleted", row.identifier)
         invalidate_after_commit(ctx, session, tenant.id)
 
 
@@ -276,7 +286,7 @@ def delete_api(ctx: AdminContext, tenant_slug: str, identifier: str) -> None:
 def defined_api(session: Session, tenant: Tenant, catalogue: Catalogue,
                 identifier: str) -> ApiRecord:
     """The API ``identifier`` names (registered, or the built-in admin API)."""
-    if identifier == catalogue.admin_identifier:
+    if identifier in (catalogue.admin_identifier, ADMIN_API_ID):
         return catalogue.admin_api
     row = _get_api(session, tenant, identifier)
     return ApiRecord(identifier=row.identifier, name=row.name, scopes=frozenset(row.scopes))

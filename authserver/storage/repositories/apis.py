@@ -26,6 +26,10 @@ class ApiRepository(TenantScoped):
         return self.session.scalar(select(ApiResource).where(
             ApiResource.tenant_id == self.tenant_id, ApiResource.identifier == identifier))
 
+    def by_id(self, api_id: int) -> ApiResource | None:
+        return self.session.scalar(select(ApiResource).where(
+            ApiResource.tenant_id == self.tenant_id, ApiResource.id == api_id))
+
     def add(self, api: ApiResource) -> ApiResource:
         api.tenant_id = self.tenant_id
         self.session.add(api)

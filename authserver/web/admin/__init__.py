@@ -21,7 +21,7 @@ __all__ = ["ADMIN_PREFIX", "http_error", "is_admin_path", "register", "unexpecte
 
 ADMIN_PREFIX = "/admin/api/v1"
 # One module per resource, each with a ``blp`` (core.admin_blueprint).
-RESOURCE_MODULES = ("version", "tenants")
+RESOURCE_MODULES = ("version", "tenants", "apis", "access_groups")
 
 
 class AdminApi(Api):
