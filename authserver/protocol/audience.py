@@ -7,6 +7,8 @@ One decision, used by the authorization endpoint and every grant at the token en
   is ``invalid_target``, with the same description whether the API exists or not;
 - a scope an API defines needs that API among the token's audiences and the client's
   grant of that scope on it, else ``invalid_scope``;
+- the tenant's issuer is always a valid ``resource`` (authserver itself: userinfo), so
+  one token can serve userinfo and an API;
 - without ``resource`` the token is for authserver itself (userinfo), as before. If API
   scopes are asked for without one, a client allowed exactly one API gets that API as
   its default audience (Auth0's default audience, per client); a client allowed several
@@ -44,7 +46,7 @@ class Target:
 
 def _allowed_api(client: ClientRecord, apis: ApiDirectory, resource: str) -> ApiRecord:
     api = apis.get(resource)
-    if api is None or resource not in client.api_permissions:
+    if api is None or not (api.open_to_all or resource in client.api_permissions):
         # Unknown and not allowed read the same: no probing for a tenant's APIs.
         raise InvalidTargetError("The client may not request tokens for this resource.",
                                  detail=f"resource not allowed: {resource[:200]}")
@@ -90,8 +92,9 @@ def default_scopes(client: ClientRecord, chosen: Sequence[ApiRecord],
     """What a client-credentials request without ``scope`` gets: every scope it holds
     on the chosen APIs; without one, its own non-user scopes no API defines."""
     if chosen:
+        nothing: frozenset[str] = frozenset()
         held = [s for api in chosen
-                for s in sorted(client.api_permissions.get(api.identifier, ()) & api.scopes)]
+                for s in sorted(client.api_permissions.get(api.identifier, nothing) & api.scopes)]
         return list(dict.fromkeys(held))
     return [s for s in client.allowed_scopes if s not in USER_SCOPES and s not in api_scopes]
 

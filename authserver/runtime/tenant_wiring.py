@@ -69,7 +69,7 @@ class TenantWiring:
             client_assertion_max_lifetime=dt.timedelta(
                 seconds=s.client_assertion_max_lifetime),
             factor_policy=tenant.factor_policy,
-            apis=TenantApiDirectory(rt.apis, tenant.id),
+            apis=TenantApiDirectory(rt.apis, tenant.id, rt.issuer(tenant.slug)),
         )
 
 

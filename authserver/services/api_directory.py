@@ -101,13 +101,18 @@ class ApiDirectoryCache:
 
 
 class TenantApiDirectory:
-    """The ApiDirectory port for one tenant."""
+    """The ApiDirectory port for one tenant; its issuer is an audience every client may
+    name (RFC 8707 ``resource`` for userinfo beside an API)."""
 
-    def __init__(self, cache: ApiDirectoryCache, tenant_id: int) -> None:
+    def __init__(self, cache: ApiDirectoryCache, tenant_id: int, issuer: str) -> None:
         self.cache = cache
         self.tenant_id = tenant_id
+        self.issuer = ApiRecord(identifier=issuer, name="authserver (userinfo)",
+                                scopes=frozenset(), builtin=True, open_to_all=True)
 
     def get(self, identifier: str) -> ApiRecord | None:
+        if identifier == self.issuer.identifier:
+            return self.issuer
         return self.cache.tenant(self.tenant_id).by_identifier.get(identifier)
 
     def scopes(self) -> frozenset[str]:

@@ -229,6 +229,17 @@ def test_a_deleted_api_is_no_audience_any_more(
                  "invalid_target", "after the API was deleted")
 
 
+def test_the_issuer_is_a_resource_any_client_may_name_beside_an_api(
+    world: World, http: FlaskClient
+) -> None:
+    body = expect_tokens(client_credentials(http, world, resources=[ISSUER, STORES_API]),
+                         "the issuer beside an API")
+    assert claims_of(http, body)["aud"] == [ISSUER, STORES_API]
+    assert body["scope"] == "inventory:read inventory:write", "the issuer adds no scopes"
+    secretless = expect_tokens(client_credentials(http, world, resources=[ISSUER]), "issuer")
+    assert claims_of(http, secretless)["aud"] == ISSUER
+
+
 # --- authorization code and refresh --------------------------------------------------------
 
 

@@ -90,6 +90,9 @@ class ApiRecord:
     # The clients that act as this API's resource server: they may introspect its tokens.
     introspection_clients: frozenset[str] = frozenset()
     builtin: bool = False
+    # Every client may name it without a grant: the tenant's issuer (authserver itself,
+    # for userinfo beside an API), which carries only the user scopes.
+    open_to_all: bool = False
 
 
 @dataclass(frozen=True, slots=True)
