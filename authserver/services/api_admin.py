@@ -402,3 +402,16 @@ def set_client_api_grants(ctx: AdminContext, tenant_slug: str, client_id: str,
                 ctx.actor, "api_grants.replaced", client_id, before=before, after=after)
             invalidate_after_commit(ctx, session, tenant.id)
         return grants_view(catalogue, repo.grants_of(client.id))
+
+
+def forget_client(ctx: AdminContext, session: Session, tenant_id: int, client_id: str) -> None:
+    """A deleted client stops being any API's resource server, so that a client later
+    registered with the same client_id does not inherit the right to introspect."""
+    changed = False
+    for row in ApiRepository(session, tenant_id).all():
+        if client_id in (row.introspection_clients or ()):
+            row.introspection_clients = [c for c in row.introspection_clients if c != client_id]
+            changed = True
+    if changed:
+        session.flush()
+        invalidate_after_commit(ctx, session, tenant_id)

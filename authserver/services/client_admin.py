@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from authserver.services import client_changes
+from authserver.services import api_admin, client_changes
 from authserver.services.admin_context import AdminContext
 from authserver.services.client_changes import ClientChanges, get_client
 from authserver.services.clients import ClientSpec, client_summary, register_client
@@ -75,3 +75,4 @@ def delete_client(ctx: AdminContext, tenant_slug: str, client_id: str) -> None:
         client_changes.delete_client(ClientRepository(session, tenant.id),
                                      AuditRepository(session, tenant.id), client_id,
                                      ctx.actor, cache=ctx.clients)
+        api_admin.forget_client(ctx, session, tenant.id, client_id)

@@ -100,3 +100,10 @@ def test_delete_removes_the_api_and_its_grants(cli: Cli, acme: str) -> None:
     assert "deleted API" in ok(cli("api", "delete", *T, "--identifier", API)).out
     assert ok_json(cli("api", "grants", *T, "--client", "svc", "--json")) == []
     refused(cli("api", "show", *T, "--identifier", API), "no API")
+
+
+def test_a_deleted_client_is_no_longer_a_resource_server(cli: Cli, acme: str) -> None:
+    create(cli, "--introspection-client", "svc")
+    ok(cli("client", "delete", *T, "svc"))
+    assert ok_json(cli("api", "show", *T, "--identifier", API, "--json"))[
+        "introspection_clients"] == [], "a client registered later as svc must not inherit it"
