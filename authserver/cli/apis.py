@@ -15,7 +15,7 @@ from authserver.cli.common import (
     json_option,
     tenant_option,
 )
-from authserver.services import api_admin
+from authserver.services import api_admin, api_grants
 from authserver.services.keys import SUPPORTED_ALGS
 
 identifier_option = click.option("--identifier", required=True, metavar="URI",
@@ -151,7 +151,7 @@ def _print_grants(grants: list[dict[str, Any]]) -> None:
 def api_grant(tenant_slug: str, identifier: str, client_id: str, scopes: tuple[str, ...],
               as_json: bool) -> None:
     """Allow a client an API, with these of its scopes (added to what it holds)."""
-    grants = api_admin.grant_api(admin(), tenant_slug, identifier, client_id, _scopes(scopes))
+    grants = api_grants.grant_api(admin(), tenant_slug, identifier, client_id, _scopes(scopes))
     emit(as_json, grants, lambda: _print_grants(grants))
 
 
@@ -160,7 +160,7 @@ def api_grant(tenant_slug: str, identifier: str, client_id: str, scopes: tuple[s
 def api_revoke(tenant_slug: str, identifier: str, client_id: str, scopes: tuple[str, ...],
                as_json: bool) -> None:
     """Take scopes of an API away from a client; without --scope, the whole API."""
-    grants = api_admin.revoke_api(admin(), tenant_slug, identifier, client_id, _scopes(scopes))
+    grants = api_grants.revoke_api(admin(), tenant_slug, identifier, client_id, _scopes(scopes))
     emit(as_json, grants, lambda: _print_grants(grants))
 
 
@@ -168,7 +168,7 @@ def api_revoke(tenant_slug: str, identifier: str, client_id: str, scopes: tuple[
 @tenant_option
 @click.option("--client", "client_id", required=True, metavar="CLIENT_ID")
 @json_option
-def api_grants(tenant_slug: str, client_id: str, as_json: bool) -> None:
+def api_grants_list(tenant_slug: str, client_id: str, as_json: bool) -> None:
     """A client's direct grants (its access groups add to them)."""
-    grants = api_admin.client_api_grants(admin(), tenant_slug, client_id)
+    grants = api_grants.client_api_grants(admin(), tenant_slug, client_id)
     emit(as_json, grants, lambda: _print_grants(grants))

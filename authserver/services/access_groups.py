@@ -19,16 +19,11 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from authserver.services.admin_context import AdminContext
-from authserver.services.api_admin import (
-    catalogue_of,
-    checked_scopes,
-    defined_api,
-    invalidate_after_commit,
-    raise_input,
-)
+from authserver.services.api_admin import catalogue_of, invalidate_after_commit, raise_input
 from authserver.services.api_catalogue import CUSTOM_PREFIX, BuiltinGroup, Catalogue
 from authserver.services.api_directory import custom_group_id
 from authserver.services.api_errors import BuiltinReadOnly, CodedConflict
+from authserver.services.api_grants import checked_scopes, defined_api
 from authserver.services.client_changes import get_client
 from authserver.services.errors import NotFound
 from authserver.services.tenants import get_tenant

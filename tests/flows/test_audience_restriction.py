@@ -12,7 +12,7 @@ import pytest
 from flask.testing import FlaskClient
 
 from authserver.runtime import Runtime, admin_context
-from authserver.services import access_groups, api_admin
+from authserver.services import access_groups, api_admin, api_grants
 from authserver.services.clients import ClientSpec
 from tests.support.apis import (
     BILLING_API,
@@ -215,7 +215,7 @@ def test_a_revoked_direct_grant_takes_effect_on_a_warm_cache(
     runtime: Runtime, world: World, http: FlaskClient
 ) -> None:
     expect_tokens(client_credentials(http, world, resources=[BILLING_API]), "before")
-    api_admin.revoke_api(admin_context(runtime, "test"), "acme", BILLING_API, "service")
+    api_grants.revoke_api(admin_context(runtime, "test"), "acme", BILLING_API, "service")
     expect_error(client_credentials(http, world, resources=[BILLING_API]), 400,
                  "invalid_target", "after the grant was revoked")
 
@@ -277,7 +277,7 @@ def test_a_grant_revoked_before_the_exchange_makes_the_exchange_invalid_target(
 ) -> None:
     code, verifier, request = user_code(http, world, scope="openid inventory:read",
                                         resource=STORES_API)
-    api_admin.revoke_api(admin_context(runtime, "test"), "acme", STORES_API, "web")
+    api_grants.revoke_api(admin_context(runtime, "test"), "acme", STORES_API, "web")
     expect_error(exchange(http, code, verifier, "web", world.web_secret,
                           redirect_uri=request["redirect_uri"]), 400, "invalid_target",
                  "the client lost the API between authorize and exchange")
@@ -304,7 +304,7 @@ def test_refresh_keeps_the_audience_and_stops_once_the_grant_is_revoked(
     expect_error(refresh(http, renewed["refresh_token"], "web", world.web_secret,
                          resource=BILLING_API), 400, "invalid_target",
                  "refresh cannot add an audience")
-    api_admin.revoke_api(admin_context(runtime, "test"), "acme", STORES_API, "web",
+    api_grants.revoke_api(admin_context(runtime, "test"), "acme", STORES_API, "web",
                          ["inventory:read"])
     expect_error(refresh(http, renewed["refresh_token"], "web", world.web_secret), 400,
                  "invalid_scope", "a scope taken away is not renewed")

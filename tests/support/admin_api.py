@@ -13,7 +13,7 @@ from werkzeug.test import TestResponse
 
 from authserver.runtime import Runtime
 from authserver.runtime import admin_context as build_admin_context
-from authserver.services import api_admin
+from authserver.services import api_grants
 from authserver.services.clients import ClientSpec, register_client
 from authserver.services.tenants import create_tenant
 from authserver.storage.repositories import AuditRepository, ClientRepository, TenantRepository
@@ -48,7 +48,7 @@ def admin_client(runtime: Runtime, tenant_slug: str, client_id: str = "admin",
                        grant_types=("client_credentials",), scopes=tuple(scopes)), "test")
     # The admin API is granted like any API (services/api_admin.py): its scopes among
     # ``scopes``, or none (a token for the admin API without any admin permission).
-    api_admin.grant_api(build_admin_context(runtime, "test"), tenant_slug,
+    api_grants.grant_api(build_admin_context(runtime, "test"), tenant_slug,
                         admin_audience(runtime), client_id,
                         [s for s in scopes if s in FULL_ACCESS])
     runtime.clients.invalidate()

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 
 from authserver.runtime import Runtime, admin_context
-from authserver.services import api_admin
+from authserver.services import api_admin, api_grants
 
 # The APIs of the standard test world (tests/support/oauth.build_world). Their scopes
 # are not the stores:* scopes the clients were registered with, so requests without a
@@ -27,7 +27,7 @@ def register_api(runtime: Runtime, identifier: str, scopes: Sequence[str] = (), 
 
 def grant_api(runtime: Runtime, identifier: str, client_id: str, scopes: Sequence[str] = (),
               tenant: str = "acme") -> None:
-    api_admin.grant_api(admin_context(runtime, "test"), tenant, identifier, client_id, scopes)
+    api_grants.grant_api(admin_context(runtime, "test"), tenant, identifier, client_id, scopes)
 
 
 def register_world_apis(runtime: Runtime) -> None:

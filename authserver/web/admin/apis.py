@@ -10,7 +10,7 @@ from typing import Any
 from flask.views import MethodView
 from marshmallow import Schema, fields, validate
 
-from authserver.services import api_admin
+from authserver.services import api_admin, api_grants
 from authserver.services.admin_access import ADMIN_READ, ADMIN_WRITE
 from authserver.services.keys import SUPPORTED_ALGS
 from authserver.web.admin import core
@@ -167,7 +167,7 @@ class ClientApiGrants(MethodView):
     def get(self, slug: str, client_id: str) -> dict[str, Any]:
         """The client's direct grants (its access groups add to them)."""
         core.tenant_for(slug)
-        return {"grants": api_admin.client_api_grants(core.admin_context(), slug, client_id)}
+        return {"grants": api_grants.client_api_grants(core.admin_context(), slug, client_id)}
 
     @core.requires(ADMIN_WRITE)
     @blp.arguments(GrantsSchema)
@@ -179,5 +179,5 @@ class ClientApiGrants(MethodView):
         wanted: dict[str, list[str]] = {}
         for grant in body["grants"]:
             wanted.setdefault(grant["api"], []).extend(grant.get("scopes", ()))
-        return {"grants": api_admin.set_client_api_grants(core.admin_context(), slug,
+        return {"grants": api_grants.set_client_api_grants(core.admin_context(), slug,
                                                           client_id, wanted)}
