@@ -33,7 +33,7 @@ NOT_ALLOWED = "The client may not request one or more of these scopes."
 
 
 @dataclass(frozen=True, slots=True)
-class Target:
+class Audience:
     """The audiences (APIs; none: authserver itself) and scope of one access token."""
 
     apis: tuple[ApiRecord, ...]
@@ -100,7 +100,7 @@ def default_scopes(client: ClientRecord, chosen: Sequence[ApiRecord],
 
 
 def resolve_target(client: ClientRecord, scopes: Sequence[str], resources: Sequence[str],
-                   apis: ApiDirectory, *, default_all: bool = False) -> Target:
+                   apis: ApiDirectory, *, default_all: bool = False) -> Audience:
     """The token's audiences and scope, or ``invalid_target`` / ``invalid_scope``.
 
     ``default_all``: an empty ``scopes`` means every scope the client holds for the
@@ -117,7 +117,7 @@ def resolve_target(client: ClientRecord, scopes: Sequence[str], resources: Seque
         requested = default_scopes(client, chosen, api_scopes)
     for scope in requested:
         _check_scope(client, chosen, api_scopes, scope)
-    return Target(tuple(chosen), " ".join(requested))
+    return Audience(tuple(chosen), " ".join(requested))
 
 
 def narrowed(scopes: Sequence[str], granted_resources: Sequence[str],

@@ -15,7 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from authserver.protocol import pkce
-from authserver.protocol.audience import Target, resolve_target
+from authserver.protocol.audience import Audience, resolve_target
 from authserver.protocol.errors import (
     InvalidRequestError,
     InvalidScopeError,
@@ -135,7 +135,7 @@ def _state(params: Mapping[str, str], client: ClientRecord) -> str | None:
 
 
 def _target(params: Mapping[str, str], resources: Sequence[str], client: ClientRecord,
-            apis: ApiDirectory) -> Target:
+            apis: ApiDirectory) -> Audience:
     requested = list(dict.fromkeys(params.get("scope", "").split()))
     if not requested:
         raise InvalidScopeError("The request must name at least one scope.")

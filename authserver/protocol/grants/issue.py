@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 from typing import Any
 
-from authserver.protocol.audience import Target
+from authserver.protocol.audience import Audience
 from authserver.protocol.context import TenantContext
 from authserver.protocol.errors import InvalidGrantError
 from authserver.protocol.oidc import released_claims
@@ -28,14 +28,14 @@ log = logging.getLogger(__name__)
 
 
 def issue_user_tokens(ctx: TenantContext, client: ClientRecord, grant: GrantRecord,
-                      user: UserRecord, target: Target, now: dt.datetime,
+                      user: UserRecord, audience: Audience, now: dt.datetime,
                       nonce: str | None = None, code_digest: str | None = None,
                       spent_refresh_digest: str | None = None) -> dict[str, Any]:
     """Mint the token set, then store it in one transaction (one commit per exchange).
-    ``target``: the access token's audiences and scope (protocol/audience.py)."""
-    scope = target.scope
+    ``audience``: the access token's audiences and scope (protocol/audience.py)."""
+    scope = audience.scope
     access_token, jti, expires_in = ctx.minter.access_token(
-        client, scope, target.apis, now, sub=user.sub, user_context=user_token_context(grant))
+        client, scope, audience.apis, now, sub=user.sub, user_context=user_token_context(grant))
     refresh_token = refresh_expires = None
     if client.check_grant_type("refresh_token"):
         refresh_token = new_opaque_token()
