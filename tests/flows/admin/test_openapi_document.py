@@ -106,7 +106,9 @@ def _no_made_up_cursor(context: Any, query: dict[str, Any] | None) -> dict[str, 
     # A cursor is opaque: one the API did not give out is refused (400 invalid_cursor,
     # tested in test_admin_tenants.py), which schemathesis would count as a valid value
     # rejected. The paging itself is fuzzed through ``limit``.
-    if query:
+    # A cursor over the schema's 1000 characters stays: it is what a negative case
+    # breaks, and popping it would turn that case into a valid request answered 200.
+    if query and len(str(query.get("cursor", ""))) <= 1000:
         query.pop("cursor", None)
     return query
 
