@@ -17,6 +17,8 @@ from typing import NoReturn
 import click
 
 from authserver.cli import (
+    access_groups,
+    apis,
     audit,
     client_changes,
     clients,
@@ -43,6 +45,8 @@ from authserver.settings import SettingsError
 __all__ = ["_runtime", "cli", "main"]
 # Imported for the commands they register on ``cli``.
 _NOUNS = (
+    access_groups,
+    apis,
     audit,
     client_changes,
     clients,

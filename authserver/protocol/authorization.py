@@ -15,6 +15,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from authserver.protocol import pkce
+from authserver.protocol.audience import Audience, resolve_target
 from authserver.protocol.errors import (
     InvalidRequestError,
     InvalidScopeError,
@@ -24,9 +25,8 @@ from authserver.protocol.errors import (
     UnsupportedResponseTypeError,
     UntrustedRequest,
 )
-from authserver.protocol.grants.common import validate_resources
 from authserver.protocol.oidc import parse_claims_parameter
-from authserver.protocol.ports import ClientRecord
+from authserver.protocol.ports import ApiDirectory, ClientRecord, NoApis
 
 PROMPTS = frozenset({"none", "login", "consent", "select_account"})
 RESPONSE_MODES = frozenset({"query", "form_post"})
@@ -134,16 +134,13 @@ def _state(params: Mapping[str, str], client: ClientRecord) -> str | None:
     return state
 
 
-def _scope(params: Mapping[str, str], client: ClientRecord) -> str:
+def _target(params: Mapping[str, str], resources: Sequence[str], client: ClientRecord,
+            apis: ApiDirectory) -> Audience:
     requested = list(dict.fromkeys(params.get("scope", "").split()))
     if not requested:
         raise InvalidScopeError("The request must name at least one scope.")
-    extra = [s for s in requested if s not in client.allowed_scopes]
-    if extra:
-        # Never echoed: it would be reflected to the client's redirect URI (errors.py).
-        raise InvalidScopeError("The client may not request one or more of these scopes.",
-                                detail=f"not allowed: {' '.join(sorted(extra))}")
-    return " ".join(requested)
+    # The same audience and scope rules as the token endpoint (protocol/audience.py).
+    return resolve_target(client, requested, resources, apis)
 
 
 def _pkce(params: Mapping[str, str], client: ClientRecord) -> str | None:
@@ -203,20 +200,20 @@ def _bounded(params: Mapping[str, str], name: str, limit: int) -> str | None:
 
 
 def validate(params: Mapping[str, str], resources: Sequence[str], client: ClientRecord,
-             target: RedirectTarget) -> AuthorizationRequest:
+             target: RedirectTarget, apis: ApiDirectory | None = None) -> AuthorizationRequest:
     """The remaining checks, whose failures are reported to the (trusted) redirect URI."""
     _response_type(params, client)
     mode = _response_mode(params)
     _request_objects(params)
     state = _state(params, client)
-    scope = _scope(params, client)
+    audience = _target(params, resources, client, apis or NoApis())
     return AuthorizationRequest(
-        client_id=client.client_id, redirect_uri=target.redirect_uri, scope=scope,
+        client_id=client.client_id, redirect_uri=target.redirect_uri, scope=audience.scope,
         state=state, response_mode=mode, code_challenge=_pkce(params, client),
         nonce=_bounded(params, "nonce", MAX_NONCE), prompt=_prompt(params),
         max_age=_max_age(params), login_hint=_bounded(params, "login_hint", MAX_HINT),
         acr_values=_bounded(params, "acr_values", MAX_HINT),
         claims=parse_claims_parameter(params.get("claims")),
-        resources=validate_resources(resources),
+        resources=audience.resources,
         ui_locales=parse_ui_locales(params.get("ui_locales")),
     )

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from authserver.protocol.claim_mapping import UserClaimSource
 from authserver.protocol.client_auth import DEFAULT_MAX_LIFETIME
 from authserver.protocol.policies import PASSWORD_ALONE, FactorPolicy
 from authserver.protocol.ports import (
     AccessTokenState,
+    ApiDirectory,
     AssertionReplayGuard,
     AuditTrail,
     ClientDirectory,
@@ -20,6 +21,7 @@ from authserver.protocol.ports import (
     CodeStorage,
     GrantRevocation,
     IssuanceStore,
+    NoApis,
     RefreshTokens,
     SigningKeys,
     UserDirectory,
@@ -63,6 +65,8 @@ class TenantContext:
     # Where token-endpoint events that write nothing else are recorded (client
     # credentials issuance, refused requests); None records nothing (unit tests).
     audit: AuditTrail | None = None
+    # The tenant's APIs: the audiences its tokens may have (protocol/audience.py).
+    apis: ApiDirectory = field(default_factory=NoApis)
 
     def __post_init__(self) -> None:
         self.minter = TokenMinter(self.issuer, self.keys, self.lifetimes)

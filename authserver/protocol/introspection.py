@@ -1,4 +1,10 @@
-"""Token introspection (RFC 7662): which tokens are active, for confidential clients."""
+"""Token introspection (RFC 7662): which tokens are active, for confidential clients.
+
+RFC 7662 §4: a token is described only to the client it was issued to, or to a client
+acting as the resource server of one of its audiences (an API names those clients); to
+anyone else it is ``{"active": false}``, so introspection tells no client about another
+client's tokens. A refresh token is described to its own client only.
+"""
 
 from __future__ import annotations
 
@@ -17,6 +23,19 @@ _JWT_FIELDS = ("scope", "client_id", "sub", "aud", "iss", "exp", "iat", "nbf", "
                "auth_time", "acr")
 
 
+def may_introspect(ctx: TenantContext, caller: ClientRecord, claims: Mapping[str, Any]) -> bool:
+    """Whether ``caller`` may learn about an access token with these claims."""
+    if claims.get("client_id") == caller.client_id:
+        return True
+    aud = claims.get("aud")
+    audiences = aud if isinstance(aud, list) else [aud]
+    for identifier in audiences:
+        api = ctx.apis.get(identifier) if isinstance(identifier, str) else None
+        if api is not None and caller.client_id in api.introspection_clients:
+            return True
+    return False
+
+
 def introspect(ctx: TenantContext, client: ClientRecord, form: Mapping[str, str]
                ) -> dict[str, Any]:
     if client.is_public:
@@ -29,6 +48,8 @@ def introspect(ctx: TenantContext, client: ClientRecord, form: Mapping[str, str]
         if not activity.active or activity.claims is None:
             return dict(INACTIVE)
         claims = activity.claims
+        if not may_introspect(ctx, client, claims):
+            return dict(INACTIVE)
         body = {"active": True, "token_type": "Bearer"}
         body.update({k: claims[k] for k in _JWT_FIELDS if k in claims})
         return body

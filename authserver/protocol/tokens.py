@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from authserver.protocol import jws
-from authserver.protocol.ports import ClientRecord, GrantRecord, SigningKeys
+from authserver.protocol.ports import ApiRecord, ClientRecord, GrantRecord, SigningKeys
 
 ACCESS_TOKEN_TYP = "at+jwt"
 _HASH_FOR_ALG = {"ES256": hashlib.sha256, "RS256": hashlib.sha256, "PS256": hashlib.sha256,
@@ -67,26 +67,35 @@ class TokenMinter:
         kid, key = self.keys.current(alg)
         return jws.sign(claims, key, alg, kid, typ)
 
-    def audiences(self, resources: Sequence[str]) -> str | list[str]:
+    def audiences(self, apis: Sequence[ApiRecord]) -> str | list[str]:
         # Without a resource indicator the token is for authserver itself (userinfo).
-        if not resources:
+        if not apis:
             return self.issuer
-        return resources[0] if len(resources) == 1 else list(resources)
+        return apis[0].identifier if len(apis) == 1 else [a.identifier for a in apis]
 
-    def access_token(self, client: ClientRecord, scope: str, resources: Sequence[str],
+    def access_token_ttl(self, apis: Sequence[ApiRecord]) -> int:
+        """The shortest lifetime any of the token's APIs asks for, else the default."""
+        return min([a.access_token_ttl for a in apis if a.access_token_ttl]
+                   or [self.lifetimes.access_token])
+
+    def access_token(self, client: ClientRecord, scope: str, apis: Sequence[ApiRecord],
                      now: dt.datetime, sub: str | None = None,
                      user_context: Mapping[str, Any] | None = None,
                      extra_claims: Mapping[str, Any] | None = None) -> tuple[str, str, int]:
-        """Sign an access token; returns (token, jti, expires_in). ``extra_claims`` (a
-        client's mapped claims) never replace a claim already set."""
+        """Sign an access token for ``apis`` (none: authserver itself); returns
+        (token, jti, expires_in). An API's own lifetime and algorithm override the
+        tenant's and the client's (the audience check made the APIs agree on one alg).
+        ``extra_claims`` (a client's mapped claims) never replace a claim already set."""
         iat = int(now.timestamp())
-        ttl = self.lifetimes.access_token
+        ttl = self.access_token_ttl(apis)
+        alg = next((a.access_token_alg for a in apis if a.access_token_alg),
+                   client.access_token_signed_response_alg)
         jti = secrets.token_urlsafe(16)
         claims: dict[str, Any] = {
             "iss": self.issuer,
             # RFC 9068 §2.2: for client-credentials tokens the subject is the client.
             "sub": sub or client.client_id,
-            "aud": self.audiences(resources),
+            "aud": self.audiences(apis),
             "exp": iat + ttl,
             "iat": iat,
             "jti": jti,
@@ -98,7 +107,7 @@ class TokenMinter:
             claims.update(user_context)
         if extra_claims:
             claims.update({k: v for k, v in extra_claims.items() if k not in claims})
-        token = self.sign(claims, client.access_token_signed_response_alg, ACCESS_TOKEN_TYP)
+        token = self.sign(claims, alg, ACCESS_TOKEN_TYP)
         return token, jti, ttl
 
     def id_token(self, client: ClientRecord, grant: GrantRecord, sub: str, now: dt.datetime,

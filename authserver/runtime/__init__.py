@@ -17,6 +17,8 @@ from authserver.protocol.context import TenantContext
 from authserver.protocol.server import TokenServer
 from authserver.runtime.tenant_wiring import TenantWiring, token_store
 from authserver.services.admin_context import AdminContext
+from authserver.services.api_catalogue import Catalogue, CatalogueError, load_catalogue
+from authserver.services.api_directory import ApiDirectoryCache
 from authserver.services.audit_chain import AuditKeys, Stamp
 from authserver.services.audit_spool import AuditSpool
 from authserver.services.client_directory import ClientDirectoryCache
@@ -31,7 +33,7 @@ from authserver.services.session_limits import SessionLimits
 from authserver.services.tenant_admin import ensure_tenant
 from authserver.services.tenants import DEFAULT_TENANT, TenantDirectory, TenantInfo
 from authserver.services.throttle import Throttle
-from authserver.settings import Settings, load_settings
+from authserver.settings import Settings, SettingsError, load_settings
 from authserver.storage.database import Database
 from authserver.storage.models import utcnow
 
@@ -50,6 +52,8 @@ class Runtime:
     clients: ClientDirectoryCache
     throttle: Throttle
     passwords: Passwords
+    # The tenants' APIs and the built-in access groups (services/api_directory.py).
+    apis: ApiDirectoryCache
     clock: Clock = utcnow
     senders: Senders = field(default_factory=Senders)
 
@@ -104,6 +108,7 @@ def build_runtime(settings: Settings | None = None, *, database: Database | None
         database = Database(settings.database_url)
     if clock is None:
         clock = utcnow
+    catalogue = _catalogue(settings)
     return Runtime(
         settings=settings,
         database=database,
@@ -112,12 +117,20 @@ def build_runtime(settings: Settings | None = None, *, database: Database | None
         tenants=TenantDirectory(database, ttl_seconds=settings.key_cache_ttl),
         clients=ClientDirectoryCache(database, settings.client_cache_ttl,
                                      jwks_uri_allow_private=settings.jwks_uri_allow_private,
-                                     clock=clock),
+                                     clock=clock, catalogue=catalogue),
         throttle=Throttle(database, clock),
         passwords=passwords or Passwords(argon2_parameters(settings)),
+        apis=ApiDirectoryCache(database, settings.client_cache_ttl, catalogue),
         clock=clock,
         senders=build_senders(settings) if senders is None else senders,
     )
+
+
+def _catalogue(settings: Settings) -> Catalogue:
+    try:
+        return load_catalogue(settings.access_group_catalogue, settings.public_url)
+    except CatalogueError as exc:
+        raise SettingsError("ACCESS_GROUP_CATALOGUE", str(exc)) from None
 
 
 def argon2_parameters(settings: Settings) -> Argon2Parameters:
@@ -136,7 +149,7 @@ def admin_context(runtime: Runtime, actor: str) -> AdminContext:
                                      settings.refresh_token_absolute_ttl),
         allow_private_jwks_uri=settings.jwks_uri_allow_private,
         clients=runtime.clients, keyring=runtime.keyring, passwords=runtime.passwords,
-        actor=actor, tenants=runtime.tenants,
+        actor=actor, tenants=runtime.tenants, apis=runtime.apis,
         session_limits=SessionLimits(settings.session_idle_ttl, settings.session_absolute_ttl),
         audit_spool=runtime.audit_spool)
 

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from authserver.protocol.context import TenantContext
 from authserver.protocol.server import TokenServer
 from authserver.protocol.tokens import Lifetimes
+from authserver.services.api_directory import TenantApiDirectory
 from authserver.services.audit_spool import TenantAuditTrail
 from authserver.services.client_directory import TenantClients
 from authserver.services.keyring import TenantKeys
@@ -76,6 +77,7 @@ class TenantWiring:
             factor_policy=tenant.factor_policy,
             user_claims=TenantUserClaims(db, tenant.id),
             audit=TenantAuditTrail(rt.audit_spool, tenant.id),
+            apis=TenantApiDirectory(rt.apis, tenant.id, rt.issuer(tenant.slug)),
         )
 
 

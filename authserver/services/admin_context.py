@@ -16,6 +16,7 @@ from typing import Protocol
 
 from sqlalchemy.orm import Session
 
+from authserver.services.api_directory import ApiDirectoryCache
 from authserver.services.audit_spool import AuditSpool
 from authserver.services.keys import KeyTiming
 from authserver.services.passwords import Passwords
@@ -55,6 +56,9 @@ class AdminContext:
     session_limits: SessionLimits | None = None
     # This process's audit spool: shipped before the audit log is read (audit_log.py).
     audit_spool: AuditSpool | None = None
+    # The tenants' APIs and the access-group catalogue (services/api_directory.py):
+    # forgets a tenant's APIs once they change.
+    apis: ApiDirectoryCache | None = None
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:

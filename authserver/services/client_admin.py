@@ -13,7 +13,7 @@ import datetime as dt
 from dataclasses import dataclass, field
 from typing import Any
 
-from authserver.services import client_changes
+from authserver.services import api_admin, client_changes
 from authserver.services.admin_context import AdminContext
 from authserver.services.client_changes import ClientChanges, get_client, invalidate_after_commit
 from authserver.services.client_secrets import NewSecret, require_secret_method, rotated
@@ -155,3 +155,4 @@ def delete_client(ctx: AdminContext, tenant_slug: str, client_id: str) -> None:
         client_changes.delete_client(ClientRepository(session, tenant.id),
                                      AuditRepository(session, tenant.id), client_id,
                                      ctx.actor, cache=ctx.clients)
+        api_admin.forget_client(ctx, session, tenant.id, client_id)

@@ -4,6 +4,9 @@ Entries live ``ttl`` seconds (CLIENT_CACHE_TTL); the process that changes a clie
 invalidates at once, others see the change within the TTL. Misses are cached too, so a
 flood of unknown client_ids costs one query per id per TTL, and the cache is bounded.
 
+A client's record carries the APIs and scopes it is allowed (direct grants and access
+groups, services/api_directory.py), read in the same unit of work as the client.
+
 Beside the clients it keeps each tenant's set of registered web origins, which a CORS
 preflight (no client identity yet) is checked against; same TTL, same invalidation.
 
@@ -23,6 +26,8 @@ from dataclasses import dataclass
 
 from authserver.protocol.claim_mapping import mapping_from_json
 from authserver.protocol.ports import ClientRecord
+from authserver.services.api_catalogue import Catalogue
+from authserver.services.api_directory import client_permissions
 from authserver.services.client_secrets import SecretColumns, live_digests
 from authserver.services.clients import secret_digest_matches
 from authserver.services.remote_jwks import Transport, fetch_jwks, https_transport
@@ -81,8 +86,11 @@ class ClientDirectoryCache:
     def __init__(self, database: Database, ttl_seconds: float,
                  jwks_uri_allow_private: bool = False,
                  jwks_transport: Transport = https_transport,
-                 clock: Callable[[], dt.datetime] = utcnow) -> None:
+                 clock: Callable[[], dt.datetime] = utcnow,
+                 catalogue: Catalogue | None = None) -> None:
         self.database = database
+        # None: no API permissions are loaded (every client is allowed no API).
+        self.catalogue = catalogue
         self.ttl = ttl_seconds
         self.clock = clock
         self.jwks_uri_allow_private = jwks_uri_allow_private
@@ -110,6 +118,9 @@ class ClientDirectoryCache:
             row = uow.clients(tenant_id).get(client_id)
             record = client_record(row) if row else None
             columns = _timed(row) if row else None
+            if record is not None and row is not None and self.catalogue is not None:
+                record = dataclasses.replace(record, api_permissions=client_permissions(
+                    uow.session, tenant_id, row.id, self.catalogue))
             jwks_uri = row.jwks_uri if row is not None and not row.jwks else None
         if record is not None and jwks_uri:
             # Fetched after the database session is closed: a slow endpoint must not hold

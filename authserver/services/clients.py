@@ -39,6 +39,7 @@ from authserver.services.refresh_limits import (
 )
 from authserver.storage.models import Client
 from authserver.storage.repositories import AuditRepository, ClientRepository
+from authserver.storage.repositories.apis import AccessGroupRepository
 
 __all__ = [
     "APPLICATION_TYPES", "AUTH_METHODS", "DEFAULT_SCOPES", "GRANT_TYPES", "LOOPBACK_HOSTS",
@@ -107,7 +108,19 @@ def register_client(repo: ClientRepository, audit: AuditRepository, spec: Client
         secret_digest=secret_digest(secret) if secret else None, **fields))
     audit.record(actor, "client.created", client.client_id, name=fields["name"],
                  public=spec.public, grant_types=fields["grant_types"])
+    _join_default_group(repo, audit, client, actor)
     return RegisteredClient(client=client, client_secret=secret)
+
+
+def _join_default_group(repo: ClientRepository, audit: AuditRepository, client: Client,
+                        actor: str) -> None:
+    """A new client joins the tenant's default access group (services/access_groups.py)."""
+    groups = AccessGroupRepository(repo.session, repo.tenant_id)
+    defaults = groups.defaults()
+    if defaults is not None and defaults.default_group_ref:
+        groups.set_refs(client.id, [defaults.default_group_ref])
+        audit.record(actor, "access_group.assigned", client.client_id,
+                     group=defaults.default_group_ref, reason="tenant default")
 
 
 def client_summary(client: Client) -> dict[str, Any]:

@@ -76,6 +76,7 @@ _PARSERS: dict[str, Callable[[object], Any]] = {
     "client_assertion_max_lifetime": parse_duration,
     "outbox_poll": parse_outbox_poll,
     "log_level": parse_log_level,
+    "access_group_catalogue": _optional(parse_path),
     "jwks_uri_allow_private": parse_flag,
     "trusted_proxies": parse_trusted_proxies,
     "argon2_memory_kib": parse_argon2_memory,

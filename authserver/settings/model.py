@@ -52,6 +52,9 @@ class Settings:
     # (docs/audit.md, "The spool"). None: INSTANCE_PATH/audit-spool. Local disk, one
     # per host; not shared between hosts.
     audit_spool_dir: Path | None = None
+    # The built-in access groups (docs/apis-and-access-groups.md); None: the shipped
+    # example (POS, Instore, Admin).
+    access_group_catalogue: Path | None = None
     # Development and tests only: fetch jwks_uri key sets from loopback/private addresses.
     jwks_uri_allow_private: bool = False
     # How many reverse proxies in front of authserver append to X-Forwarded-For; the

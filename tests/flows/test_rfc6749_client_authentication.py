@@ -15,6 +15,7 @@ from flask.testing import FlaskClient
 from authserver.runtime import Runtime
 from authserver.services.clients import ClientSpec
 from tests.conftest import Clock
+from tests.support.apis import STORES_API, set_introspection_clients
 from tests.support.oauth import ISSUER, World, basic, build_world
 from tests.support.tokens import (
     INTROSPECT,
@@ -359,9 +360,12 @@ def test_a_jwt_client_cannot_fall_back_to_a_secret(
 
 
 def test_private_key_jwt_works_at_introspection_with_its_own_jti_rules(
-    world: World, jwt_clients: None, http: FlaskClient, clock: Clock
+    runtime: Runtime, world: World, jwt_clients: None, http: FlaskClient, clock: Clock
 ) -> None:
-    token = expect_tokens(client_credentials(http, world), "a token to introspect")
+    # jwt-es is the stores API's resource server, so it may introspect its tokens.
+    set_introspection_clients(runtime, STORES_API, ["jwt-es"])
+    token = expect_tokens(client_credentials(http, world, resources=[STORES_API]),
+                          "a token to introspect")
     assertion = es_assertion(clock)
     response = with_assertion(http, assertion, path=INTROSPECT, token=token["access_token"])
     assert response.status_code == 200 and response.get_json()["active"] is True, (

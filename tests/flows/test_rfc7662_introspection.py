@@ -17,6 +17,7 @@ from tests.support.tokens import (
     expect_error,
     expect_tokens,
     introspect,
+    own_client,
     revoke,
     unverified_parts,
     user_tokens,
@@ -32,8 +33,12 @@ def world(runtime: Runtime) -> World:
 
 def described(http: FlaskClient, world: World, token: str, client_id: str | None = None,
               secret: str | None = None) -> dict[str, object]:
-    response = introspect(http, token, client_id or world.service_id,
-                          secret or world.service_secret)
+    # By default an access token is introspected by its own client (RFC 7662 §4: nobody
+    # else learns about it), anything else by service.
+    if client_id is None:
+        client_id, secret = (own_client(world, token) if token.count(".") == 2
+                             else (world.service_id, world.service_secret))
+    response = introspect(http, token, client_id, secret or "")
     assert response.status_code == 200, f"introspection: {describe(response)}"
     assert response.headers.get("Cache-Control") == "no-store", "introspection must be no-store"
     body: dict[str, object] = response.get_json()

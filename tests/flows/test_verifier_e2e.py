@@ -27,12 +27,17 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveServer]:
     with fresh_database_url(folder) as url, live_server(
             url, folder, jwks_max_age="1", key_cache_ttl="1", key_publish_lead="2") as live:
         live.cli("tenant", "create", "e2e")
+        # The verifier's audience: an API of the tenant, granted to each service below.
+        live.cli("api", "create", "--tenant", "e2e", "--identifier", API, "--name", "Stores",
+                 "--scope", "stores:read stores:write")
         yield live
 
 
 def new_service(server: LiveServer) -> tuple[str, str]:
     out = server.cli_json("client", "create", "--tenant", "e2e", "--name", "Svc",
                           "--grant-type", "client_credentials", "--scope", "stores:read")
+    server.cli("api", "grant", "--tenant", "e2e", "--api", API, "--client", out["client_id"],
+               "--scope", "stores:read")
     return out["client_id"], out["client_secret"]
 
 

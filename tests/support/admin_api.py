@@ -12,6 +12,8 @@ from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
 from authserver.runtime import Runtime
+from authserver.runtime import admin_context as build_admin_context
+from authserver.services import api_grants
 from authserver.services.clients import ClientSpec, register_client
 from authserver.services.tenants import create_tenant
 from authserver.storage.repositories import AuditRepository, ClientRepository, TenantRepository
@@ -44,6 +46,11 @@ def admin_client(runtime: Runtime, tenant_slug: str, client_id: str = "admin",
             ClientRepository(session, tenant.id), AuditRepository(session, tenant.id),
             ClientSpec(name=f"Admin {client_id}", client_id=client_id,
                        grant_types=("client_credentials",), scopes=tuple(scopes)), "test")
+    # The admin API is granted like any API (services/api_admin.py): its scopes among
+    # ``scopes``, or none (a token for the admin API without any admin permission).
+    api_grants.grant_api(build_admin_context(runtime, "test"), tenant_slug,
+                        admin_audience(runtime), client_id,
+                        [s for s in scopes if s in FULL_ACCESS])
     runtime.clients.invalidate()
     return created.client_secret or ""
 
@@ -51,9 +58,13 @@ def admin_client(runtime: Runtime, tenant_slug: str, client_id: str = "admin",
 def admin_token(http: FlaskClient, runtime: Runtime, tenant_slug: str, client_id: str,
                 secret: str, scope: str = " ".join(FULL_ACCESS)) -> str:
     """A bearer token for the admin API from ``tenant_slug``'s token endpoint."""
-    response = http.post(f"/t/{tenant_slug}/token", headers=basic(client_id, secret), data={
-        "grant_type": "client_credentials", "scope": scope,
-        "resource": admin_audience(runtime)})
+    # Beside the admin API only its own scopes may be asked for (protocol/audience.py);
+    # none asked: every admin scope the client holds, possibly none.
+    wanted = " ".join(s for s in scope.split() if s in FULL_ACCESS)
+    data = {"grant_type": "client_credentials", "resource": admin_audience(runtime),
+            **({"scope": wanted} if wanted else {})}
+    response = http.post(f"/t/{tenant_slug}/token", headers=basic(client_id, secret),
+                         data=data)
     assert response.status_code == 200, f"no admin token: {response.get_json()}"
     token: str = response.get_json()["access_token"]
     return token

@@ -20,6 +20,7 @@ from authserver.services.passwords import Argon2Parameters, Passwords
 from authserver.services.tenants import create_tenant
 from authserver.settings import Settings
 from authserver.storage.repositories import AuditRepository, ClientRepository, UserRepository
+from tests.support.apis import register_world_apis
 
 ISSUER_PATH = "/t/acme"
 ISSUER = "http://127.0.0.1:8000/t/acme"
@@ -89,8 +90,10 @@ def build_world(runtime: Runtime, first_party: bool = False) -> World:
             runtime.passwords)
         user.password_hash = password_hash(PASSWORD, runtime.passwords)
         user.password_changed_at = runtime.clock()
-        return World(runtime, "web", web.client_secret or "", "spa", "service",
-                     service.client_secret or "", user.sub)
+        world = World(runtime, "web", web.client_secret or "", "spa", "service",
+                      service.client_secret or "", user.sub)
+    register_world_apis(runtime)
+    return world
 
 
 def basic(client_id: str, secret: str) -> dict[str, str]:

@@ -152,9 +152,25 @@ def userinfo(http: FlaskClient, access_token: str) -> Any:
     return http.get(USERINFO, headers={"Authorization": f"Bearer {access_token}"})
 
 
+def own_client(world: World, token: str) -> tuple[str, str]:
+    """The credentials of the client ``token`` was issued to (web for refresh tokens):
+    introspection describes a token only to it or its API (RFC 7662 §4)."""
+    claims: dict[str, Any] = {}
+    if token.count(".") == 2:
+        try:
+            claims = unverified_parts(token)[1]
+        except ValueError:
+            claims = {}
+    secrets_of = {world.web_id: world.web_secret, world.service_id: world.service_secret}
+    client_id = claims.get("client_id") or claims.get("azp")
+    if client_id not in secrets_of:  # an ID token, a forged or mangled token: ask as web
+        client_id = world.web_id
+    return client_id, secrets_of[client_id]
+
+
 def is_active(http: FlaskClient, world: World, token: str) -> bool:
-    """Ask the introspection endpoint, as the resource server ``service`` would."""
-    response = introspect(http, token, world.service_id, world.service_secret)
+    """Ask the introspection endpoint, as the client the token was issued to."""
+    response = introspect(http, token, *own_client(world, token))
     assert response.status_code == 200, f"introspection failed: {describe(response)}"
     return bool(response.get_json()["active"])
 

@@ -14,6 +14,7 @@ from typing import Any
 from authlib.oauth2.rfc6749 import grants
 
 from authserver.protocol import pkce
+from authserver.protocol.audience import narrowed, resolve_target
 from authserver.protocol.errors import InvalidGrantError, InvalidRequestError
 from authserver.protocol.grants.common import GrantServer
 from authserver.protocol.grants.issue import issue_user_tokens
@@ -37,6 +38,12 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
         verifier = self.request.form.get("code_verifier")
         if not pkce.verifier_matches(verifier, record.code_challenge):
             raise InvalidGrantError("PKCE verification failed.")
+        # The client's APIs and scopes as they are now, not as they were at /authorize;
+        # a ``resource`` here may narrow the code's audiences (RFC 8707 §2.2).
+        apis = self.server.ctx.apis
+        scopes, resources = narrowed(record.scope.split(), record.resources,
+                                     self.request.resources, apis)
+        self.target = resolve_target(self.client, scopes, resources, apis)
 
     def query_authorization_code(self, code: str, client: Any) -> CodeRecord | None:
         ctx = self.server.ctx
@@ -69,7 +76,7 @@ class AuthorizationCodeGrant(grants.AuthorizationCodeGrant):
             offline="offline_access" in record.scope.split(),
             absolute_expires_at=now + limits.absolute,
         )
-        body = issue_user_tokens(ctx, self.client, grant, user, record.scope, now,
+        body = issue_user_tokens(ctx, self.client, grant, user, self.target, now,
                                  nonce=record.nonce, code_digest=record.code_digest)
         return 200, body, []
 

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import Protocol
 from urllib.parse import urlsplit
 
 from authserver.protocol.context import TenantContext
 from authserver.protocol.errors import InvalidScopeError, InvalidTargetError
-from authserver.protocol.ports import ClientRecord
 
 MAX_RESOURCES = 10
 # Scopes that only make sense with a user present.
@@ -34,14 +34,20 @@ def check_scope_subset(requested: Sequence[str], allowed: Sequence[str]) -> None
                                 detail=f"not allowed: {' '.join(sorted(extra))}")
 
 
-def client_credentials_scope(client: ClientRecord, raw: str | None) -> str:
-    requested = requested_scopes(raw)
-    check_scope_subset(requested, client.allowed_scopes)
-    if any(s in USER_SCOPES for s in requested):
-        raise InvalidScopeError("User scopes cannot be granted to client credentials")
-    if not requested:
-        requested = [s for s in client.allowed_scopes if s not in USER_SCOPES]
-    return " ".join(requested)
+# RFC 8141 §2: urn:<NID>:<NSS>, the other absolute URI an API may be named by.
+_URN = re.compile(r"^urn:[A-Za-z0-9][A-Za-z0-9-]{0,30}[A-Za-z0-9]:[^\s#]+$", re.IGNORECASE)
+MAX_RESOURCE_LENGTH = 2000
+
+
+def is_resource_identifier(value: str) -> bool:
+    """RFC 8707 §2: an absolute URI without a fragment; with an authority (https://…),
+    or a URN."""
+    if len(value) > MAX_RESOURCE_LENGTH or "#" in value or any(c.isspace() for c in value):
+        return False
+    if _URN.match(value):
+        return True
+    parts = urlsplit(value)
+    return bool(parts.scheme and parts.netloc) and not parts.fragment
 
 
 def validate_resources(resources: Sequence[str]) -> tuple[str, ...]:
@@ -49,8 +55,6 @@ def validate_resources(resources: Sequence[str]) -> tuple[str, ...]:
     if len(resources) > MAX_RESOURCES:
         raise InvalidTargetError(f"At most {MAX_RESOURCES} resource parameters")
     for resource in resources:
-        parts = urlsplit(resource)
-        if (not parts.scheme or not parts.netloc or parts.fragment or "#" in resource
-                or len(resource) > 2000):
+        if not is_resource_identifier(resource):
             raise InvalidTargetError("resource must be an absolute URI without a fragment")
     return tuple(dict.fromkeys(resources))

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from typing import Any
 
+from authserver.protocol.audience import Audience
 from authserver.protocol.claim_mapping import Target, load_for, mapped_claims
 from authserver.protocol.context import TenantContext
 from authserver.protocol.errors import InvalidGrantError
@@ -28,17 +29,19 @@ log = logging.getLogger(__name__)
 
 
 def issue_user_tokens(ctx: TenantContext, client: ClientRecord, grant: GrantRecord,
-                      user: UserRecord, scope: str, now: dt.datetime, nonce: str | None = None,
-                      code_digest: str | None = None,
+                      user: UserRecord, audience: Audience, now: dt.datetime,
+                      nonce: str | None = None, code_digest: str | None = None,
                       spent_refresh_digest: str | None = None) -> dict[str, Any]:
-    """Mint the token set, then store it in one transaction (one commit per exchange)."""
+    """Mint the token set, then store it in one transaction (one commit per exchange).
+    ``audience``: the access token's audiences and scope (protocol/audience.py)."""
+    scope = audience.scope
     openid = "openid" in scope.split()
     targets: tuple[Target, ...] = ("access_token", "id_token") if openid else ("access_token",)
     # Read now, at every exchange and refresh: a role granted or revoked shows in the
     # next token. Nothing is read for a client whose mapping asks for nothing.
     mapped = load_for(ctx.user_claims, client.claim_mapping, user.id, targets)
     access_token, jti, expires_in = ctx.minter.access_token(
-        client, scope, grant.resources, now, sub=user.sub, user_context=user_token_context(grant),
+        client, scope, audience.apis, now, sub=user.sub, user_context=user_token_context(grant),
         extra_claims=mapped_claims(client.claim_mapping, mapped, "access_token"))
     refresh_token = refresh_expires = None
     if client.check_grant_type("refresh_token"):

@@ -13,6 +13,7 @@ from typing import Any
 
 from authlib.oauth2.rfc6749 import grants
 
+from authserver.protocol.audience import narrowed, resolve_target
 from authserver.protocol.errors import InvalidGrantError, InvalidRequestError
 from authserver.protocol.grants.common import (
     GrantServer,
@@ -49,7 +50,12 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
             raise InvalidGrantError("The refresh token is invalid, expired or revoked.")
         requested = requested_scopes(self.request.payload.scope)
         check_scope_subset(requested, grant.scope.split())
-        self.request.scope = " ".join(requested) if requested else grant.scope
+        # Checked again against the client's APIs and scopes as they are now: a grant
+        # taken away since the sign-in is not renewed (protocol/audience.py).
+        scopes, resources = narrowed(requested or grant.scope.split(), grant.resources,
+                                     self.request.resources, ctx.apis)
+        self.target = resolve_target(client, scopes, resources, ctx.apis)
+        self.request.scope = self.target.scope
         self.request.refresh_token = grant
         self.spent_digest = digest(raw)
 
@@ -60,7 +66,7 @@ class RefreshTokenGrant(grants.RefreshTokenGrant):
         if user is None or user.disabled:
             raise InvalidGrantError("The user can no longer sign in.")
         # The old token is spent in the same transaction that stores its successor.
-        body = issue_user_tokens(ctx, self.client, grant, user, self.request.scope, ctx.clock(),
+        body = issue_user_tokens(ctx, self.client, grant, user, self.target, ctx.clock(),
                                  spent_refresh_digest=self.spent_digest)
         return 200, body, []
 

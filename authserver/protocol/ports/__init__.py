@@ -9,6 +9,7 @@ boundary are in ``records``, outcomes in ``outcomes``. Everything is re-exported
 from __future__ import annotations
 
 from authserver.protocol.ports.access_tokens import AccessTokenState
+from authserver.protocol.ports.apis import ApiDirectory, NoApis
 from authserver.protocol.ports.assertions import AssertionReplayGuard
 from authserver.protocol.ports.audit import AuditTrail
 from authserver.protocol.ports.clients import ClientDirectory, ClientThrottle
@@ -19,6 +20,7 @@ from authserver.protocol.ports.issuance import IssuanceStore
 from authserver.protocol.ports.keys import SigningKeys
 from authserver.protocol.ports.outcomes import CodeStatus, IssuanceOutcome, RefreshStatus
 from authserver.protocol.ports.records import (
+    ApiRecord,
     ClientRecord,
     CodeRecord,
     GrantRecord,
@@ -30,6 +32,8 @@ from authserver.protocol.ports.users import UserDirectory
 
 __all__ = [
     "AccessTokenState",
+    "ApiDirectory",
+    "ApiRecord",
     "AssertionReplayGuard",
     "AuditTrail",
     "ClientDirectory",
@@ -45,6 +49,7 @@ __all__ = [
     "Issuance",
     "IssuanceOutcome",
     "IssuanceStore",
+    "NoApis",
     "RefreshStatus",
     "RefreshTokens",
     "SigningKeys",

@@ -38,6 +38,9 @@ class ClientRecord:
     application_type: str = "web"
     # Which of the user's roles and attributes its tokens carry (protocol/claim_mapping.py).
     claim_mapping: ClaimMapping = NO_MAPPING
+    # The APIs this client may get tokens for, and the scopes of each (identifier →
+    # scopes): its direct grants and its active access groups, merged when it is cached.
+    api_permissions: Mapping[str, frozenset[str]] = field(default_factory=dict)
     secret_checker: Callable[[str | None, str], bool] | None = field(
         default=None, compare=False, repr=False)
     # The secret a rotation replaced, while its overlap lasts. The client directory drops
@@ -84,6 +87,25 @@ class ClientRecord:
 
     def check_grant_type(self, grant_type: str) -> bool:
         return grant_type in self.grant_types
+
+
+@dataclass(frozen=True, slots=True)
+class ApiRecord:
+    """An API (resource server) of the tenant: the ``aud`` of its tokens, matched against
+    the RFC 8707 ``resource`` parameter, and what it overrides in the tokens for it."""
+
+    identifier: str
+    name: str
+    scopes: frozenset[str]
+    # None: the tenant's (or the server's) access-token lifetime / the client's algorithm.
+    access_token_ttl: int | None = None
+    access_token_alg: str | None = None
+    # The clients that act as this API's resource server: they may introspect its tokens.
+    introspection_clients: frozenset[str] = frozenset()
+    builtin: bool = False
+    # Every client may name it without a grant: the tenant's issuer (authserver itself,
+    # for userinfo beside an API), which carries only the user scopes.
+    open_to_all: bool = False
 
 
 @dataclass(frozen=True, slots=True)

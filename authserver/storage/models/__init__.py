@@ -11,6 +11,13 @@ ever seeing each other's rows. Secrets appear only as digests or ciphertexts.
 from __future__ import annotations
 
 from authserver.storage.models.account_tokens import AccountToken, PasswordHistoryEntry
+from authserver.storage.models.apis import (
+    AccessGroup,
+    ApiResource,
+    ClientAccessGroup,
+    ClientApiGrant,
+    TenantAccessDefaults,
+)
 from authserver.storage.models.audit import AuditChainHead, AuditEvent
 from authserver.storage.models.base import NAMING_CONVENTION, Base, UTCDateTime, utcnow
 from authserver.storage.models.clients import Client
@@ -54,12 +61,16 @@ from authserver.storage.models.webauthn_challenges import WebAuthnChallenge
 
 __all__ = [
     "NAMING_CONVENTION",
+    "AccessGroup",
     "AccountToken",
+    "ApiResource",
     "AuditChainHead",
     "AuditEvent",
     "AuthorizationCode",
     "Base",
     "Client",
+    "ClientAccessGroup",
+    "ClientApiGrant",
     "ClientRegistration",
     "Consent",
     "Grant",
@@ -78,6 +89,7 @@ __all__ = [
     "SigningKey",
     "SoftwareStatementIssuer",
     "Tenant",
+    "TenantAccessDefaults",
     "ThrottleBucket",
     "TotpCredential",
     "UTCDateTime",

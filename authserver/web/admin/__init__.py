@@ -32,6 +32,8 @@ RESOURCE_MODULES = (
     "users",
     "user_import",
     "sessions",
+    "apis",
+    "access_groups",
 )
 
 

@@ -55,6 +55,10 @@ def admin_error(error: AdminError) -> Response:
 
 
 def service_error(error: ServiceError) -> Response:
+    # A refusal that carries its own status and stable code (services/api_errors.py).
+    status, code = getattr(error, "status", None), getattr(error, "code", None)
+    if isinstance(status, int) and isinstance(code, str):
+        return _body(status, code, str(error), getattr(error, "details", None))
     if isinstance(error, InvalidInput):
         return _body(400, "invalid_input", str(error), {error.field: [error.problem]})
     if isinstance(error, NotFound):

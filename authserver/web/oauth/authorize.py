@@ -35,7 +35,7 @@ def authorize() -> Response:
         return error_page(exc.description)
     try:
         params, resources = query_params(request)
-        authz = validate(params, resources, client, target)
+        authz = validate(params, resources, client, target, ctx.apis)
     except OAuth2Error as error:
         return authorization_response(ctx.issuer, target, error=error)
     return proceed(ctx, client, authz, Progress(), uid=None)

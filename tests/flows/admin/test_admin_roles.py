@@ -10,6 +10,7 @@ from flask.testing import FlaskClient
 from authserver.runtime import Runtime
 from authserver.services.clients import ClientSpec
 from tests.support.admin_api import AdminHttp, admin_audience, as_admin, error_code
+from tests.support.apis import grant_api
 from tests.support.oauth import REDIRECT, World, exchange
 from tests.support.tokens import add_client, audit_events, expect_tokens, user_code
 
@@ -176,6 +177,7 @@ def test_a_person_is_an_administrator_only_while_a_role_says_so(
     secret = add_client(runtime, ClientSpec(
         name="Console", client_id="console", redirect_uris=(REDIRECT,),
         scopes=("openid", "admin:read", "admin:write")))
+    grant_api(runtime, admin_audience(runtime), "console", ("admin:read", "admin:write"))
     code, verifier, request = user_code(http, world, "console",
                                         scope="openid admin:read admin:write",
                                         resource=admin_audience(runtime))

@@ -22,6 +22,7 @@ from jwcrypto.jwk import JWK
 from authserver.protocol.context import TenantContext
 from authserver.protocol.jws import PrivateKey
 from authserver.protocol.ports import (
+    ApiRecord,
     ClientRecord,
     CodeRecord,
     CodeStatus,
@@ -71,6 +72,24 @@ def client(client_id: str = "app", **changes: Any) -> ClientRecord:
     }
     values.update(changes)
     return ClientRecord(**values)
+
+
+class FakeApis:
+    """The ApiDirectory port over a fixed list of APIs."""
+
+    def __init__(self, apis: Iterable[ApiRecord] = ()) -> None:
+        self.apis = {a.identifier: a for a in apis}
+
+    def get(self, identifier: str) -> ApiRecord | None:
+        return self.apis.get(identifier)
+
+    def scopes(self) -> frozenset[str]:
+        return frozenset(s for a in self.apis.values() for s in a.scopes)
+
+
+def api(identifier: str, *scopes: str, **changes: Any) -> ApiRecord:
+    return ApiRecord(identifier=identifier, name=identifier, scopes=frozenset(scopes),
+                     **changes)
 
 
 def public_client(client_id: str = "spa", **changes: Any) -> ClientRecord:

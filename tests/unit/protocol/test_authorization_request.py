@@ -7,6 +7,7 @@ and §3.1.2.6. ``trusted_client`` decides whether errors may go to the redirect 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -25,7 +26,7 @@ from authserver.protocol.authorization import (
 )
 from authserver.protocol.errors import OAuth2Error
 from authserver.protocol.ports import ClientRecord
-from tests.unit.protocol.fakes import FakeClientDirectory, client
+from tests.unit.protocol.fakes import FakeApis, FakeClientDirectory, api, client
 
 VERIFIER = "v" * 43
 CHALLENGE = pkce.s256(VERIFIER)
@@ -47,7 +48,11 @@ def check(request: Mapping[str, str], registered: ClientRecord | None = None,
           resources: Sequence[str] = ()) -> AuthorizationRequest:
     directory = FakeClientDirectory([registered or client()])
     found, target = trusted_client(request, directory.get)
-    return validate(request, resources, found, target)
+    # Every resource these tests name is an API the client may use.
+    apis = FakeApis([api(r) for r in resources])
+    allowed = {r: frozenset() for r in resources}
+    found = dataclasses.replace(found, api_permissions=allowed)
+    return validate(request, resources, found, target, apis)
 
 
 def refusal(request: Mapping[str, str], registered: ClientRecord | None = None,

@@ -17,7 +17,9 @@ from authserver.protocol.tokens import ACCESS_TOKEN_TYP, digest
 from tests.unit.protocol.fakes import (
     ISSUER,
     START,
+    FakeApis,
     World,
+    api,
     client,
     form_request,
     public_client,
@@ -69,8 +71,11 @@ def test_client_credentials_issue_a_jwt_for_the_client_and_store_nothing() -> No
 
 
 def test_client_credentials_name_the_resources_as_audiences() -> None:
-    w = world([client()])
-    status, body = token(w, {"grant_type": "client_credentials", "scope": "stores:read"},
+    apis = FakeApis([api("https://api.example/", "orders:read"), api("https://b.example/")])
+    allowed = {"https://api.example/": frozenset({"orders:read"}),
+               "https://b.example/": frozenset()}
+    w = world([client(api_permissions=allowed)], apis=apis)
+    status, body = token(w, {"grant_type": "client_credentials", "scope": "orders:read"},
                          resources=("https://api.example/", "https://b.example/"))
     assert status == 200, body
     assert access_claims(w, body["access_token"])["aud"] == ["https://api.example/",
