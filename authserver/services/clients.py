@@ -90,10 +90,12 @@ def inherited_absolute_for(repo: ClientRepository,
 
 def register_client(repo: ClientRepository, audit: AuditRepository, spec: ClientSpec,
                     actor: str, *, global_limits: RefreshLimits | None = None,
-                    allow_private_jwks_uri: bool = False) -> RegisteredClient:
+                    allow_private_jwks_uri: bool = False,
+                    join_default_group: bool = True) -> RegisteredClient:
     """Register a client. ``global_limits``: the REFRESH_TOKEN_* settings, and
     ``allow_private_jwks_uri`` the JWKS_URI_ALLOW_PRIVATE one, which the service cannot
-    read itself (services do not import settings)."""
+    read itself (services do not import settings). ``join_default_group``: False for a
+    client that registered itself (RFC 7591), which an operator has not vetted."""
     client_id = spec.client_id if spec.client_id is not None else new_client_id()
     if not _CLIENT_ID.fullmatch(client_id):
         raise InvalidInput("client_id", "use 3-64 letters, digits, '.', '_', '~' or '-'")
@@ -108,7 +110,8 @@ def register_client(repo: ClientRepository, audit: AuditRepository, spec: Client
         secret_digest=secret_digest(secret) if secret else None, **fields))
     audit.record(actor, "client.created", client.client_id, name=fields["name"],
                  public=spec.public, grant_types=fields["grant_types"])
-    _join_default_group(repo, audit, client, actor)
+    if join_default_group:
+        _join_default_group(repo, audit, client, actor)
     return RegisteredClient(client=client, client_secret=secret)
 
 

@@ -222,7 +222,10 @@ def register(ctx: AdminContext, tenant_slug: str, body: bytes, bearer: str | Non
             registered = register_client(
                 ClientRepository(session, tenant.id), AuditRepository(session, tenant.id),
                 _spec(meta, client_id), actor, global_limits=ctx.refresh_limits,
-                allow_private_jwks_uri=ctx.allow_private_jwks_uri)
+                allow_private_jwks_uri=ctx.allow_private_jwks_uri,
+                # The default access group grants APIs; a self-registered client (open
+                # mode: anybody) gets none until an operator assigns it a group.
+                join_default_group=False)
         except InvalidInput as exc:
             raise _protocol_error(exc) from None
         ensure_signing_keys(acting, session, tenant, (meta.id_token_signed_response_alg,

@@ -652,3 +652,25 @@ def test_a_tenant_may_require_a_software_statement(
     assert "software statement" in answer["error_description"]
     created(register(http, {"software_statement": statement(directory_key, clock,
                                                             redirect_uris=[REDIRECT])}))
+
+
+def test_a_self_registered_client_does_not_join_the_default_access_group(
+        world: Runtime, http: FlaskClient) -> None:
+    """The tenant's default access group grants APIs to the clients operators create; in
+    open mode anybody registers, so such a client gets no group until an operator gives
+    it one."""
+    from authserver.services import access_groups
+    from tests.support.apis import STORES_API
+
+    ctx = admin_context(world, "test")
+    group = access_groups.create_group(ctx, "acme", access_groups.GroupSpec(
+        name="Partners", permissions={STORES_API: ["inventory:read"]}))
+    access_groups.set_default_group(ctx, "acme", group["id"])
+    set_registration(world, mode="open")
+    body = created(register(http, {**WEB, "token_endpoint_auth_method": "none"}))
+    assert access_groups.client_groups(ctx, "acme", body["client_id"]) == [], \
+        "a self-registered client must not inherit the default group's API access"
+    token = http.post(f"{ISSUER_PATH}/token", data={
+        "grant_type": "client_credentials", "client_id": body["client_id"],
+        "resource": STORES_API})
+    assert token.status_code in (400, 401), "and it cannot get a token for the API"
