@@ -26,7 +26,7 @@ _PERMISSIONS = fields.Dict(
     metadata={"description": "API identifier → the scopes the group grants on it."})
 
 
-class GroupSchema(Schema):
+class AccessGroupSchema(Schema):
     id = fields.String(required=True)
     name = fields.String(required=True)
     description = fields.String(required=True)
@@ -42,21 +42,21 @@ class GroupSchema(Schema):
     updated_by = fields.String(allow_none=True, required=True)
 
 
-GroupPage = core.page_schema(GroupSchema, "AccessGroupPage")
+GroupPage = core.page_schema(AccessGroupSchema, "AccessGroupPage")
 
 
-class GroupListArgs(core.PageArgs):
+class AccessGroupListArgs(core.PageArgs):
     q = fields.String(load_default=None, validate=validate.Length(max=100),
                       metadata={"description": "A part of the name, any case."})
 
 
-class NewGroupSchema(core.StrictSchema):
+class NewAccessGroupSchema(core.StrictSchema):
     name = fields.String(required=True, validate=validate.Length(min=1, max=100))
     description = fields.String(validate=validate.Length(max=1000))
     permissions = _PERMISSIONS
 
 
-class GroupChangeSchema(core.StrictSchema):
+class AccessGroupChangeSchema(core.StrictSchema):
     name = fields.String(validate=validate.Length(min=1, max=100))
     description = fields.String(validate=validate.Length(max=1000))
     permissions = _PERMISSIONS
@@ -79,7 +79,7 @@ class ClientGroupsInput(core.StrictSchema):
 
 
 class DefaultGroupSchema(Schema):
-    group = fields.Nested(GroupSchema, allow_none=True, required=True)
+    group = fields.Nested(AccessGroupSchema, allow_none=True, required=True)
 
 
 class DefaultGroupInput(core.StrictSchema):
@@ -104,7 +104,7 @@ def _key(view: dict[str, Any]) -> list[str]:
 @blp.route("/tenants/<string:slug>/access-groups")
 class Groups(MethodView):
     @core.requires(ADMIN_READ)
-    @blp.arguments(GroupListArgs, location="query")
+    @blp.arguments(AccessGroupListArgs, location="query")
     @blp.response(200, GroupPage)
     def get(self, args: dict[str, Any], slug: str) -> dict[str, Any]:
         """Built-in and custom groups by name; ``q`` searches names (any case)."""
@@ -120,8 +120,8 @@ class Groups(MethodView):
         return core.page(views, args["limit"], key=_key)
 
     @core.requires(ADMIN_WRITE)
-    @blp.arguments(NewGroupSchema)
-    @blp.response(201, GroupSchema)
+    @blp.arguments(NewAccessGroupSchema)
+    @blp.response(201, AccessGroupSchema)
     @blp.alt_response(**_error(409, "access_group_exists", "The name is taken"))
     def post(self, new: dict[str, Any], slug: str) -> dict[str, Any]:
         """Create a custom group."""
@@ -135,7 +135,7 @@ class Groups(MethodView):
 class Group(MethodView):
     @core.requires(ADMIN_READ)
     @blp.etag
-    @blp.response(200, GroupSchema)
+    @blp.response(200, AccessGroupSchema)
     @blp.alt_response(**_NOT_FOUND)
     def get(self, slug: str, group_id: str) -> dict[str, Any]:
         """One group."""
@@ -144,8 +144,8 @@ class Group(MethodView):
 
     @core.requires(ADMIN_WRITE)
     @blp.etag
-    @blp.arguments(GroupChangeSchema)
-    @blp.response(200, GroupSchema)
+    @blp.arguments(AccessGroupChangeSchema)
+    @blp.response(200, AccessGroupSchema)
     @blp.alt_response(**_BUILTIN)
     @blp.alt_response(**_NOT_FOUND)
     @blp.alt_response(**_error(409, "access_group_exists", "The new name is taken"))
@@ -153,7 +153,7 @@ class Group(MethodView):
         """Rename a custom group or change its description or permissions. Needs
         ``If-Match`` with the ETag of the current state."""
         core.tenant_for(slug)
-        blp.check_etag(_group(slug, group_id), GroupSchema)
+        blp.check_etag(_group(slug, group_id), AccessGroupSchema)
         view = service.update_group(core.admin_context(), slug, group_id, service.GroupChanges(
             name=change.get("name"), description=change.get("description"),
             permissions=change.get("permissions")))
@@ -168,7 +168,7 @@ def _group(slug: str, group_id: str) -> dict[str, Any]:
 @blp.route("/tenants/<string:slug>/access-groups/<string:group_id>:deactivate")
 class Deactivate(MethodView):
     @core.requires(ADMIN_WRITE)
-    @blp.response(200, GroupSchema)
+    @blp.response(200, AccessGroupSchema)
     @blp.alt_response(**_BUILTIN)
     @blp.alt_response(**_NOT_FOUND)
     @blp.alt_response(**_error(409, "access_group_in_use", "Clients use the group; "
@@ -182,7 +182,7 @@ class Deactivate(MethodView):
 @blp.route("/tenants/<string:slug>/access-groups/<string:group_id>:activate")
 class Activate(MethodView):
     @core.requires(ADMIN_WRITE)
-    @blp.response(200, GroupSchema)
+    @blp.response(200, AccessGroupSchema)
     @blp.alt_response(**_BUILTIN)
     @blp.alt_response(**_NOT_FOUND)
     def post(self, slug: str, group_id: str) -> dict[str, Any]:

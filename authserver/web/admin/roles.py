@@ -66,7 +66,7 @@ class DeleteArgs(core.StrictSchema):
         "description": "Delete even while users or groups hold it"})
 
 
-class GroupSchema(Schema):
+class UserGroupSchema(Schema):
     name = fields.String(required=True)
     description = fields.String(required=True)
     roles = fields.List(fields.String(), required=True)
@@ -77,13 +77,13 @@ class GroupSchema(Schema):
     updated_by = fields.String(required=True)
 
 
-class NewGroupSchema(core.StrictSchema):
+class NewUserGroupSchema(core.StrictSchema):
     name = _NAME
     description = _DESCRIPTION
     roles = _NAMES
 
 
-class GroupChangeSchema(core.StrictSchema):
+class UserGroupChangeSchema(core.StrictSchema):
     description = _DESCRIPTION
     roles = _NAMES
 
@@ -103,7 +103,7 @@ class RolesPutSchema(core.StrictSchema):
                         validate=validate.Length(max=100))
 
 
-class GroupsPutSchema(core.StrictSchema):
+class UserGroupsPutSchema(core.StrictSchema):
     groups = fields.List(fields.String(validate=validate.Length(max=100)), required=True,
                          validate=validate.Length(max=100))
 
@@ -116,7 +116,7 @@ class AttributesSchema(core.StrictSchema):
 
 
 RolePage = core.page_schema(RoleSchema, "RolePage")
-GroupPage = core.page_schema(GroupSchema, "GroupPage")
+UserGroupPage = core.page_schema(UserGroupSchema, "UserGroupPage")
 _ERRORS = {"400": "Invalid input", "404": "No such tenant, role, group or user",
            "409": "Conflicts with the current state"}
 
@@ -213,7 +213,7 @@ class OneRole(MethodView):
 class Groups(MethodView):
     @core.requires(ADMIN_READ)
     @blp.arguments(core.PageArgs, location="query")
-    @blp.response(200, GroupPage)
+    @blp.response(200, UserGroupPage)
     @_alt("400", "404")
     def get(self, args: dict[str, Any], slug: str) -> dict[str, Any]:
         """The tenant's user groups, oldest first."""
@@ -223,8 +223,8 @@ class Groups(MethodView):
         return _page(rows, args["limit"])
 
     @core.requires(ADMIN_WRITE)
-    @blp.arguments(NewGroupSchema)
-    @blp.response(201, GroupSchema)
+    @blp.arguments(NewUserGroupSchema)
+    @blp.response(201, UserGroupSchema)
     @_alt("400", "404", "409")
     def post(self, new: dict[str, Any], slug: str) -> dict[str, Any]:
         """Create a user group, optionally with roles its members get."""
@@ -237,7 +237,7 @@ class Groups(MethodView):
 class OneGroup(MethodView):
     @core.requires(ADMIN_READ)
     @blp.etag
-    @blp.response(200, GroupSchema)
+    @blp.response(200, UserGroupSchema)
     @_alt("404")
     def get(self, slug: str, name: str) -> dict[str, Any]:
         """One user group: its roles and number of members."""
@@ -246,15 +246,15 @@ class OneGroup(MethodView):
 
     @core.requires(ADMIN_WRITE)
     @blp.etag
-    @blp.arguments(GroupChangeSchema)
-    @blp.response(200, GroupSchema)
+    @blp.arguments(UserGroupChangeSchema)
+    @blp.response(200, UserGroupSchema)
     @_alt("400", "404")
     def patch(self, change: dict[str, Any], slug: str, name: str) -> dict[str, Any]:
         """Change the description or replace the group's roles. Needs ``If-Match``."""
         core.tenant_for(slug)
         ctx = core.admin_context()
         blp.check_etag(role_admin.show_group(ctx, slug, name, with_members=False),
-                       GroupSchema)
+                       UserGroupSchema)
         view, _ = role_admin.update_group(ctx, slug, name, change.get("description"),
                                           change.get("roles"))
         return view
@@ -302,7 +302,7 @@ class UserGroups(MethodView):
         return role_admin.user_access(core.admin_context(), slug, sub=sub)
 
     @core.requires(ADMIN_WRITE)
-    @blp.arguments(GroupsPutSchema)
+    @blp.arguments(UserGroupsPutSchema)
     @blp.response(200, UserAccessSchema)
     @_alt("400", "404")
     def put(self, body: dict[str, Any], slug: str, sub: str) -> dict[str, Any]:
