@@ -84,7 +84,11 @@ def find_group(repo: AccessGroupRepository, catalogue: Catalogue, text: str) -> 
     if builtin is not None:
         return builtin
     group_id = custom_group_id(text)
-    found = repo.get(group_id) if group_id is not None else repo.by_name(text)
+    # A name no group can have (NUL, which PostgreSQL text refuses, or over-long) is
+    # unknown without a query.
+    unnamable = "\x00" in text or len(text) > 200
+    found = None if unnamable else (
+        repo.get(group_id) if group_id is not None else repo.by_name(text))
     if found is None:
         raise NotFound(f"no access group {text[:100]!r} (see: authserver access-group list)")
     return found

@@ -223,3 +223,17 @@ def test_changes_are_audited(runtime: Runtime, ctx: AdminContext) -> None:
         assert updated.details["before"] == {"description": "Shop tills"}
         assert updated.actor == "operator"
     assert actions == ["access_group.created", "access_group.updated"]
+
+
+def test_a_group_name_no_group_can_have_is_unknown_not_a_database_error(
+        runtime: Runtime) -> None:
+    """Found by the OpenAPI fuzz on PostgreSQL, whose text columns refuse NUL: the look-up
+    answered 500 instead of not found."""
+    from authserver.runtime import admin_context
+    from authserver.services import access_groups
+    from authserver.services.errors import NotFound
+
+    build_world(runtime)
+    for name in ("a\x00b", "x" * 300):
+        with pytest.raises(NotFound):
+            access_groups.set_default_group(admin_context(runtime, "test"), "acme", name)
