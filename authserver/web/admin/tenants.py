@@ -29,6 +29,7 @@ blp = core.admin_blueprint("tenants", "Tenants: each has its own issuer, keys, "
 _SLUG = validate.Regexp(r"^[a-z0-9][a-z0-9-]{0,62}$", error="1-63 lower-case letters, "
                         "digits and '-', starting with a letter or digit")
 _TTL = validate.Range(min=1, max=400 * 86400)
+_TEN_YEARS = 10 * 365 * 86400
 
 
 class SignInSchema(core.StrictSchema):
@@ -54,8 +55,9 @@ class PasswordPolicySchema(core.StrictSchema):
                                                         max=MAX_LENGTH_CEILING))
     min_score = fields.Integer(validate=validate.Range(min=0, max=4))
     history = fields.Integer(validate=validate.Range(min=0, max=MAX_HISTORY))
-    history_period = fields.Integer(allow_none=True, validate=validate.Range(min=0))
-    max_age = fields.Integer(allow_none=True, validate=validate.Range(min=0))
+    # Seconds; bounded so that the stored value fits the database's integer column.
+    history_period = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=_TEN_YEARS))
+    max_age = fields.Integer(allow_none=True, validate=validate.Range(min=0, max=_TEN_YEARS))
 
 
 class TenantSchema(Schema):

@@ -286,3 +286,13 @@ def test_no_unauthenticated_response_names_the_version(http: FlaskClient, runtim
     token = http.post("/t/acme/token", data={"grant_type": "client_credentials"})
     assert version not in token.get_data(as_text=True)
     assert admin_audience(runtime).endswith("/admin/api")
+
+
+@pytest.mark.parametrize("field", ["history_period", "max_age"])
+def test_a_period_too_long_for_the_database_is_400_not_500(admin: AdminHttp, field: str
+                                                           ) -> None:
+    # Found by the OpenAPI fuzz on PostgreSQL: 2**40 seconds overflowed its integer column.
+    response = admin.patch("/tenants/acme", json={"password_policy": {field: 2**40}},
+                           etag=admin.etag_of("/tenants/acme"))
+    assert response.status_code == 400, response.get_json()
+    assert error_code(response) == "invalid_input"
