@@ -3,8 +3,9 @@ PYTHON ?= python3
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 BIND   ?= 127.0.0.1:8000
-# Debian packages the tests drive for real (browser tests).
-SYSTEM_PACKAGES := chromium chromium-driver
+# Debian packages the tests drive for real: the browser, and the upstream identity
+# providers of the federation tests (SimpleSAMLphp runs on php-cli; slapd is OpenLDAP).
+SYSTEM_PACKAGES := chromium chromium-driver php-cli php-xml php-mbstring slapd ldap-utils xmlsec1
 
 .PHONY: run test install install-test system-deps lint migrate demo wheel verifier-wheel clean \
         translations
